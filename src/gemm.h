@@ -21,4 +21,8 @@ void clh_gemm_portable(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k
                        const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
                        float *c, int64_t ldc);
 
+/* The thread count that clh_set_num_threads() chose (>= 1); the portable
+ * kernel reads it, and gemm.c forwards it to the BLAS. */
+int clh_gemm_threads(void);
+
 #endif
