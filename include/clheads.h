@@ -6,6 +6,10 @@
 #include "clheads/status.h"
 #include "clheads/heads.h"
 #include "clheads/linear.h"
+#include "clheads/loss.h"
+#include "clheads/optim.h"
+#include "clheads/safetensors.h"
+#include "clheads/checkpoint.h"
 
 #define CLHEADS_VERSION_MAJOR 0
 #define CLHEADS_VERSION_MINOR 1

@@ -180,6 +180,9 @@ clh_status clh_heads_is_masked(const clh_heads *heads, int64_t task_id, int *mas
 /* 1 once backward has written a gradient into the task's rows (torch's
  * ".grad is not None"); an optimizer skips heads that never had one. */
 int clh_heads_task_has_grad(const clh_heads *heads, size_t task_index);
+/* Restores that flag (e.g. when resuming from a checkpoint that recorded it).
+ * task_index is the position in set-up order; CLH_E_INVALID_ARG past the end. */
+clh_status clh_heads_set_task_has_grad(clh_heads *heads, size_t task_index, int has_grad);
 
 #ifdef __cplusplus
 }

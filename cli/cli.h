@@ -1,0 +1,43 @@
+/* The `clheads` command-line tool: subcommands and their shared helpers.
+ * Every entry point returns the process exit status instead of exiting, so
+ * tests can drive the tool in-process:
+ *   0 success, 1 a runtime failure (file, data, checkpoint), 2 bad arguments. */
+#ifndef CLI_CLI_H
+#define CLI_CLI_H
+
+#include <stdint.h>
+
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_FAIL 1
+#define CLI_EXIT_USAGE 2
+
+int cli_main(int argc, char **argv);
+int cli_cmd_run(int argc, char **argv);
+int cli_cmd_inspect(int argc, char **argv);
+int cli_cmd_predict(int argc, char **argv);
+
+/* ---- argument helpers (args.c) ------------------------------------------ */
+
+/* Prints "clheads CMD: <message>" and a hint to stderr; returns CLI_EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints "clheads CMD: <message>" to stderr; returns CLI_EXIT_FAIL. */
+int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Matches argv[*i] against option `name` ("--lr"), in the forms "--lr VALUE"
+ * and "--lr=VALUE". Returns 1 and sets *value (advancing *i past a separate
+ * value) on a match, 0 when argv[*i] is another option, -1 when the value is
+ * missing (the caller reports it). */
+int cli_take_value(int argc, char **argv, int *i, const char *name, const char **value);
+
+/* Strict number parsing: the whole string, within [min, max]. On failure they
+ * print a message naming the option and the value, and return CLI_EXIT_USAGE. */
+int cli_parse_i64(const char *cmd, const char *opt, const char *text, int64_t min, int64_t max,
+                  int64_t *out);
+int cli_parse_u64(const char *cmd, const char *opt, const char *text, uint64_t *out);
+int cli_parse_f64(const char *cmd, const char *opt, const char *text, double min, double max,
+                  double *out);
+
+/* mkdir -p. Returns 0 on success. */
+int cli_mkdir_p(const char *path);
+
+#endif

@@ -1,0 +1,184 @@
+/* `clheads predict`: logits for a batch handed over in a safetensors file.
+ * Reads `feature` [B, in] (F32; F16/BF16/F64 are converted) and, for TIL and
+ * MTL, `task_ids` (I64, [1] for the whole batch or [B] per sample); writes
+ * `logits` [B, width] F32. MTL with per-sample ids gives the widest head's
+ * width, -inf past a sample's own head. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "clheads.h"
+#include "clheads/checkpoint.h"
+
+#define CMD "predict"
+
+static const char *const HELP =
+    "usage: clheads predict --model FILE --features FILE --out FILE [--paradigm P]\n"
+    "                       [--prefix S]\n"
+    "\n"
+    "  --model FILE     heads checkpoint (clheads, or a state dict PyTorch wrote)\n"
+    "  --features FILE  safetensors with 'feature' [B, in] F32 and, for TIL/MTL,\n"
+    "                   'task_ids' I64 [1] or [B]\n"
+    "  --out FILE       safetensors to write with 'logits' [B, width] F32\n"
+    "  --paradigm P     til|cil|dil|mtl|stl: needed when the model file has no\n"
+    "                   clheads metadata; must match it when it has\n"
+    "  --prefix S       read only keys under S (e.g. 'heads.' for a whole model)\n";
+
+static int lib_error(const char *what, const char *path, clh_status st) {
+    return cli_fail(CMD, "%s %s: %s (%s)", what, path, clh_status_message(st), clh_last_error());
+}
+
+int cli_cmd_predict(int argc, char **argv) {
+    const char *model = NULL, *features = NULL, *out = NULL, *prefix = NULL, *v = NULL;
+    int paradigm = CLH_PARADIGM_FROM_FILE;
+    for (int i = 1; i < argc; i++) {
+        int m;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(HELP, stdout);
+            return CLI_EXIT_OK;
+        }
+        const char **dst = NULL;
+        const char *name = NULL;
+        if ((m = cli_take_value(argc, argv, &i, "--model", &v)) != 0) dst = &model, name = "--model";
+        else if ((m = cli_take_value(argc, argv, &i, "--features", &v)) != 0) dst = &features, name = "--features";
+        else if ((m = cli_take_value(argc, argv, &i, "--out", &v)) != 0) dst = &out, name = "--out";
+        else if ((m = cli_take_value(argc, argv, &i, "--prefix", &v)) != 0) dst = &prefix, name = "--prefix";
+        else if ((m = cli_take_value(argc, argv, &i, "--paradigm", &v)) != 0) name = "--paradigm";
+        else
+            return cli_usage_error(CMD, argv[i][0] == '-' ? "unknown option '%s'"
+                                                          : "unexpected argument '%s'", argv[i]);
+        if (m < 0) return cli_usage_error(CMD, "option %s needs a value", name);
+        if (dst) {
+            *dst = v;
+        } else {
+            clh_paradigm p;
+            if (clh_paradigm_parse(v, &p) != CLH_OK)
+                return cli_usage_error(CMD, "unknown paradigm '%s' (expected til, cil, dil, mtl "
+                                       "or stl)", v);
+            paradigm = (int)p;
+        }
+    }
+    if (!model) return cli_usage_error(CMD, "missing --model FILE");
+    if (!features) return cli_usage_error(CMD, "missing --features FILE");
+    if (!out) return cli_usage_error(CMD, "missing --out FILE");
+
+    clh_st_file *mfile = NULL, *ffile = NULL;
+    clh_heads *heads = NULL;
+    float *x = NULL, *logits = NULL;
+    int rc = CLI_EXIT_FAIL;
+    clh_status st = clh_st_open(&mfile, model);
+    if (st != CLH_OK) {
+        lib_error("cannot read model", model, st);
+        goto done;
+    }
+    if (!clh_st_meta_get(mfile, "clheads_format") && paradigm == CLH_PARADIGM_FROM_FILE) {
+        rc = cli_usage_error(CMD, "model %s has no clheads metadata (written by PyTorch?): name "
+                             "its paradigm with --paradigm", model);
+        goto done;
+    }
+    clh_load_options options;
+    clh_load_options_init(&options);
+    options.paradigm = paradigm;
+    options.prefix = prefix;
+    options.ignore_unknown = 1;
+    st = clh_heads_load_file(&heads, mfile, &options);
+    if (st != CLH_OK) {
+        lib_error("cannot load model", model, st);
+        goto done;
+    }
+    st = clh_st_open(&ffile, features);
+    if (st != CLH_OK) {
+        lib_error("cannot read features", features, st);
+        goto done;
+    }
+    const clh_st_tensor *ft = clh_st_find(ffile, "feature");
+    int64_t in = clh_heads_in_features(heads);
+    if (!ft || ft->ndim != 2 || ft->shape[1] != in) {
+        cli_fail(CMD, "%s: expected a tensor 'feature' of shape [B, %lld]%s", features,
+                 (long long)in, ft ? " (its shape differs)" : " (none found)");
+        goto done;
+    }
+    int64_t batch = ft->shape[0];
+    size_t count = clh_st_numel(ft);
+    x = malloc((count ? count : 1) * sizeof(float));
+    if (!x) {
+        cli_fail(CMD, "out of memory for %lld features", (long long)batch);
+        goto done;
+    }
+    st = clh_st_to_f32(ft, x, count);
+    if (st != CLH_OK) {
+        lib_error("cannot convert 'feature' of", features, st);
+        goto done;
+    }
+    clh_paradigm p = clh_heads_paradigm(heads);
+    const int64_t *ids = NULL;
+    int64_t n_ids = 0;
+    if (p == CLH_TIL || p == CLH_MTL) {
+        const clh_st_tensor *tt = clh_st_find(ffile, "task_ids");
+        if (!tt || tt->dtype != CLH_DT_I64 || tt->ndim != 1 ||
+            (tt->shape[0] != 1 && tt->shape[0] != batch)) {
+            cli_fail(CMD, "%s: %s needs a tensor 'task_ids' of dtype I64 and shape [1] or [%lld]%s",
+                     features, clh_paradigm_name(p), (long long)batch,
+                     tt ? " (its dtype or shape differs)" : " (none found)");
+            goto done;
+        }
+        ids = (const int64_t *)tt->data;
+        n_ids = tt->shape[0];
+    }
+    /* One task for the batch: [1], or [B] with all ids equal. */
+    int one_task = ids && (n_ids == 1 || batch == 0);
+    if (ids && !one_task) {
+        one_task = 1;
+        for (int64_t i = 1; i < batch; i++)
+            if (ids[i] != ids[0]) one_task = 0;
+    }
+    int64_t task_id = one_task ? ids[0] : CLH_NO_TASK;
+    int64_t width = 0;
+    if (p == CLH_TIL && ids && !one_task) {
+        cli_fail(CMD, "TIL takes one task id for the whole batch, but task_ids differ (use an "
+                 "MTL model, or one batch per task)");
+        goto done;
+    }
+    st = clh_heads_logits_width(heads, ids ? task_id : CLH_NO_TASK, &width);
+    if (st != CLH_OK) {
+        lib_error("logits width for", model, st);
+        goto done;
+    }
+    logits = malloc((size_t)(batch * width > 0 ? batch * width : 1) * sizeof(float));
+    if (!logits) {
+        cli_fail(CMD, "out of memory for the logits");
+        goto done;
+    }
+    if (p == CLH_MTL && !one_task)
+        st = clh_heads_forward_mixed(heads, x, batch, ids, logits, NULL, 0);
+    else
+        st = clh_heads_forward(heads, x, batch, ids ? task_id : CLH_NO_TASK, logits);
+    if (st != CLH_OK) {
+        lib_error("forward with model", model, st);
+        goto done;
+    }
+    clh_st_tensor tensor;
+    memset(&tensor, 0, sizeof tensor);
+    tensor.name = "logits";
+    tensor.dtype = CLH_DT_F32;
+    tensor.ndim = 2;
+    tensor.shape[0] = batch;
+    tensor.shape[1] = width;
+    tensor.data = logits;
+    tensor.nbytes = (size_t)(batch * width) * sizeof(float);
+    clh_st_meta meta = {"paradigm", clh_paradigm_name(p)};
+    st = clh_st_save(out, &tensor, 1, &meta, 1);
+    if (st != CLH_OK) {
+        lib_error("cannot write", out, st);
+        goto done;
+    }
+    rc = CLI_EXIT_OK;
+done:
+    free(x);
+    free(logits);
+    clh_heads_free(heads);
+    clh_st_free(mfile);
+    clh_st_free(ffile);
+    return rc;
+}

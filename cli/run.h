@@ -1,0 +1,105 @@
+/* `clheads run`: the configuration, the learner (backbone + heads +
+ * optimizers + shuffle state) and the results it produces. */
+#ifndef CLI_RUN_H
+#define CLI_RUN_H
+
+#include <stdint.h>
+
+#include "clheads.h"
+#include "clheads/optim.h"
+#include "dataset.h"
+#include "mlp.h"
+#include "progress.h"
+#include "rng.h"
+
+/* Which options the user gave explicitly (a resumed run checks them against
+ * the checkpoint). */
+enum {
+    CLI_SET_PARADIGM = 1 << 0,
+    CLI_SET_DATASET = 1 << 1,
+    CLI_SET_TASKS = 1 << 2,
+    CLI_SET_OPTIMIZER = 1 << 3,
+    CLI_SET_LR = 1 << 4,
+    CLI_SET_MOMENTUM = 1 << 5,
+    CLI_SET_WEIGHT_DECAY = 1 << 6,
+    CLI_SET_BATCH = 1 << 7,
+    CLI_SET_EPOCHS = 1 << 8,
+    CLI_SET_SEED = 1 << 9,
+    CLI_SET_FREEZE = 1 << 10
+};
+
+typedef struct cli_run_config {
+    clh_paradigm paradigm;     /* TIL, CIL, DIL: tasks in sequence; MTL, STL: joint */
+    cli_dataset_kind dataset;
+    const char *data_path;     /* MNIST data file (not used by synthetic) */
+    int64_t num_tasks;
+    clh_optim_config optim;
+    int64_t batch_size;
+    int64_t epochs;            /* per task (joint: over the union of all tasks) */
+    uint64_t seed;
+    int threads;               /* 0: the library's default */
+    int freeze_backbone;
+    const char *out_dir;
+    const char *resume_dir;
+    int quiet;
+    int64_t stop_after;        /* stop after this many tasks (0: never); simulates an interruption */
+    unsigned set;              /* CLI_SET_* flags */
+} cli_run_config;
+
+#define CLI_HIDDEN 400
+#define CLI_EVAL_BATCH 512
+
+/* 1 for the joint references (all tasks at once). */
+static inline int cli_is_joint(clh_paradigm p) { return p == CLH_MTL || p == CLH_STL; }
+
+typedef struct cli_results {
+    int64_t tasks;       /* columns */
+    int64_t rows;        /* evaluation points: tasks (sequential) or 1 (joint) */
+    int64_t rows_done;
+    double *acc;         /* [rows * tasks], NaN where not evaluated */
+    double *acc_aware;   /* CIL only (task-aware accuracy), else NULL */
+    double *loss;        /* [rows]: mean training loss of the last epoch */
+} cli_results;
+
+int cli_results_init(cli_results *results, int64_t tasks, int64_t rows, int with_aware);
+void cli_results_free(cli_results *results);
+
+typedef struct cli_learner {
+    const cli_run_config *config;
+    const cli_images *images;
+    const cli_tasks *tasks;
+    cli_mlp mlp;
+    clh_heads *heads;
+    clh_optim *opt_heads;
+    clh_optim *opt_backbone;
+    cli_rng shuffle;
+    int64_t max_width;  /* widest logits any call writes */
+    float *x, *logits, *dlogits, *dfeature;
+    int64_t *labels, *task_ids;
+    void *workspace;
+    size_t workspace_bytes;
+} cli_learner;
+
+/* Creates the learner for a fresh run (backbone and heads initialised from the
+ * seed, no heads set up yet for TIL/CIL). err gets a message on failure. */
+int cli_learner_init(cli_learner *learner, const cli_run_config *config,
+                     const cli_images *images, const cli_tasks *tasks, char *err, size_t err_len);
+void cli_learner_free(cli_learner *learner);
+
+/* Trains phase `row` (task `row` in a sequential run, everything in a joint
+ * one) and evaluates into results row `row`. */
+int cli_train_phase(cli_learner *learner, int64_t row, cli_results *results,
+                    cli_progress *progress, char *err, size_t err_len);
+
+/* Checkpoint of everything a resume needs, in DIR/checkpoint.safetensors
+ * (written atomically). run_state.c. */
+int cli_state_save(const cli_learner *learner, const cli_results *results, const char *dir,
+                   char *err, size_t err_len);
+/* Reads DIR/checkpoint.safetensors: checks the options the user set against
+ * it and fills in the rest of *config (run_state.c: cli_state_read_config),
+ * then restores learner and results (cli_state_restore). */
+int cli_state_read_config(const char *dir, cli_run_config *config, char *err, size_t err_len);
+int cli_state_restore(cli_learner *learner, cli_results *results, const char *dir, char *err,
+                      size_t err_len);
+
+#endif

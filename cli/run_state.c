@@ -1,0 +1,431 @@
+/* Checkpoints of `clheads run` and --resume (see run.h).
+ *
+ * One safetensors file, DIR/checkpoint.safetensors, rewritten atomically after
+ * every task by the library's clh_heads_save_ex:
+ *   heads.<t>.weight/bias or head.weight/bias  the heads (checkpoint.h names
+ *                                          and metadata: loads in PyTorch)
+ *   backbone.0.weight [400, in], backbone.0.bias, backbone.2.weight [400, 400],
+ *   backbone.2.bias                        the MLP, named as nn.Sequential's
+ *                                          state dict (Linear, ReLU, Linear, ReLU)
+ *   optimizer.heads.<buffer>, optimizer.backbone.<buffer>
+ *                                          the two optimizers' state (optim.h
+ *                                          buffer names: exp_avg, step, ...)
+ *   run.shuffle_state U64 [1]              the shuffle stream
+ *   run.accuracy F64 [rows, tasks]         the accuracy matrix so far (NaN: not yet)
+ *   run.accuracy_task_aware F64            CIL only
+ *   run.loss F64 [rows]                    mean training loss per phase
+ *   run.heads_with_grad I64 [tasks]        which heads have had a gradient (the
+ *                                          optimizer steps exactly those)
+ * and metadata run.* with the options of the run and run.phases_done.
+ * A resume restores all of it, so the remaining tasks compute exactly what an
+ * uninterrupted run computes. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clheads/checkpoint.h"
+#include "run.h"
+
+#define STATE_FORMAT "1"
+#define MAX_EXTRA 32
+
+static int fail_msg(char *err, size_t err_len, const char *msg) {
+    snprintf(err, err_len, "%s", msg);
+    return 1;
+}
+
+static void state_path(const char *dir, char *out, size_t len) {
+    snprintf(out, len, "%s/checkpoint.safetensors", dir);
+}
+
+typedef struct extras {
+    clh_st_tensor t[MAX_EXTRA];
+    char names[MAX_EXTRA][80];
+    size_t n;
+    clh_st_meta meta[24];
+    char meta_values[24][64];
+    size_t n_meta;
+} extras;
+
+static clh_st_tensor *add_tensor(extras *e, const char *name, clh_dtype dtype, const void *data,
+                                 size_t count, size_t elem) {
+    clh_st_tensor *t = &e->t[e->n];
+    snprintf(e->names[e->n], sizeof e->names[0], "%s", name);
+    memset(t, 0, sizeof *t);
+    t->name = e->names[e->n];
+    t->dtype = dtype;
+    t->ndim = 1;
+    t->shape[0] = (int64_t)count;
+    t->data = data;
+    t->nbytes = count * elem;
+    e->n++;
+    return t;
+}
+
+static void add_meta(extras *e, const char *key, const char *fmt_value) {
+    snprintf(e->meta_values[e->n_meta], sizeof e->meta_values[0], "%s", fmt_value);
+    e->meta[e->n_meta].key = key;
+    e->meta[e->n_meta].value = e->meta_values[e->n_meta];
+    e->n_meta++;
+}
+
+static void add_meta_i64(extras *e, const char *key, long long v) {
+    char buf[32];
+    snprintf(buf, sizeof buf, "%lld", v);
+    add_meta(e, key, buf);
+}
+
+static void add_meta_f64(extras *e, const char *key, double v) {
+    char buf[40];
+    snprintf(buf, sizeof buf, "%.17g", v);
+    add_meta(e, key, buf);
+}
+
+static void add_optim(extras *e, clh_optim *optim, const char *prefix) {
+    size_t n = clh_optim_buffer_count(optim);
+    for (size_t i = 0; i < n && e->n < MAX_EXTRA; i++) {
+        clh_optim_buffer buf;
+        if (clh_optim_buffer_at(optim, i, &buf) != CLH_OK) continue;
+        char name[80];
+        snprintf(name, sizeof name, "%s.%s", prefix, buf.name);
+        add_tensor(e, name, buf.is_int64 ? CLH_DT_I64 : CLH_DT_F32, buf.data, buf.count,
+                   buf.is_int64 ? sizeof(int64_t) : sizeof(float));
+    }
+}
+
+int cli_state_save(const cli_learner *learner, const cli_results *results, const char *dir,
+                   char *err, size_t err_len) {
+    const cli_run_config *cfg = learner->config;
+    const cli_mlp *mlp = &learner->mlp;
+    extras *e = calloc(1, sizeof *e);
+    size_t num_tasks = clh_heads_num_tasks(learner->heads);
+    int64_t *with_grad = calloc(num_tasks ? num_tasks : 1, sizeof(int64_t));
+    if (!e || !with_grad) {
+        free(e);
+        free(with_grad);
+        return fail_msg(err, err_len, "out of memory writing the checkpoint");
+    }
+    clh_st_tensor *t;
+    t = add_tensor(e, "backbone.0.weight", CLH_DT_F32, mlp->w1, (size_t)(mlp->hidden * mlp->in), 4);
+    t->ndim = 2, t->shape[0] = mlp->hidden, t->shape[1] = mlp->in;
+    add_tensor(e, "backbone.0.bias", CLH_DT_F32, mlp->b1, (size_t)mlp->hidden, 4);
+    t = add_tensor(e, "backbone.2.weight", CLH_DT_F32, mlp->w2,
+                   (size_t)(mlp->hidden * mlp->hidden), 4);
+    t->ndim = 2, t->shape[0] = mlp->hidden, t->shape[1] = mlp->hidden;
+    add_tensor(e, "backbone.2.bias", CLH_DT_F32, mlp->b2, (size_t)mlp->hidden, 4);
+    add_optim(e, learner->opt_heads, "optimizer.heads");
+    add_optim(e, learner->opt_backbone, "optimizer.backbone");
+    add_tensor(e, "run.shuffle_state", CLH_DT_U64, &learner->shuffle.state, 1, 8);
+    t = add_tensor(e, "run.accuracy", CLH_DT_F64, results->acc,
+                   (size_t)(results->rows * results->tasks), 8);
+    t->ndim = 2, t->shape[0] = results->rows, t->shape[1] = results->tasks;
+    if (results->acc_aware) {
+        t = add_tensor(e, "run.accuracy_task_aware", CLH_DT_F64, results->acc_aware,
+                       (size_t)(results->rows * results->tasks), 8);
+        t->ndim = 2, t->shape[0] = results->rows, t->shape[1] = results->tasks;
+    }
+    add_tensor(e, "run.loss", CLH_DT_F64, results->loss, (size_t)results->rows, 8);
+    for (size_t i = 0; i < num_tasks; i++) with_grad[i] = clh_heads_task_has_grad(learner->heads, i);
+    add_tensor(e, "run.heads_with_grad", CLH_DT_I64, with_grad, num_tasks, 8);
+
+    add_meta(e, "run.format", STATE_FORMAT);
+    add_meta(e, "run.paradigm", clh_paradigm_name(cfg->paradigm));
+    add_meta(e, "run.dataset", cli_dataset_name(cfg->dataset));
+    add_meta_i64(e, "run.num_tasks", (long long)cfg->num_tasks);
+    add_meta_i64(e, "run.phases_done", (long long)results->rows_done);
+    add_meta(e, "run.optimizer", clh_optim_kind_name(cfg->optim.kind));
+    add_meta_f64(e, "run.lr", cfg->optim.lr);
+    add_meta_f64(e, "run.momentum", cfg->optim.momentum);
+    add_meta_f64(e, "run.weight_decay", cfg->optim.weight_decay);
+    add_meta_i64(e, "run.batch_size", (long long)cfg->batch_size);
+    add_meta_i64(e, "run.epochs", (long long)cfg->epochs);
+    char seed[32];
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)cfg->seed);
+    add_meta(e, "run.seed", seed);
+    add_meta_i64(e, "run.freeze_backbone", cfg->freeze_backbone);
+    add_meta_i64(e, "run.optimizer_heads_bound", clh_optim_buffer_count(learner->opt_heads) > 0);
+    add_meta_i64(e, "run.optimizer_backbone_bound",
+                 clh_optim_buffer_count(learner->opt_backbone) > 0);
+
+    char path[4096];
+    state_path(dir, path, sizeof path);
+    clh_status st = clh_heads_save_ex(learner->heads, path, e->t, e->n, e->meta, e->n_meta);
+    free(e);
+    free(with_grad);
+    if (st != CLH_OK) {
+        snprintf(err, err_len, "writing checkpoint %s: %s (%s)", path, clh_status_message(st),
+                 clh_last_error());
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- resume ---------------------------------------------------------------- */
+
+static int open_state(const char *dir, clh_st_file **file, char *err, size_t err_len) {
+    char path[4096];
+    state_path(dir, path, sizeof path);
+    clh_status st = clh_st_open(file, path);
+    if (st != CLH_OK) {
+        snprintf(err, err_len, "cannot resume from %s: %s (%s)", path, clh_status_message(st),
+                 clh_last_error());
+        return 1;
+    }
+    const char *format = clh_st_meta_get(*file, "run.format");
+    if (!format || strcmp(format, STATE_FORMAT) != 0) {
+        snprintf(err, err_len, "cannot resume from %s: not a `clheads run` checkpoint (no "
+                 "run.format \"%s\" metadata)", path, STATE_FORMAT);
+        clh_st_free(*file);
+        *file = NULL;
+        return 1;
+    }
+    return 0;
+}
+
+static const char *meta(const clh_st_file *file, const char *key, char *err, size_t err_len) {
+    const char *v = clh_st_meta_get(file, key);
+    if (!v) snprintf(err, err_len, "checkpoint metadata lacks %s", key);
+    return v;
+}
+
+int cli_state_read_config(const char *dir, cli_run_config *cfg, char *err, size_t err_len) {
+    clh_st_file *file = NULL;
+    if (open_state(dir, &file, err, err_len)) return 1;
+    int rc = 1;
+    const char *v;
+    char mismatch[256] = "";
+#define CHECK_OPT(flag, option, same, shown)                                                    \
+    if (!mismatch[0] && (cfg->set & (flag)) && !(same))                                         \
+        snprintf(mismatch, sizeof mismatch, "%s in the checkpoint is %s", option, shown);
+    if (!(v = meta(file, "run.paradigm", err, err_len))) goto done;
+    clh_paradigm paradigm;
+    if (clh_paradigm_parse(v, &paradigm) != CLH_OK) {
+        snprintf(err, err_len, "checkpoint has unknown paradigm \"%s\"", v);
+        goto done;
+    }
+    CHECK_OPT(CLI_SET_PARADIGM, "--paradigm", paradigm == cfg->paradigm, v);
+    cfg->paradigm = paradigm;
+    if (!(v = meta(file, "run.dataset", err, err_len))) goto done;
+    cli_dataset_kind kind;
+    if (cli_dataset_parse(v, &kind)) {
+        snprintf(err, err_len, "checkpoint has unknown dataset \"%s\"", v);
+        goto done;
+    }
+    CHECK_OPT(CLI_SET_DATASET, "--dataset", kind == cfg->dataset, v);
+    cfg->dataset = kind;
+    if (!(v = meta(file, "run.num_tasks", err, err_len))) goto done;
+    CHECK_OPT(CLI_SET_TASKS, "--tasks", strtoll(v, NULL, 10) == cfg->num_tasks, v);
+    cfg->num_tasks = strtoll(v, NULL, 10);
+    if (!(v = meta(file, "run.optimizer", err, err_len))) goto done;
+    clh_optim_kind okind;
+    if (clh_optim_kind_parse(v, &okind) != CLH_OK) {
+        snprintf(err, err_len, "checkpoint has unknown optimizer \"%s\"", v);
+        goto done;
+    }
+    CHECK_OPT(CLI_SET_OPTIMIZER, "--optimizer", okind == cfg->optim.kind, v);
+    double lr, momentum, wd;
+    if (!(v = meta(file, "run.lr", err, err_len))) goto done;
+    lr = strtod(v, NULL);
+    CHECK_OPT(CLI_SET_LR, "--lr", lr == cfg->optim.lr, v);
+    if (!(v = meta(file, "run.momentum", err, err_len))) goto done;
+    momentum = strtod(v, NULL);
+    CHECK_OPT(CLI_SET_MOMENTUM, "--momentum", momentum == cfg->optim.momentum, v);
+    if (!(v = meta(file, "run.weight_decay", err, err_len))) goto done;
+    wd = strtod(v, NULL);
+    CHECK_OPT(CLI_SET_WEIGHT_DECAY, "--weight-decay", wd == cfg->optim.weight_decay, v);
+    clh_optim_config_init(&cfg->optim, okind, lr);
+    cfg->optim.momentum = momentum;
+    cfg->optim.weight_decay = wd;
+    if (!(v = meta(file, "run.batch_size", err, err_len))) goto done;
+    CHECK_OPT(CLI_SET_BATCH, "--batch-size", strtoll(v, NULL, 10) == cfg->batch_size, v);
+    cfg->batch_size = strtoll(v, NULL, 10);
+    if (!(v = meta(file, "run.epochs", err, err_len))) goto done;
+    CHECK_OPT(CLI_SET_EPOCHS, "--epochs", strtoll(v, NULL, 10) == cfg->epochs, v);
+    cfg->epochs = strtoll(v, NULL, 10);
+    if (!(v = meta(file, "run.seed", err, err_len))) goto done;
+    CHECK_OPT(CLI_SET_SEED, "--seed", strtoull(v, NULL, 10) == cfg->seed, v);
+    cfg->seed = strtoull(v, NULL, 10);
+    if (!(v = meta(file, "run.freeze_backbone", err, err_len))) goto done;
+    CHECK_OPT(CLI_SET_FREEZE, "--freeze-backbone", (strcmp(v, "1") == 0) == !!cfg->freeze_backbone,
+              strcmp(v, "1") == 0 ? "on" : "off");
+    cfg->freeze_backbone = strcmp(v, "1") == 0;
+#undef CHECK_OPT
+    if (cfg->batch_size < 1 || cfg->epochs < 0 || cfg->num_tasks < 1) {
+        snprintf(err, err_len, "checkpoint in %s has invalid options", dir);
+        goto done;
+    }
+    if (mismatch[0]) {
+        snprintf(err, err_len, "cannot resume from %s: %s, which differs from the option given",
+                 dir, mismatch);
+        goto done;
+    }
+    rc = 0;
+done:
+    clh_st_free(file);
+    return rc;
+}
+
+/* A float tensor of exactly `count` elements and the given rank/shape. */
+static const clh_st_tensor *expect(const clh_st_file *file, const char *name, clh_dtype dtype,
+                                   size_t count, char *err, size_t err_len) {
+    const clh_st_tensor *t = clh_st_find(file, name);
+    if (!t) {
+        snprintf(err, err_len, "checkpoint lacks tensor %s", name);
+        return NULL;
+    }
+    if (t->dtype != dtype || clh_st_numel(t) != count) {
+        snprintf(err, err_len, "checkpoint tensor %s is %s with %zu elements, expected %s with %zu",
+                 name, clh_dtype_name(t->dtype), clh_st_numel(t), clh_dtype_name(dtype), count);
+        return NULL;
+    }
+    return t;
+}
+
+static int restore_optim(clh_optim *optim, const clh_st_file *file, const char *prefix,
+                         const clh_optim_layout *layout, char *err, size_t err_len) {
+    clh_optim_buffer buffers[8];
+    size_t n = 0, plen = strlen(prefix);
+    for (size_t i = 0; i < clh_st_count(file); i++) {
+        const clh_st_tensor *t = clh_st_at(file, i);
+        if (strncmp(t->name, prefix, plen) != 0) continue;
+        if (n == 8) return fail_msg(err, err_len, "too many optimizer buffers in checkpoint");
+        buffers[n].name = t->name + plen;
+        buffers[n].is_int64 = t->dtype == CLH_DT_I64;
+        buffers[n].data = (void *)t->data;
+        buffers[n].count = clh_st_numel(t);
+        n++;
+    }
+    clh_status st = clh_optim_restore(optim, layout, buffers, n);
+    if (st != CLH_OK) {
+        snprintf(err, err_len, "restoring optimizer state %s*: %s (%s)", prefix,
+                 clh_status_message(st), clh_last_error());
+        return 1;
+    }
+    return 0;
+}
+
+/* The optimizer steps exactly the heads that have had a gradient; a loaded
+ * handle has none yet, so give those that had one a zero gradient (a backward
+ * with d(logits) = 0 accumulates exactly 0 and marks the head). */
+static int restore_grad_flags(cli_learner *learner, const int64_t *flags, size_t n, char *err,
+                              size_t err_len) {
+    clh_heads *heads = learner->heads;
+    clh_paradigm p = clh_heads_paradigm(heads);
+    const int64_t *ids = clh_heads_task_ids(heads);
+    memset(learner->x, 0, CLI_HIDDEN * sizeof(float));
+    memset(learner->dlogits, 0, (size_t)learner->max_width * sizeof(float));
+    for (size_t i = 0; i < n; i++) {
+        if (!flags[i] || clh_heads_task_has_grad(heads, i)) continue;
+        int64_t id = (p == CLH_TIL || p == CLH_MTL) ? ids[i] : CLH_NO_TASK;
+        clh_status st = clh_heads_backward(heads, learner->x, 1, id, learner->dlogits, NULL);
+        if (st != CLH_OK) {
+            snprintf(err, err_len, "restoring gradient flags: %s (%s)", clh_status_message(st),
+                     clh_last_error());
+            return 1;
+        }
+    }
+    clh_heads_zero_grad(heads);
+    return 0;
+}
+
+int cli_state_restore(cli_learner *learner, cli_results *results, const char *dir, char *err,
+                      size_t err_len) {
+    clh_st_file *file = NULL;
+    if (open_state(dir, &file, err, err_len)) return 1;
+    int rc = 1;
+    const cli_run_config *cfg = learner->config;
+    clh_load_options options;
+    clh_load_options_init(&options);
+    options.paradigm = (int)cfg->paradigm;
+    options.seed = cfg->seed;
+    options.ignore_unknown = 1;
+    clh_heads *heads = NULL;
+    clh_status st = clh_heads_load_file(&heads, file, &options);
+    if (st != CLH_OK) {
+        snprintf(err, err_len, "loading the heads from %s/checkpoint.safetensors: %s (%s)", dir,
+                 clh_status_message(st), clh_last_error());
+        goto done;
+    }
+    clh_heads_free(learner->heads);
+    learner->heads = heads;
+
+    cli_mlp *mlp = &learner->mlp;
+    const clh_st_tensor *t;
+    struct { const char *name; float *dst; size_t count; } parts[] = {
+        {"backbone.0.weight", mlp->w1, (size_t)(mlp->hidden * mlp->in)},
+        {"backbone.0.bias", mlp->b1, (size_t)mlp->hidden},
+        {"backbone.2.weight", mlp->w2, (size_t)(mlp->hidden * mlp->hidden)},
+        {"backbone.2.bias", mlp->b2, (size_t)mlp->hidden},
+    };
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        if (!(t = expect(file, parts[i].name, CLH_DT_F32, parts[i].count, err, err_len))) goto done;
+        memcpy(parts[i].dst, t->data, parts[i].count * sizeof(float));
+    }
+
+    const char *bound = clh_st_meta_get(file, "run.optimizer_heads_bound");
+    if (bound && strcmp(bound, "1") == 0) {
+        size_t n = clh_heads_num_tasks(heads), count = 0;
+        int64_t *classes = malloc((n ? n : 1) * sizeof(int64_t));
+        if (!classes) goto done;
+        const int64_t *ids = clh_heads_task_ids(heads);
+        for (size_t i = 0; i < n; i++)
+            clh_heads_task_classes(heads, clh_heads_paradigm(heads) == CLH_DIL ||
+                                              clh_heads_paradigm(heads) == CLH_STL
+                                          ? CLH_NO_TASK
+                                          : ids[i],
+                                   &classes[i], NULL);
+        clh_heads_flat(heads, NULL, NULL, &count);
+        clh_optim_layout layout;
+        memset(&layout, 0, sizeof layout);
+        layout.binding = CLH_OPTIM_HEADS;
+        layout.paradigm = clh_heads_paradigm(heads);
+        layout.count = count;
+        layout.in_features = CLI_HIDDEN;
+        layout.num_segments = n;
+        layout.task_ids = ids;
+        layout.num_classes = classes;
+        int r = restore_optim(learner->opt_heads, file, "optimizer.heads.", &layout, err, err_len);
+        free(classes);
+        if (r) goto done;
+    }
+    bound = clh_st_meta_get(file, "run.optimizer_backbone_bound");
+    if (bound && strcmp(bound, "1") == 0) {
+        clh_optim_layout layout;
+        memset(&layout, 0, sizeof layout);
+        layout.binding = CLH_OPTIM_FLAT;
+        layout.count = mlp->count;
+        layout.num_segments = 1;
+        if (restore_optim(learner->opt_backbone, file, "optimizer.backbone.", &layout, err,
+                          err_len))
+            goto done;
+    }
+    if (!(t = expect(file, "run.shuffle_state", CLH_DT_U64, 1, err, err_len))) goto done;
+    memcpy(&learner->shuffle.state, t->data, sizeof(uint64_t));
+    size_t cells = (size_t)(results->rows * results->tasks);
+    if (!(t = expect(file, "run.accuracy", CLH_DT_F64, cells, err, err_len))) goto done;
+    memcpy(results->acc, t->data, cells * sizeof(double));
+    if (results->acc_aware) {
+        if (!(t = expect(file, "run.accuracy_task_aware", CLH_DT_F64, cells, err, err_len)))
+            goto done;
+        memcpy(results->acc_aware, t->data, cells * sizeof(double));
+    }
+    if (!(t = expect(file, "run.loss", CLH_DT_F64, (size_t)results->rows, err, err_len))) goto done;
+    memcpy(results->loss, t->data, (size_t)results->rows * sizeof(double));
+    const char *done_str = clh_st_meta_get(file, "run.phases_done");
+    long long phases = done_str ? strtoll(done_str, NULL, 10) : -1;
+    if (phases < 1 || phases > results->rows) {
+        snprintf(err, err_len, "checkpoint has run.phases_done %s (expected 1..%lld)",
+                 done_str ? done_str : "(missing)", (long long)results->rows);
+        goto done;
+    }
+    results->rows_done = phases;
+    size_t n = clh_heads_num_tasks(heads);
+    if (!(t = expect(file, "run.heads_with_grad", CLH_DT_I64, n, err, err_len))) goto done;
+    if (restore_grad_flags(learner, (const int64_t *)t->data, n, err, err_len)) goto done;
+    rc = 0;
+done:
+    clh_st_free(file);
+    return rc;
+}

@@ -1,0 +1,325 @@
+/* Training and evaluation of `clheads run` (see run.h).
+ *
+ * One phase: for a sequential run (TIL, CIL, DIL) the training data of task
+ * `row`; for a joint reference (MTL, STL) the union of all tasks' training
+ * data. Each epoch shuffles the phase's samples with the run's stream (whose
+ * state a checkpoint keeps), then runs mini-batches of --batch-size:
+ *   images -> MLP -> feature -> heads -> logits -> cross-entropy
+ *   d(logits) -> heads backward (-> d(feature)) -> MLP backward
+ *   optimizer steps (heads; backbone unless frozen), gradients zeroed.
+ * After the phase every task seen so far is evaluated on its test data,
+ * counting correct predictions per sample. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clheads/loss.h"
+#include "run.h"
+
+static int lib_fail(char *err, size_t err_len, const char *what, clh_status status) {
+    snprintf(err, err_len, "%s failed: %s (%s)", what, clh_status_message(status),
+             clh_last_error());
+    return 1;
+}
+
+int cli_results_init(cli_results *results, int64_t tasks, int64_t rows, int with_aware) {
+    memset(results, 0, sizeof *results);
+    results->tasks = tasks;
+    results->rows = rows;
+    size_t n = (size_t)(tasks * rows);
+    results->acc = malloc(n * sizeof(double));
+    results->acc_aware = with_aware ? malloc(n * sizeof(double)) : NULL;
+    results->loss = malloc((size_t)rows * sizeof(double));
+    if (!results->acc || (with_aware && !results->acc_aware) || !results->loss) {
+        cli_results_free(results);
+        return 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        results->acc[i] = NAN;
+        if (with_aware) results->acc_aware[i] = NAN;
+    }
+    for (int64_t r = 0; r < rows; r++) results->loss[r] = NAN;
+    return 0;
+}
+
+void cli_results_free(cli_results *results) {
+    if (!results) return;
+    free(results->acc);
+    free(results->acc_aware);
+    free(results->loss);
+    memset(results, 0, sizeof *results);
+}
+
+int cli_learner_init(cli_learner *learner, const cli_run_config *config,
+                     const cli_images *images, const cli_tasks *tasks, char *err, size_t err_len) {
+    memset(learner, 0, sizeof *learner);
+    learner->config = config;
+    learner->images = images;
+    learner->tasks = tasks;
+    learner->shuffle = cli_rng_stream(config->seed, CLI_STREAM_SHUFFLE);
+    int64_t batch = config->batch_size > CLI_EVAL_BATCH ? config->batch_size : CLI_EVAL_BATCH;
+    if (cli_mlp_init(&learner->mlp, images->dim, CLI_HIDDEN, batch, config->seed)) {
+        snprintf(err, err_len, "out of memory for the backbone");
+        return 1;
+    }
+    clh_status st = clh_heads_create(&learner->heads, config->paradigm, CLI_HIDDEN, config->seed);
+    if (st != CLH_OK) {
+        cli_learner_free(learner);
+        return lib_fail(err, err_len, "creating the heads", st);
+    }
+    /* Heads that exist for the whole run are set up now: DIL's one head (the
+     * classes of a task), the joint MTL heads and STL's head over all classes. */
+    const cli_task *t0 = &tasks->tasks[0];
+    if (config->paradigm == CLH_DIL) {
+        st = clh_heads_setup_single(learner->heads, t0->num_classes);
+    } else if (config->paradigm == CLH_STL) {
+        st = clh_heads_setup_single(learner->heads, tasks->total_classes);
+    } else if (config->paradigm == CLH_MTL) {
+        int64_t *ids = malloc((size_t)tasks->count * sizeof(int64_t));
+        int64_t *classes = malloc((size_t)tasks->count * sizeof(int64_t));
+        if (!ids || !classes) {
+            st = CLH_E_NOMEM;
+        } else {
+            for (int64_t t = 0; t < tasks->count; t++) {
+                ids[t] = t;
+                classes[t] = tasks->tasks[t].num_classes;
+            }
+            st = clh_heads_setup_tasks(learner->heads, ids, classes, (size_t)tasks->count);
+        }
+        free(ids);
+        free(classes);
+    }
+    if (st != CLH_OK) {
+        cli_learner_free(learner);
+        return lib_fail(err, err_len, "setting up the heads", st);
+    }
+    learner->max_width = tasks->total_classes;
+    size_t b = (size_t)batch, w = (size_t)learner->max_width;
+    learner->x = malloc(b * (size_t)images->dim * sizeof(float));
+    learner->logits = malloc(b * w * sizeof(float));
+    learner->dlogits = malloc(b * w * sizeof(float));
+    learner->dfeature = malloc(b * CLI_HIDDEN * sizeof(float));
+    learner->labels = malloc(b * sizeof(int64_t));
+    learner->task_ids = malloc(b * sizeof(int64_t));
+    if (!learner->x || !learner->logits || !learner->dlogits || !learner->dfeature ||
+        !learner->labels || !learner->task_ids) {
+        cli_learner_free(learner);
+        snprintf(err, err_len, "out of memory for the batch buffers");
+        return 1;
+    }
+    if (config->paradigm == CLH_MTL) {
+        st = clh_heads_mixed_workspace_size(learner->heads, batch, &learner->workspace_bytes);
+        if (st == CLH_OK && !(learner->workspace = malloc(learner->workspace_bytes ? learner->workspace_bytes : 1)))
+            st = CLH_E_NOMEM;
+        if (st != CLH_OK) {
+            cli_learner_free(learner);
+            return lib_fail(err, err_len, "allocating the mixed-batch workspace", st);
+        }
+    }
+    st = clh_optim_create(&learner->opt_heads, &config->optim);
+    if (st == CLH_OK) st = clh_optim_create(&learner->opt_backbone, &config->optim);
+    if (st != CLH_OK) {
+        cli_learner_free(learner);
+        return lib_fail(err, err_len, "creating the optimizer", st);
+    }
+    return 0;
+}
+
+void cli_learner_free(cli_learner *learner) {
+    if (!learner) return;
+    cli_mlp_free(&learner->mlp);
+    clh_heads_free(learner->heads);
+    clh_optim_free(learner->opt_heads);
+    clh_optim_free(learner->opt_backbone);
+    free(learner->x);
+    free(learner->logits);
+    free(learner->dlogits);
+    free(learner->dfeature);
+    free(learner->labels);
+    free(learner->task_ids);
+    free(learner->workspace);
+    memset(learner, 0, sizeof *learner);
+}
+
+/* The label a sample is trained and scored with: global (offset + local) for
+ * CIL and the STL reference, local to its task otherwise. */
+static int64_t sample_label(const cli_learner *learner, int64_t task, int64_t image) {
+    const cli_task *t = &learner->tasks->tasks[task];
+    int64_t local = t->local_of_digit[learner->images->labels[image]];
+    clh_paradigm p = learner->config->paradigm;
+    return (p == CLH_CIL || p == CLH_STL) ? t->class_offset + local : local;
+}
+
+/* The task id a forward call over one task's batch takes. */
+static int64_t call_task_id(clh_paradigm p, int64_t task) {
+    return (p == CLH_TIL || p == CLH_MTL) ? task : CLH_NO_TASK;
+}
+
+/* Loads samples [begin, end) of the phase (pairs of task, image) into the
+ * batch buffers. */
+static void gather(cli_learner *learner, const int64_t *pair_task, const int64_t *pair_image,
+                   const int64_t *order, int64_t begin, int64_t end) {
+    int64_t dim = learner->images->dim;
+    for (int64_t i = begin; i < end; i++) {
+        int64_t k = order[i], b = i - begin;
+        int64_t task = pair_task[k], image = pair_image[k];
+        cli_images_row(learner->images, image, learner->tasks->tasks[task].perm,
+                       learner->x + b * dim);
+        learner->labels[b] = sample_label(learner, task, image);
+        learner->task_ids[b] = task;
+    }
+}
+
+/* One optimisation step on the gathered batch; writes its mean loss. */
+static int train_batch(cli_learner *learner, int64_t batch, int64_t task, float *loss,
+                       char *err, size_t err_len) {
+    const cli_run_config *cfg = learner->config;
+    clh_paradigm p = cfg->paradigm;
+    const float *feature = cli_mlp_forward(&learner->mlp, learner->x, batch);
+    float *dfeature = cfg->freeze_backbone ? NULL : learner->dfeature;
+    clh_status st;
+    if (p == CLH_MTL) {
+        /* Joint multi-task: one batch mixes tasks; each head runs on its own samples. */
+        st = clh_heads_forward_mixed(learner->heads, feature, batch, learner->task_ids,
+                                     learner->logits, learner->workspace, learner->workspace_bytes);
+        if (st != CLH_OK) return lib_fail(err, err_len, "mixed forward", st);
+        st = clh_heads_cross_entropy(learner->heads, learner->logits, batch, CLH_NO_TASK,
+                                     learner->task_ids, learner->labels, loss, learner->dlogits);
+        if (st != CLH_OK) return lib_fail(err, err_len, "cross-entropy", st);
+        st = clh_heads_backward_mixed(learner->heads, feature, batch, learner->task_ids,
+                                      learner->dlogits, dfeature, learner->workspace,
+                                      learner->workspace_bytes);
+        if (st != CLH_OK) return lib_fail(err, err_len, "mixed backward", st);
+    } else {
+        int64_t id = call_task_id(p, task);
+        st = clh_heads_forward(learner->heads, feature, batch, id, learner->logits);
+        if (st != CLH_OK) return lib_fail(err, err_len, "heads forward", st);
+        st = clh_heads_cross_entropy(learner->heads, learner->logits, batch, id, NULL,
+                                     learner->labels, loss, learner->dlogits);
+        if (st != CLH_OK) return lib_fail(err, err_len, "cross-entropy", st);
+        st = clh_heads_backward(learner->heads, feature, batch, id, learner->dlogits, dfeature);
+        if (st != CLH_OK) return lib_fail(err, err_len, "heads backward", st);
+    }
+    if (!cfg->freeze_backbone) {
+        if (cli_mlp_backward(&learner->mlp, learner->x, batch, learner->dfeature))
+            return lib_fail(err, err_len, "backbone backward", CLH_E_INVALID_ARG);
+        st = clh_optim_step(learner->opt_backbone, learner->mlp.params, learner->mlp.grads,
+                            learner->mlp.count);
+        if (st != CLH_OK) return lib_fail(err, err_len, "backbone optimizer step", st);
+        cli_mlp_zero_grad(&learner->mlp);
+    }
+    st = clh_optim_step_heads(learner->opt_heads, learner->heads);
+    if (st != CLH_OK) return lib_fail(err, err_len, "heads optimizer step", st);
+    clh_heads_zero_grad(learner->heads);
+    return 0;
+}
+
+/* Accuracy on task tau's test data, counted per sample. */
+static int evaluate_task(cli_learner *learner, int64_t tau, double *agnostic, double *aware,
+                         char *err, size_t err_len) {
+    const cli_task *task = &learner->tasks->tasks[tau];
+    clh_paradigm p = learner->config->paradigm;
+    int64_t dim = learner->images->dim, id = call_task_id(p, tau);
+    clh_accuracy counts = {0, 0, 0};
+    for (int64_t begin = 0; begin < task->num_test; begin += CLI_EVAL_BATCH) {
+        int64_t end = begin + CLI_EVAL_BATCH < task->num_test ? begin + CLI_EVAL_BATCH
+                                                              : task->num_test;
+        int64_t batch = end - begin;
+        for (int64_t b = 0; b < batch; b++) {
+            int64_t image = task->test[begin + b];
+            cli_images_row(learner->images, image, task->perm, learner->x + b * dim);
+            learner->labels[b] = sample_label(learner, tau, image);
+        }
+        const float *feature = cli_mlp_forward(&learner->mlp, learner->x, batch);
+        clh_status st = clh_heads_forward(learner->heads, feature, batch, id, learner->logits);
+        if (st != CLH_OK) return lib_fail(err, err_len, "evaluation forward", st);
+        st = clh_heads_accuracy(learner->heads, learner->logits, batch, id, NULL, learner->labels,
+                                &counts);
+        if (st != CLH_OK) return lib_fail(err, err_len, "accuracy", st);
+    }
+    *agnostic = (double)counts.correct_agnostic / (double)counts.samples;
+    *aware = (double)counts.correct_aware / (double)counts.samples;
+    return 0;
+}
+
+int cli_train_phase(cli_learner *learner, int64_t row, cli_results *results,
+                    cli_progress *progress, char *err, size_t err_len) {
+    const cli_run_config *cfg = learner->config;
+    const cli_tasks *tasks = learner->tasks;
+    int joint = cli_is_joint(cfg->paradigm);
+    int64_t first = joint ? 0 : row, last = joint ? tasks->count - 1 : row;
+    if (cfg->paradigm == CLH_TIL || cfg->paradigm == CLH_CIL) {
+        clh_status st = clh_heads_setup_task(learner->heads, row, tasks->tasks[row].num_classes);
+        if (st != CLH_OK) return lib_fail(err, err_len, "setting up the task's head", st);
+    }
+    int64_t n = 0;
+    for (int64_t t = first; t <= last; t++) n += tasks->tasks[t].num_train;
+    int64_t *pair_task = malloc((size_t)n * sizeof(int64_t));
+    int64_t *pair_image = malloc((size_t)n * sizeof(int64_t));
+    int64_t *order = malloc((size_t)n * sizeof(int64_t));
+    if (!pair_task || !pair_image || !order) {
+        free(pair_task);
+        free(pair_image);
+        free(order);
+        snprintf(err, err_len, "out of memory for %lld training samples", (long long)n);
+        return 1;
+    }
+    int64_t k = 0;
+    for (int64_t t = first; t <= last; t++) {
+        for (int64_t i = 0; i < tasks->tasks[t].num_train; i++, k++) {
+            pair_task[k] = t;
+            pair_image[k] = tasks->tasks[t].train[i];
+        }
+    }
+    char phase[64];
+    if (joint)
+        snprintf(phase, sizeof phase, "joint %s (%lld tasks)", clh_paradigm_name(cfg->paradigm),
+                 (long long)tasks->count);
+    else
+        snprintf(phase, sizeof phase, "task %lld/%lld", (long long)row + 1, (long long)tasks->count);
+    int rc = 0;
+    int64_t batches = (n + cfg->batch_size - 1) / cfg->batch_size;
+    for (int64_t epoch = 0; epoch < cfg->epochs && !rc; epoch++) {
+        double start = cli_now(), loss_sum = 0.0;
+        /* The epoch's order: the identity, shuffled (Fisher-Yates) from the
+         * run's stream, so the same seed gives the same batches. */
+        for (int64_t i = 0; i < n; i++) order[i] = i;
+        for (int64_t i = n - 1; i > 0; i--) {
+            int64_t j = (int64_t)cli_rng_below(&learner->shuffle, (uint64_t)i + 1);
+            int64_t tmp = order[i];
+            order[i] = order[j];
+            order[j] = tmp;
+        }
+        for (int64_t b = 0; b < batches; b++) {
+            int64_t begin = b * cfg->batch_size;
+            int64_t end = begin + cfg->batch_size < n ? begin + cfg->batch_size : n;
+            gather(learner, pair_task, pair_image, order, begin, end);
+            float loss = 0.0f;
+            if (train_batch(learner, end - begin, row, &loss, err, err_len)) {
+                rc = 1;
+                break;
+            }
+            loss_sum += (double)loss * (double)(end - begin); /* per sample, not per batch */
+            cli_progress_batch(progress, phase, epoch, cfg->epochs, b, batches, loss);
+        }
+        if (!rc) {
+            results->loss[row] = loss_sum / (double)n;
+            cli_progress_epoch(progress, phase, epoch, cfg->epochs, results->loss[row],
+                               cli_now() - start);
+        }
+    }
+    free(pair_task);
+    free(pair_image);
+    free(order);
+    if (rc) return rc;
+    int64_t seen = joint ? tasks->count : row + 1;
+    for (int64_t tau = 0; tau < seen; tau++) {
+        double agnostic, aware;
+        if (evaluate_task(learner, tau, &agnostic, &aware, err, err_len)) return 1;
+        results->acc[row * tasks->count + tau] = agnostic;
+        if (results->acc_aware) results->acc_aware[row * tasks->count + tau] = aware;
+    }
+    results->rows_done = row + 1;
+    return 0;
+}

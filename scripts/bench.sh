@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The benchmark of issue 5, in one run: builds clheads twice (with OpenBLAS,
+# and without BLAS for the portable kernels), runs bench/bench_heads.c from
+# both builds and scripts/bench_torch.py (the seed's PyTorch heads and a wide
+# nn.Linear) one after the other, and prints ONE Markdown table with medians,
+# ratios, sgemm fractions, allocations and memory (scripts/bench_table.py).
+#
+#   scripts/bench.sh            the full grid (a few minutes)
+#   scripts/bench.sh --quick    CI: a few shapes, few repetitions, no time checks
+#
+# Environment: CLH_BENCH_DIR (build/output prefix, default build-bench),
+# CLH_BENCH_ARGS (extra arguments for both bench programs, e.g.
+# "--paradigms CIL --threads 2"). OPENBLAS_CORETYPE is left as the machine sets it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mode=()
+if [[ "${1:-}" == "--quick" ]]; then mode=(--quick); shift; fi
+if [[ $# -gt 0 ]]; then echo "usage: scripts/bench.sh [--quick]" >&2; exit 2; fi
+
+prefix=${CLH_BENCH_DIR:-build-bench}
+jobs=$(( $(nproc) < 2 ? $(nproc) : 2 ))
+python=/usr/bin/python3   # Debian's python3 with torch (the first python3 on PATH may lack it)
+extra=(${CLH_BENCH_ARGS:-})
+
+build() { # dir, cmake options...
+  local dir=$1; shift
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release -DCLH_BUILD_TESTS=OFF -DCLH_BUILD_CLI=OFF \
+        -DCLH_BUILD_BENCH=ON "$@" >/dev/null
+  cmake --build "$dir" -j"$jobs" --target clheads_bench >/dev/null
+}
+
+echo "building ($prefix-blas, $prefix-portable)..." >&2
+build "$prefix-blas" -DCLH_USE_BLAS=ON
+build "$prefix-portable" -DCLH_USE_BLAS=OFF
+
+out="$prefix-results"
+mkdir -p "$out"
+echo "running clheads (OpenBLAS build)..." >&2
+"$prefix-blas/bench/clheads_bench" "${mode[@]}" "${extra[@]}" > "$out/blas.tsv"
+echo "running clheads (portable build)..." >&2
+"$prefix-portable/bench/clheads_bench" "${mode[@]}" "${extra[@]}" --no-memory > "$out/portable.tsv"
+echo "running PyTorch (seed heads, wide nn.Linear)..." >&2
+"$python" scripts/bench_torch.py "${mode[@]}" "${extra[@]}" > "$out/torch.tsv"
+
+"$python" scripts/bench_table.py --blas "$out/blas.tsv" --portable "$out/portable.tsv" \
+  --torch "$out/torch.tsv" | tee "$out/table.md"

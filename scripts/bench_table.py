@@ -1,0 +1,239 @@
+#!/usr/bin/python3
+"""Merges the outputs of one scripts/bench.sh run into one Markdown table.
+
+Inputs (tab-separated, see bench/bench_heads.c and scripts/bench_torch.py):
+  --blas FILE      clheads built with CBLAS (OpenBLAS): times + sgemm reference
+  --portable FILE  clheads built without BLAS (portable kernels), optional
+  --torch FILE     the seed's PyTorch heads and the wide nn.Linear
+
+Prints the grid table, the optimizer and memory tables, and the issue-5
+figures with the measured value and whether it is reached. Needs no torch.
+"""
+
+import argparse
+import math
+import sys
+
+
+def read_rows(path):
+    meta, rows = {}, []
+    if not path:
+        return meta, rows
+    with open(path) as f:
+        for line in f:
+            fields = line.rstrip("\n").split("\t")
+            if fields[0] == "meta" and len(fields) >= 3:
+                meta[fields[1]] = fields[2]
+            elif fields[0] in ("time", "torch", "mem", "phase"):
+                rows.append(fields)
+    return meta, rows
+
+
+def num(text):
+    try:
+        v = float(text)
+    except ValueError:
+        return math.nan
+    return v
+
+
+def key_of(fields):
+    # paradigm, op, batch, in, tasks, threads
+    return (fields[1], fields[2], int(fields[3]), int(fields[4]), int(fields[5]), int(fields[6]))
+
+
+def fmt_us(v):
+    if math.isnan(v):
+        return "–"
+    if v >= 10000:
+        return "%.0f" % v
+    if v >= 100:
+        return "%.1f" % v
+    return "%.2f" % v
+
+
+def fmt_ratio(v):
+    return "–" if math.isnan(v) else ("%.1f×" % v if v < 100 else "%.0f×" % v)
+
+
+def fmt_pct(v):
+    return "–" if math.isnan(v) else "%.0f%%" % (100 * v)
+
+
+def flops(paradigm, op, batch, in_features, tasks):
+    """Multiply flops of one call: fwd 2·B·width·in; fwdbwd three times that."""
+    width = tasks * 10 if paradigm == "CIL" else 10
+    f = 2.0 * batch * width * in_features
+    return 3 * f if op == "fwdbwd" else f
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--blas", required=True)
+    ap.add_argument("--portable")
+    ap.add_argument("--torch", required=True)
+    args = ap.parse_args()
+
+    blas_meta, blas_rows = read_rows(args.blas)
+    port_meta, port_rows = read_rows(args.portable)
+    torch_meta, torch_rows = read_rows(args.torch)
+
+    clh = {key_of(r): r for r in blas_rows if r[0] == "time"}
+    port = {key_of(r): r for r in port_rows if r[0] == "time"}
+    seed = {key_of(r): r for r in torch_rows if r[0] == "torch"}
+
+    out = []
+    out.append("clheads backend: %s; %s; OPENBLAS_CORETYPE=%s; PyTorch %s (seed heads run as documented)."
+               % (blas_meta.get("backend", "?"), blas_meta.get("openblas", "?"),
+                  blas_meta.get("OPENBLAS_CORETYPE", "?"), torch_meta.get("torch", "?")))
+    out.append("")
+    out.append("Times are medians in µs. seed/clh and wide/clh: PyTorch time ÷ clheads time (higher is "
+               "better for clheads). %sgemm: cblas_sgemm time on the same multiply shape(s) ÷ clheads time, "
+               "same process. portable: clheads built without BLAS; blas/port = OpenBLAS-build time ÷ "
+               "portable time. allocs: allocations during all timed calls (steady state).")
+    out.append("")
+    head = ("| paradigm | op | B | in | tasks | thr | clheads | seed | seed/clh | wide Linear | wide/clh "
+            "| clh GFLOP/s | %sgemm | portable | blas/port | allocs |")
+    out.append(head)
+    out.append("|" + "---|" * 16)
+    for k, r in clh.items():
+        paradigm, op, batch, in_f, tasks, thr = k
+        if op == "adam":
+            continue
+        t_clh = num(r[7])
+        s = seed.get(k)
+        t_seed = num(s[7]) if s else math.nan
+        t_wide = num(s[9]) if s else math.nan
+        t_sgemm = num(r[10])
+        p = port.get(k)
+        t_port = num(p[7]) if p else math.nan
+        gf = flops(paradigm, op, batch, in_f, tasks) / (t_clh * 1e-6) / 1e9 if t_clh > 0 else math.nan
+        allocs = r[9]
+        out.append("| %s | %s | %d | %d | %d | %d | %s | %s | %s | %s | %s | %.1f | %s | %s | %s | %s |" % (
+            paradigm, op, batch, in_f, tasks, thr, fmt_us(t_clh), fmt_us(t_seed), fmt_ratio(t_seed / t_clh),
+            fmt_us(t_wide), fmt_ratio(t_wide / t_clh), gf, fmt_pct(t_sgemm / t_clh), fmt_us(t_port),
+            fmt_pct(t_clh / t_port) if p else "–", allocs + (" / %s" % p[9] if p else "")))
+
+    adam = [(k, r) for k, r in clh.items() if k[1] == "adam"]
+    if adam:
+        out.append("")
+        out.append("Adam step over the whole CIL bank (µs):")
+        out.append("")
+        out.append("| in | tasks | thr | clheads | seed (per-head tensors) | seed/clh | wide Linear | wide/clh | allocs |")
+        out.append("|---|---|---|---|---|---|---|---|---|")
+        for k, r in adam:
+            s = seed.get(k)
+            t_clh = num(r[7])
+            t_seed = num(s[7]) if s else math.nan
+            t_wide = num(s[9]) if s else math.nan
+            out.append("| %d | %d | %d | %s | %s | %s | %s | %s | %s |" % (
+                k[3], k[4], k[5], fmt_us(t_clh), fmt_us(t_seed), fmt_ratio(t_seed / t_clh),
+                fmt_us(t_wide), fmt_ratio(t_wide / t_clh), r[9]))
+
+    phases = [r for r in blas_rows if r[0] == "phase"]
+    if phases:
+        out.append("")
+        out.append("Where a training step's time goes (clheads, OpenBLAS build; each phase timed on its own, µs):")
+        out.append("")
+        out.append("| paradigm | B | in | tasks | thr | zero_grad | forward | loss (cross-entropy) | backward "
+                   "| sum | fwdbwd measured | sgemm ×3 |")
+        out.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
+        for r in phases:
+            k = (r[1], "fwdbwd", int(r[2]), int(r[3]), int(r[4]), int(r[5]))
+            parts = [num(v) for v in r[6:10]]
+            whole = clh.get(k)
+            out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                r[1], r[2], r[3], r[4], r[5], *[fmt_us(v) for v in parts], fmt_us(sum(parts)),
+                fmt_us(num(whole[7])) if whole else "–", fmt_us(num(whole[10])) if whole else "–"))
+
+    mem = [r for r in blas_rows if r[0] == "mem"]
+    if mem:
+        out.append("")
+        out.append("Memory of a CIL handle grown task by task (heap bytes measured with mallinfo2; per "
+                   "parameter in use, parameters = rows × (in + 1)):")
+        out.append("")
+        out.append("| in | tasks | rows in use | capacity rows | max capacity/rows during growth "
+                   "| heads bytes/param (weights + grads) | Adam bytes/param |")
+        out.append("|---|---|---|---|---|---|---|")
+        for r in mem:
+            out.append("| %s | %s | %s | %s | %.2f | %.2f | %.2f |" % (
+                r[1], r[2], r[3], r[4], num(r[5]), num(r[6]), num(r[7])))
+
+    out.extend(figures(clh, port, seed, mem))
+    print("\n".join(out))
+
+
+def figures(clh, port, seed, mem):
+    """The issue-5 targets, each with its measured value."""
+    lines = ["", "Figures (issue 5):", ""]
+    lines.append("| figure | target | measured | reached |")
+    lines.append("|---|---|---|---|")
+
+    def ratio(key, which):
+        r, s = clh.get(key), seed.get(key)
+        if not r or not s:
+            return math.nan
+        return num(s[7 if which == "seed" else 9]) / num(r[7])
+
+    def add(name, target, values, ok):
+        shown = ", ".join(values) if values else "not measured"
+        lines.append("| %s | %s | %s | %s |" % (name, target, shown, "–" if not values else ("yes" if ok else "NO")))
+
+    def ratio_figure(name, keys, which, target):
+        vals, ok = [], True
+        for k in keys:
+            v = ratio(k, which)
+            if math.isnan(v):
+                continue
+            vals.append("%s (%d thr)" % (fmt_ratio(v), k[5]))
+            ok = ok and v >= target
+        add(name, "≥ %g×" % target, vals, ok)
+
+    thr = sorted({k[5] for k in clh})
+    ratio_figure("CIL fwd, B=256, in=512, 100×10, vs seed", [("CIL", "fwd", 256, 512, 100, t) for t in thr], "seed", 2)
+    ratio_figure("CIL fwd+bwd, B=256, in=512, 100×10, vs seed", [("CIL", "fwdbwd", 256, 512, 100, t) for t in thr], "seed", 2.5)
+    ratio_figure("CIL fwd, B=256, in=512, 100×10, vs wide nn.Linear", [("CIL", "fwd", 256, 512, 100, t) for t in thr], "wide", 1.5)
+    ratio_figure("CIL fwd+bwd, B=256, in=512, 100×10, vs wide nn.Linear", [("CIL", "fwdbwd", 256, 512, 100, t) for t in thr], "wide", 1.5)
+    ratio_figure("CIL fwd, B=1, in=512, 100×10, vs seed", [("CIL", "fwd", 1, 512, 100, t) for t in thr], "seed", 20)
+    ratio_figure("MTL mixed fwd+bwd, B=1024, in=2048, 100×10, vs seed", [("MTL", "fwdbwd", 1024, 2048, 100, t) for t in thr], "seed", 50)
+    ratio_figure("TIL fwd, B=32, in=512, 10 classes, vs seed", [("TIL", "fwd", 32, 512, 10, t) for t in thr], "seed", 2)
+
+    # One large multiply: rows whose multiply work is at least 50 MFLOP, CIL/TIL/DIL/STL.
+    vals, ok = [], True
+    worst = None
+    for k, r in clh.items():
+        paradigm, op, batch, in_f, tasks, t = k
+        if op not in ("fwd", "fwdbwd") or paradigm == "MTL":
+            continue
+        if flops(paradigm, op, batch, in_f, tasks) < 50e6:
+            continue
+        frac = num(r[10]) / num(r[7])
+        if math.isnan(frac):
+            continue
+        if worst is None or frac < worst[0]:
+            worst = (frac, k)
+        ok = ok and frac >= 0.85
+    if worst:
+        vals.append("worst %s on %s %s B=%d in=%d tasks=%d thr=%d" % (fmt_pct(worst[0]), *worst[1][:2], *worst[1][2:]))
+    add("clheads vs sgemm where the work is one large multiply (≥ 50 MFLOP)", "≥ 85%", vals, ok)
+
+    vals, ok = [], True
+    for op in ("fwd", "fwdbwd"):
+        for t in thr:
+            k = ("CIL", op, 256, 512, 100, t)
+            if k in clh and k in port:
+                v = num(clh[k][7]) / num(port[k][7])
+                vals.append("%s %s (%d thr)" % (op, fmt_pct(v), t))
+                ok = ok and v >= 0.25
+    add("portable build vs OpenBLAS build, CIL B=256, in=512, 100×10", "≥ 25%", vals, ok)
+
+    total_allocs = sum(int(r[9]) for r in clh.values()) + sum(int(r[9]) for r in port.values())
+    add("allocations in steady-state forward/backward (all timed calls)", "0", [str(total_allocs)], total_allocs == 0)
+    if mem:
+        worst_ratio = max(num(r[5]) for r in mem)
+        add("reserved capacity ÷ rows in use (max during growth)", "≤ 2", ["%.2f" % worst_ratio], worst_ratio <= 2)
+    return lines
+
+
+if __name__ == "__main__":
+    sys.exit(main())

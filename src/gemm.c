@@ -1,0 +1,83 @@
+/* The one matrix-multiply dispatch point: counts calls, then CBLAS (OpenBLAS)
+ * when the build has it, else the portable kernel (gemm_portable.c). Also the
+ * thread-count setting shared by both backends. */
+#include <limits.h>
+#include <stdatomic.h>
+#include <unistd.h>
+
+#include "gemm.h"
+#include "clheads/linear.h"
+
+#ifdef CLH_HAVE_CBLAS
+#include <cblas.h>
+#endif
+
+static _Atomic uint64_t gemm_calls;
+static _Atomic int chosen_threads; /* 0 = not set: the default */
+
+uint64_t clh_gemm_call_count(void) { return atomic_load(&gemm_calls); }
+
+const char *clh_gemm_backend(void) {
+#ifdef CLH_HAVE_CBLAS
+    return "cblas";
+#else
+    return "portable";
+#endif
+}
+
+static int default_threads(void) {
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cores < 1) return 1;
+    return cores > INT_MAX ? INT_MAX : (int)cores;
+}
+
+void clh_set_num_threads(int n) {
+    int threads = n > 0 ? n : default_threads();
+    atomic_store(&chosen_threads, threads);
+#ifdef CLH_HAVE_CBLAS
+    openblas_set_num_threads(threads);
+#endif
+}
+
+int clh_get_num_threads(void) { return clh_gemm_threads(); }
+
+int clh_gemm_threads(void) {
+    int threads = atomic_load(&chosen_threads);
+    return threads > 0 ? threads : default_threads();
+}
+
+/* C[M, N] = beta · C for K == 0 (no product terms); C is not read when beta == 0. */
+static void scale_only(int64_t m, int64_t n, float beta, float *c, int64_t ldc) {
+    for (int64_t i = 0; i < m; i++) {
+        float *row = c + i * ldc;
+        for (int64_t j = 0; j < n; j++) row[j] = beta == 0.0f ? 0.0f : beta * row[j];
+    }
+}
+
+#ifdef CLH_HAVE_CBLAS
+/* CBLAS takes int sizes; larger shapes go to the portable kernel. */
+static int fits_int(int64_t m, int64_t n, int64_t k, int64_t lda, int64_t ldb, int64_t ldc) {
+    return m <= INT_MAX && n <= INT_MAX && k <= INT_MAX && lda <= INT_MAX && ldb <= INT_MAX &&
+           ldc <= INT_MAX;
+}
+#endif
+
+void clh_gemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+              const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
+              int64_t ldc) {
+    atomic_fetch_add_explicit(&gemm_calls, 1, memory_order_relaxed);
+    if (m <= 0 || n <= 0) return;
+    /* Empty products: BLAS would reject lda = 0, and the result is just beta · C. */
+    if (k <= 0) {
+        scale_only(m, n, beta, c, ldc);
+        return;
+    }
+#ifdef CLH_HAVE_CBLAS
+    if (fits_int(m, n, k, lda, ldb, ldc)) {
+        cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
+                    (int)m, (int)n, (int)k, alpha, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
+        return;
+    }
+#endif
+    clh_gemm_portable(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}

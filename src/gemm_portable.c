@@ -1,0 +1,442 @@
+/* The portable matrix multiply: C = alpha · op(A) · op(B) + beta · C, row-major,
+ * with cblas_sgemm semantics (beta == 0: C is not read; alpha == 0 or k == 0:
+ * A and B are not read).
+ *
+ * Layout of the work (the usual blocked scheme, sized for the heads' shapes):
+ *  - op(B) is packed, KC rows by NC columns at a time, into strips NR columns
+ *    wide (zero padded), so the micro-kernel streams it with aligned loads
+ *    whatever the transposition of B;
+ *  - op(A) is read in place through (row stride, column stride): the
+ *    micro-kernel broadcasts one element per row and step, which is cheap in
+ *    both layouts, so A needs no packing buffer;
+ *  - a micro-kernel keeps an MR x NR tile of C in registers over KC steps.
+ * The packing buffer lives on the stack (KC·NC floats = 64 KiB): the multiply
+ * never allocates, so it cannot fail and a steady-state forward or backward
+ * makes no allocation.
+ *
+ * Kernels: an AVX2+FMA one, chosen at run time when the CPU has it, and a
+ * plain-C one for every other CPU (CLH_PORTABLE_KERNEL=c forces it, so both
+ * can be tested on one machine). One row of op(A) (a single sample) takes a
+ * matrix-vector path that reads B in place instead of packing all of it.
+ *
+ * Threads: clh_gemm_threads() workers (OpenMP, when the build has it) split C
+ * into column or row bands for large shapes only; small shapes stay on the
+ * calling thread, where a parallel region would cost more than it saves.
+ */
+#include "gemm.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define CLH_GEMM_X86 1
+#define CLH_TARGET_AVX2 __attribute__((target("avx2,fma")))
+#endif
+
+/* Tile sizes: MR x NR accumulators (6 x 16 = 12 AVX2 registers), KC steps per
+ * pass over C, NC packed columns (a multiple of NR). */
+enum { MR = 6, NR = 16, KC = 256, NC = 64 };
+
+/* Multiply-adds below which one thread does the whole product: about 0.1 ms
+ * of work, where waking a second thread stops being noise. */
+#define PARALLEL_MIN_MACS (1LL << 21)
+
+/* A matrix operand seen through its transposition: element (r, c) of op(X) is
+ * data[r * rs + c * cs]. */
+typedef struct operand {
+    const float *data;
+    int64_t rs;
+    int64_t cs;
+} operand;
+
+static operand operand_of(const float *data, int64_t ld, int trans)
+{
+    operand op = {data, trans ? 1 : ld, trans ? ld : 1};
+    return op;
+}
+
+static int64_t min64(int64_t x, int64_t y) { return x < y ? x : y; }
+
+/* ---- shared pieces -------------------------------------------------------- */
+
+/* C[r, j] = alpha · tile[r, j] + beta · C[r, j] for the valid mr x nr corner of a
+ * tile whose rows are NR apart; beta == 0 never reads C. */
+static void merge_tile(float *c, int64_t ldc, const float *tile, int mr, int nr, float alpha,
+                       float beta)
+{
+    for (int r = 0; r < mr; r++) {
+        float *c_row = c + r * ldc;
+        const float *t_row = tile + r * NR;
+        if (beta == 0.0f) {
+            for (int j = 0; j < nr; j++) c_row[j] = alpha * t_row[j];
+        } else {
+            for (int j = 0; j < nr; j++) c_row[j] = alpha * t_row[j] + beta * c_row[j];
+        }
+    }
+}
+
+/* C = beta · C for an m x n block (beta == 0 writes zeros without reading). */
+static void scale_c(float *c, int64_t ldc, int64_t m, int64_t n, float beta)
+{
+    if (beta == 1.0f) return;
+    for (int64_t i = 0; i < m; i++) {
+        float *c_row = c + i * ldc;
+        if (beta == 0.0f) {
+            memset(c_row, 0, (size_t)n * sizeof *c_row);
+        } else {
+            for (int64_t j = 0; j < n; j++) c_row[j] *= beta;
+        }
+    }
+}
+
+/* Packs op(B)[p0 .. p0+kc, j0 .. j0+nc] into strips of NR columns: strip s holds,
+ * for each step p, the NR values op(B)[p0+p, j0+s·NR ..], zeros past nc. */
+static void pack_b(float *dst, operand b, int64_t p0, int64_t j0, int64_t kc, int64_t nc)
+{
+    for (int64_t jr = 0; jr < nc; jr += NR) {
+        int64_t nr = min64(NR, nc - jr);
+        float *strip = dst + (jr / NR) * kc * NR;
+        const float *src = b.data + p0 * b.rs + (j0 + jr) * b.cs;
+        if (b.cs == 1 && nr == NR) {
+            /* B not transposed: each step is NR contiguous floats. */
+            for (int64_t p = 0; p < kc; p++) memcpy(strip + p * NR, src + p * b.rs, NR * sizeof *src);
+        } else {
+            /* B transposed (or a ragged edge): walk each source row of B
+             * contiguously and scatter it down the strip's column. */
+            if (nr < NR) memset(strip, 0, (size_t)(kc * NR) * sizeof *strip);
+            for (int64_t j = 0; j < nr; j++) {
+                const float *col = src + j * b.cs;
+                for (int64_t p = 0; p < kc; p++) strip[p * NR + j] = col[p * b.rs];
+            }
+        }
+    }
+}
+
+/* ---- micro-kernels -------------------------------------------------------- */
+
+/* C[0..mr, 0..nr] = alpha · op(A)[0..mr, 0..kc] · packed strip + beta · C.
+ * a points at op(A)'s first element of the tile; rows are a + r·rs_a. */
+typedef void (*micro_kernel)(int64_t kc, const float *a, int64_t rs_a, int64_t cs_a,
+                             const float *strip, float *c, int64_t ldc, int mr, int nr,
+                             float alpha, float beta);
+
+static void micro_kernel_c(int64_t kc, const float *a, int64_t rs_a, int64_t cs_a,
+                           const float *strip, float *c, int64_t ldc, int mr, int nr, float alpha,
+                           float beta)
+{
+    float acc[MR * NR] = {0};
+    for (int64_t p = 0; p < kc; p++) {
+        const float *b_row = strip + p * NR;
+        for (int r = 0; r < mr; r++) {
+            float a_rp = a[r * rs_a + p * cs_a];
+            for (int j = 0; j < NR; j++) acc[r * NR + j] += a_rp * b_row[j];
+        }
+    }
+    merge_tile(c, ldc, acc, mr, nr, alpha, beta);
+}
+
+#ifdef CLH_GEMM_X86
+CLH_TARGET_AVX2
+static void micro_kernel_avx2(int64_t kc, const float *a, int64_t rs_a, int64_t cs_a,
+                              const float *strip, float *c, int64_t ldc, int mr, int nr,
+                              float alpha, float beta)
+{
+    /* Rows past mr repeat the last valid row: always six rows of arithmetic,
+     * only the valid ones are stored. */
+    const int64_t o1 = (mr > 1 ? 1 : 0) * rs_a, o2 = (mr > 2 ? 2 : mr - 1) * rs_a;
+    const int64_t o3 = (mr > 3 ? 3 : mr - 1) * rs_a, o4 = (mr > 4 ? 4 : mr - 1) * rs_a;
+    const int64_t o5 = (mr > 5 ? 5 : mr - 1) * rs_a;
+    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
+    __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+    __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
+    __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+    __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
+    __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+    const float *ap = a;
+    const float *bp = strip;
+    for (int64_t p = 0; p < kc; p++) {
+        __m256 b0 = _mm256_load_ps(bp), b1 = _mm256_load_ps(bp + 8);
+        __m256 av = _mm256_broadcast_ss(ap);
+        c00 = _mm256_fmadd_ps(av, b0, c00);
+        c01 = _mm256_fmadd_ps(av, b1, c01);
+        av = _mm256_broadcast_ss(ap + o1);
+        c10 = _mm256_fmadd_ps(av, b0, c10);
+        c11 = _mm256_fmadd_ps(av, b1, c11);
+        av = _mm256_broadcast_ss(ap + o2);
+        c20 = _mm256_fmadd_ps(av, b0, c20);
+        c21 = _mm256_fmadd_ps(av, b1, c21);
+        av = _mm256_broadcast_ss(ap + o3);
+        c30 = _mm256_fmadd_ps(av, b0, c30);
+        c31 = _mm256_fmadd_ps(av, b1, c31);
+        av = _mm256_broadcast_ss(ap + o4);
+        c40 = _mm256_fmadd_ps(av, b0, c40);
+        c41 = _mm256_fmadd_ps(av, b1, c41);
+        av = _mm256_broadcast_ss(ap + o5);
+        c50 = _mm256_fmadd_ps(av, b0, c50);
+        c51 = _mm256_fmadd_ps(av, b1, c51);
+        ap += cs_a;
+        bp += NR;
+    }
+    if (mr == MR && nr == NR) {
+        const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+        __m256 rows[2 * MR] = {c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51};
+        for (int r = 0; r < MR; r++) {
+            float *c_row = c + r * ldc;
+            __m256 lo = _mm256_mul_ps(va, rows[2 * r]), hi = _mm256_mul_ps(va, rows[2 * r + 1]);
+            if (beta != 0.0f) {
+                lo = _mm256_fmadd_ps(vb, _mm256_loadu_ps(c_row), lo);
+                hi = _mm256_fmadd_ps(vb, _mm256_loadu_ps(c_row + 8), hi);
+            }
+            _mm256_storeu_ps(c_row, lo);
+            _mm256_storeu_ps(c_row + 8, hi);
+        }
+        return;
+    }
+    _Alignas(32) float tile[MR * NR];
+    _mm256_store_ps(tile + 0, c00), _mm256_store_ps(tile + 8, c01);
+    _mm256_store_ps(tile + 16, c10), _mm256_store_ps(tile + 24, c11);
+    _mm256_store_ps(tile + 32, c20), _mm256_store_ps(tile + 40, c21);
+    _mm256_store_ps(tile + 48, c30), _mm256_store_ps(tile + 56, c31);
+    _mm256_store_ps(tile + 64, c40), _mm256_store_ps(tile + 72, c41);
+    _mm256_store_ps(tile + 80, c50), _mm256_store_ps(tile + 88, c51);
+    merge_tile(c, ldc, tile, mr, nr, alpha, beta);
+}
+#endif
+
+/* ---- one row of op(A): matrix-vector products that read B in place ------- */
+
+/* y[j] = alpha · Σ_p x(p) · op(B)[p, j] + beta · y[j], x(p) = x[p · x_stride]. */
+typedef void (*row_kernel)(int64_t n, int64_t k, float alpha, const float *x, int64_t x_stride,
+                           operand b, float beta, float *y);
+
+static void row_kernel_c(int64_t n, int64_t k, float alpha, const float *x, int64_t x_stride,
+                         operand b, float beta, float *y)
+{
+    if (b.rs == 1) {
+        /* B transposed: y[j] is a dot product of x with the contiguous row j. */
+        for (int64_t j = 0; j < n; j++) {
+            const float *b_row = b.data + j * b.cs;
+            float sum = 0.0f;
+            for (int64_t p = 0; p < k; p++) sum += x[p * x_stride] * b_row[p];
+            y[j] = alpha * sum + (beta == 0.0f ? 0.0f : beta * y[j]);
+        }
+        return;
+    }
+    /* B as is: y accumulates x(p) times the contiguous row p of B. */
+    scale_c(y, 0, 1, n, beta);
+    for (int64_t p = 0; p < k; p++) {
+        const float *b_row = b.data + p * b.rs;
+        float scaled = alpha * x[p * x_stride];
+        for (int64_t j = 0; j < n; j++) y[j] += scaled * b_row[j * b.cs];
+    }
+}
+
+#ifdef CLH_GEMM_X86
+CLH_TARGET_AVX2
+static float hsum_avx2(__m256 v)
+{
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/* One dot product of length k (x and row contiguous). */
+CLH_TARGET_AVX2
+static float dot_avx2(const float *x, const float *row, int64_t k)
+{
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    int64_t p = 0;
+    for (; p + 16 <= k; p += 16) {
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + p), _mm256_loadu_ps(row + p), s0);
+        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + p + 8), _mm256_loadu_ps(row + p + 8), s1);
+    }
+    if (p + 8 <= k) {
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + p), _mm256_loadu_ps(row + p), s0);
+        p += 8;
+    }
+    float sum = hsum_avx2(_mm256_add_ps(s0, s1));
+    for (; p < k; p++) sum += x[p] * row[p];
+    return sum;
+}
+
+CLH_TARGET_AVX2
+static void row_kernel_avx2(int64_t n, int64_t k, float alpha, const float *x, int64_t x_stride,
+                            operand b, float beta, float *y)
+{
+    if (x_stride != 1 || (b.rs != 1 && b.cs != 1)) {
+        row_kernel_c(n, k, alpha, x, x_stride, b, beta, y);
+        return;
+    }
+    if (b.rs == 1) {
+        /* B transposed: y[j] = x · row j of B; four rows share each load of x. */
+        int64_t j = 0;
+        for (; j + 4 <= n; j += 4) {
+            const float *r0 = b.data + j * b.cs, *r1 = r0 + b.cs, *r2 = r1 + b.cs, *r3 = r2 + b.cs;
+            __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+            __m256 s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
+            int64_t p = 0;
+            for (; p + 8 <= k; p += 8) {
+                __m256 xv = _mm256_loadu_ps(x + p);
+                s0 = _mm256_fmadd_ps(xv, _mm256_loadu_ps(r0 + p), s0);
+                s1 = _mm256_fmadd_ps(xv, _mm256_loadu_ps(r1 + p), s1);
+                s2 = _mm256_fmadd_ps(xv, _mm256_loadu_ps(r2 + p), s2);
+                s3 = _mm256_fmadd_ps(xv, _mm256_loadu_ps(r3 + p), s3);
+            }
+            float d[4] = {hsum_avx2(s0), hsum_avx2(s1), hsum_avx2(s2), hsum_avx2(s3)};
+            for (; p < k; p++) {
+                d[0] += x[p] * r0[p], d[1] += x[p] * r1[p];
+                d[2] += x[p] * r2[p], d[3] += x[p] * r3[p];
+            }
+            for (int q = 0; q < 4; q++)
+                y[j + q] = alpha * d[q] + (beta == 0.0f ? 0.0f : beta * y[j + q]);
+        }
+        for (; j < n; j++) {
+            float d = dot_avx2(x, b.data + j * b.cs, k);
+            y[j] = alpha * d + (beta == 0.0f ? 0.0f : beta * y[j]);
+        }
+        return;
+    }
+    /* B as is: y = beta·y, then y += (alpha·x[p]) · row p of B, four rows per
+     * pass so W streams through once and y is loaded and stored k/4 times. */
+    scale_c(y, 0, 1, n, beta);
+    const int64_t n8 = n - n % 8;
+    int64_t p = 0;
+    for (; p + 4 <= k; p += 4) {
+        const float *b0 = b.data + p * b.rs, *b1 = b0 + b.rs, *b2 = b1 + b.rs, *b3 = b2 + b.rs;
+        const __m256 x0 = _mm256_set1_ps(alpha * x[p]), x1 = _mm256_set1_ps(alpha * x[p + 1]);
+        const __m256 x2 = _mm256_set1_ps(alpha * x[p + 2]), x3 = _mm256_set1_ps(alpha * x[p + 3]);
+        for (int64_t j = 0; j < n8; j += 8) {
+            __m256 acc = _mm256_loadu_ps(y + j);
+            acc = _mm256_fmadd_ps(x0, _mm256_loadu_ps(b0 + j), acc);
+            acc = _mm256_fmadd_ps(x1, _mm256_loadu_ps(b1 + j), acc);
+            acc = _mm256_fmadd_ps(x2, _mm256_loadu_ps(b2 + j), acc);
+            acc = _mm256_fmadd_ps(x3, _mm256_loadu_ps(b3 + j), acc);
+            _mm256_storeu_ps(y + j, acc);
+        }
+        for (int64_t j = n8; j < n; j++)
+            y[j] += alpha * (x[p] * b0[j] + x[p + 1] * b1[j] + x[p + 2] * b2[j] + x[p + 3] * b3[j]);
+    }
+    for (; p < k; p++) {
+        const float *b_row = b.data + p * b.rs;
+        const float scaled = alpha * x[p];
+        for (int64_t j = 0; j < n; j++) y[j] += scaled * b_row[j];
+    }
+}
+#endif
+
+/* ---- kernel choice ------------------------------------------------------- */
+
+typedef struct kernels {
+    micro_kernel tile;
+    row_kernel row;
+} kernels;
+
+static const kernels *choose_kernels(void)
+{
+    static const kernels plain_c = {micro_kernel_c, row_kernel_c};
+#ifdef CLH_GEMM_X86
+    static const kernels avx2 = {micro_kernel_avx2, row_kernel_avx2};
+    /* 0 = not decided yet, 1 = plain C, 2 = AVX2; racing first calls decide alike. */
+    static atomic_int decided = 0;
+    int choice = atomic_load_explicit(&decided, memory_order_relaxed);
+    if (choice == 0) {
+        const char *forced = getenv("CLH_PORTABLE_KERNEL");
+        __builtin_cpu_init();
+        int has_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        choice = (has_avx2 && !(forced && strcmp(forced, "c") == 0)) ? 2 : 1;
+        atomic_store_explicit(&decided, choice, memory_order_relaxed);
+    }
+    return choice == 2 ? &avx2 : &plain_c;
+#else
+    return &plain_c;
+#endif
+}
+
+/* ---- the blocked product on one band of C --------------------------------- */
+
+static void gemm_blocked(const kernels *kern, int64_t m, int64_t n, int64_t k, float alpha,
+                         operand a, operand b, float beta, float *c, int64_t ldc)
+{
+    if (m == 1) {
+        kern->row(n, k, alpha, a.data, a.cs, b, beta, c);
+        return;
+    }
+    _Alignas(32) float packed_b[KC * NC];
+    for (int64_t jc = 0; jc < n; jc += NC) {
+        int64_t nc = min64(NC, n - jc);
+        for (int64_t pc = 0; pc < k; pc += KC) {
+            int64_t kc = min64(KC, k - pc);
+            /* The first pass over K applies beta; later passes add to it. */
+            float beta_pass = pc == 0 ? beta : 1.0f;
+            pack_b(packed_b, b, pc, jc, kc, nc);
+            for (int64_t ic = 0; ic < m; ic += MR) {
+                int mr = (int)min64(MR, m - ic);
+                const float *a_tile = a.data + ic * a.rs + pc * a.cs;
+                for (int64_t jr = 0; jr < nc; jr += NR) {
+                    int nr = (int)min64(NR, nc - jr);
+                    kern->tile(kc, a_tile, a.rs, a.cs, packed_b + (jr / NR) * kc * NR,
+                               c + ic * ldc + jc + jr, ldc, mr, nr, alpha, beta_pass);
+                }
+            }
+        }
+    }
+}
+
+#ifdef _OPENMP
+/* Band t of `count` over `extent`, in whole multiples of `unit`. */
+static void band(int64_t extent, int64_t unit, int t, int count, int64_t *begin, int64_t *len)
+{
+    int64_t units = (extent + unit - 1) / unit;
+    int64_t first = units * t / count, last = units * (t + 1) / count;
+    *begin = min64(first * unit, extent);
+    *len = min64(last * unit, extent) - *begin;
+}
+#endif
+
+void clh_gemm_portable(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                       const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
+                       float *c, int64_t ldc)
+{
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0 || alpha == 0.0f) {
+        scale_c(c, ldc, m, n, beta);
+        return;
+    }
+    const kernels *kern = choose_kernels();
+    operand op_a = operand_of(a, lda, trans_a), op_b = operand_of(b, ldb, trans_b);
+
+    int threads = clh_gemm_threads();
+    if (threads <= 1 || m * n * k < PARALLEL_MIN_MACS || m == 1) {
+        gemm_blocked(kern, m, n, k, alpha, op_a, op_b, beta, c, ldc);
+        return;
+    }
+#ifdef _OPENMP
+    /* Split the wider side of C: each worker packs only its own columns of B
+     * (column bands) or reads only its own rows of A (row bands). */
+    int split_columns = n >= 2 * NR * threads || n >= m;
+#pragma omp parallel num_threads(threads)
+    {
+        int t = omp_get_thread_num(), count = omp_get_num_threads();
+        int64_t begin, len;
+        if (split_columns) {
+            band(n, NR, t, count, &begin, &len);
+            operand sub_b = {op_b.data + begin * op_b.cs, op_b.rs, op_b.cs};
+            if (len > 0) gemm_blocked(kern, m, len, k, alpha, op_a, sub_b, beta, c + begin, ldc);
+        } else {
+            band(m, MR, t, count, &begin, &len);
+            operand sub_a = {op_a.data + begin * op_a.rs, op_a.rs, op_a.cs};
+            if (len > 0)
+                gemm_blocked(kern, len, n, k, alpha, sub_a, op_b, beta, c + begin * ldc, ldc);
+        }
+    }
+#else
+    gemm_blocked(kern, m, n, k, alpha, op_a, op_b, beta, c, ldc);
+#endif
+}

@@ -1,0 +1,97 @@
+/* Forward with one task id per batch (or none): TIL/MTL select a head, CIL
+ * runs one multiply over all rows, DIL/STL use their one head. Also the
+ * validation shared with backward (clh_heads_plan_call). */
+#include <math.h>
+
+#include "checked.h"
+#include "gemm.h"
+#include "heads_internal.h"
+#include "linear_internal.h"
+
+clh_status clh_heads_plan_call(const clh_heads *heads, int64_t batch, int64_t task_id,
+                               const char *what, clh_heads_plan *plan) {
+    if (batch < 0)
+        return clh_heads_fail(heads, CLH_E_INVALID_ARG, "%s: batch is %lld, must be >= 0", what,
+                              (long long)batch);
+    if (heads->num_tasks == 0) return clh_heads_fail_not_setup(heads, what);
+    switch (heads->paradigm) {
+    case CLH_TIL:
+    case CLH_MTL: {
+        if (task_id == CLH_NO_TASK)
+            return clh_heads_fail(heads, CLH_E_PARADIGM, "%s: %s needs the batch's task id, got CLH_NO_TASK%s",
+                                  what, clh_paradigm_name(heads->paradigm),
+                                  heads->paradigm == CLH_MTL ? " (per-sample ids: the _mixed calls)" : "");
+        ptrdiff_t found = clh_heads_find(heads, task_id);
+        if (found < 0)
+            return clh_heads_fail(heads, CLH_E_UNKNOWN_TASK, "%s: task id %lld was never set up", what,
+                                  (long long)task_id);
+        plan->task_index = (size_t)found;
+        break;
+    }
+    case CLH_CIL:
+        /* task_id is a placeholder (as in the seed): all heads, concatenated. */
+        plan->task_index = SIZE_MAX;
+        plan->first_row = 0;
+        plan->width = heads->bank.rows;
+        return CLH_OK;
+    case CLH_STL:
+        if (task_id != CLH_NO_TASK)
+            return clh_heads_fail(heads, CLH_E_PARADIGM, "%s: STL takes no task id, got %lld (pass CLH_NO_TASK)",
+                                  what, (long long)task_id);
+        plan->task_index = 0;
+        break;
+    case CLH_DIL:
+    default:
+        plan->task_index = 0; /* one head shared by every task: the id is ignored */
+        break;
+    }
+    plan->first_row = heads->tasks[plan->task_index].offset;
+    plan->width = heads->tasks[plan->task_index].classes;
+    return CLH_OK;
+}
+
+/* Checks that a [batch, cols] float matrix has a byte size (for pointer arithmetic). */
+static clh_status check_matrix(const clh_heads *heads, const char *what, const char *name,
+                               int64_t batch, int64_t cols) {
+    size_t bytes;
+    if (!clh_float_bytes(batch, cols, &bytes))
+        return clh_heads_fail(heads, CLH_E_OVERFLOW, "%s: %s of %lld x %lld floats overflows size_t", what,
+                              name, (long long)batch, (long long)cols);
+    return CLH_OK;
+}
+
+clh_status clh_heads_forward(const clh_heads *heads, const float *x, int64_t batch,
+                             int64_t task_id, float *logits) {
+    static const char what[] = "clh_heads_forward";
+    if (!heads) return clh_fail(CLH_E_NULL, "%s: heads is NULL", what);
+    clh_heads_plan plan = {0};
+    clh_status st = clh_heads_plan_call(heads, batch, task_id, what, &plan);
+    if (st) return st;
+    if (batch == 0) return CLH_OK;
+    if (!x) return clh_heads_fail(heads, CLH_E_NULL, "%s: x is NULL (batch %lld)", what, (long long)batch);
+    if (!logits)
+        return clh_heads_fail(heads, CLH_E_NULL, "%s: logits is NULL (batch %lld)", what, (long long)batch);
+    if ((st = check_matrix(heads, what, "x", batch, heads->in))) return st;
+    if ((st = check_matrix(heads, what, "logits", batch, plan.width))) return st;
+
+    const clh_bank *bank = &heads->bank;
+    const int64_t in = bank->in, width = plan.width;
+    const float *weight = clh_bank_weights(bank) + plan.first_row * in;
+    const float *bias = clh_bank_biases(bank) + plan.first_row;
+
+    /* logits = x · Wᵀ: for CIL the heads' rows are contiguous, so this one
+     * multiply covers every head (no per-task multiply, no concatenation). */
+    clh_gemm(0, 1, batch, width, in, 1.0f, x, in, weight, in, 0.0f, logits, width);
+    clh_add_bias_rows(logits, bias, batch, width, width);
+    if (heads->paradigm == CLH_CIL) {
+        for (size_t t = 0; t < heads->num_tasks; t++) {
+            const clh_task *task = &heads->tasks[t];
+            if (!task->masked) continue;
+            for (int64_t i = 0; i < batch; i++) {
+                float *row = logits + i * width + task->offset;
+                for (int64_t c = 0; c < task->classes; c++) row[c] = -INFINITY;
+            }
+        }
+    }
+    return CLH_OK;
+}

@@ -1,0 +1,197 @@
+/* Softmax cross-entropy (torch.nn.functional.cross_entropy, reduction "mean")
+ * and the per-paradigm label checks shared with accuracy.c. */
+#include <math.h>
+#include <stddef.h>
+
+#include "checked.h"
+#include "clheads/loss.h"
+#include "error.h"
+#include "loss_internal.h"
+
+/* ---- label spaces --------------------------------------------------------- */
+
+clh_status clh_label_space_resolve(const clh_heads *heads, int64_t task_id,
+                                   const int64_t *task_ids, const char *what,
+                                   clh_label_space *space) {
+    if (!heads) return clh_fail(CLH_E_NULL, "%s: heads is NULL", what);
+    clh_label_space s = {heads, clh_heads_paradigm(heads), 0, 0, NULL};
+    if (task_ids) {
+        if (s.paradigm != CLH_MTL)
+            return clh_fail_owner(heads, CLH_E_PARADIGM,
+                                  "%s: per-sample task ids are for MTL mixed batches, not %s", what,
+                                  clh_paradigm_name(s.paradigm));
+        if (task_id != CLH_NO_TASK)
+            return clh_fail_owner(heads, CLH_E_INVALID_ARG,
+                                  "%s: a mixed batch takes task_id CLH_NO_TASK, got %lld", what,
+                                  (long long)task_id);
+        s.task_ids = task_ids;
+    }
+    /* CIL ignores task_id, as its forward does. */
+    int64_t width_task = s.paradigm == CLH_CIL ? CLH_NO_TASK : task_id;
+    clh_status st = clh_heads_logits_width(heads, width_task, &s.width);
+    if (st) return st;
+    s.classes = s.width; /* single-task batches: labels 0..C-1; CIL: 0..total-1 */
+    *space = s;
+    return CLH_OK;
+}
+
+/* CIL: the task block holding global label `label` (labels already in range). */
+static void cil_block(const clh_heads *heads, int64_t label, clh_sample_block *block) {
+    const int64_t *ids = clh_heads_task_ids(heads);
+    size_t n = clh_heads_num_tasks(heads);
+    for (size_t t = 0; t < n; t++) {
+        int64_t classes = 0, offset = 0;
+        if (clh_heads_task_classes(heads, ids[t], &classes, &offset) != CLH_OK) break;
+        if (label >= offset && label < offset + classes) {
+            block->begin = offset;
+            block->end = offset + classes;
+            return;
+        }
+    }
+    block->begin = 0; /* unreachable: the blocks tile 0..total-1 */
+    block->end = block->label_end;
+}
+
+clh_status clh_label_space_sample(const clh_label_space *space, int64_t i, int64_t label,
+                                  const char *what, clh_sample_block *block) {
+    clh_sample_block b = {space->classes, 0, space->classes};
+    if (space->task_ids) {
+        int64_t classes = 0;
+        clh_status st = clh_heads_task_classes(space->heads, space->task_ids[i], &classes, NULL);
+        if (st)
+            return clh_fail_owner(space->heads, st, "%s: sample %lld: task id %lld is not set up",
+                                  what, (long long)i, (long long)space->task_ids[i]);
+        b.label_end = classes;
+        b.end = classes;
+    }
+    if (label < 0 || label >= b.label_end)
+        return clh_fail_owner(space->heads, CLH_E_LABEL,
+                              "%s: sample %lld: label %lld is outside %s range 0..%lld", what,
+                              (long long)i, (long long)label,
+                              space->paradigm == CLH_CIL ? "the global (CIL)" : "its task's",
+                              (long long)(b.label_end - 1));
+    if (space->paradigm == CLH_CIL) cil_block(space->heads, label, &b);
+    *block = b;
+    return CLH_OK;
+}
+
+/* ---- the loss --------------------------------------------------------------- */
+
+/* One row: -log softmax(x)[label] through log-sum-exp, in double. -inf
+ * entries are skipped (exp(-inf) = 0); NaN propagates as in PyTorch. When
+ * grad is not NULL writes (softmax - onehot) * scale (grad may alias x). */
+static double row_cross_entropy(const float *x, int64_t classes, int64_t label, double scale,
+                                float *grad) {
+    double max = -INFINITY;
+    for (int64_t j = 0; j < classes; j++)
+        if (x[j] > max || isnan(x[j])) max = x[j];
+    double sum = 0.0;
+    for (int64_t j = 0; j < classes; j++)
+        if (x[j] != -INFINITY) sum += exp((double)x[j] - max);
+    double log_sum = max + log(sum);
+    double loss = log_sum - (double)x[label];
+    if (grad) {
+        for (int64_t j = 0; j < classes; j++) {
+            double p = x[j] == -INFINITY ? 0.0 : exp((double)x[j] - log_sum);
+            grad[j] = (float)((p - (j == label ? 1.0 : 0.0)) * scale);
+        }
+    }
+    return loss;
+}
+
+/* Mean over the rows; labels validated by the caller. */
+static float batch_cross_entropy(const float *logits, int64_t batch, int64_t classes,
+                                 const int64_t *labels, float *dlogits) {
+    if (batch == 0) return 0.0f;
+    double scale = 1.0 / (double)batch, total = 0.0;
+    for (int64_t i = 0; i < batch; i++) {
+        const float *row = logits + i * classes;
+        total += row_cross_entropy(row, classes, labels[i], scale,
+                                   dlogits ? dlogits + i * classes : NULL);
+    }
+    return (float)(total * scale);
+}
+
+/* A label whose logit is -inf has probability 0: its loss would be +inf. */
+static clh_status check_label_logit(const void *owner, const float *logits, int64_t classes,
+                                    int64_t i, int64_t label, const char *what) {
+    if (logits[i * classes + label] == -INFINITY)
+        return clh_fail_owner(owner, CLH_E_LABEL,
+                              "%s: sample %lld: label %lld falls on a -inf logit (a masked task "
+                              "or padding)",
+                              what, (long long)i, (long long)label);
+    return CLH_OK;
+}
+
+/* Shared argument checks: sizes, overflow, pointers. */
+static clh_status check_batch(const void *owner, const float *logits, int64_t batch,
+                              int64_t classes, const int64_t *labels, const float *loss,
+                              const char *what) {
+    if (!loss) return clh_fail_owner(owner, CLH_E_NULL, "%s: loss is NULL", what);
+    if (batch < 0)
+        return clh_fail_owner(owner, CLH_E_INVALID_ARG, "%s: batch %lld is negative", what,
+                              (long long)batch);
+    if (classes <= 0)
+        return clh_fail_owner(owner, CLH_E_INVALID_ARG, "%s: classes %lld must be positive",
+                              what, (long long)classes);
+    size_t bytes;
+    if (!clh_float_bytes(batch, classes, &bytes))
+        return clh_fail_owner(owner, CLH_E_OVERFLOW, "%s: batch %lld x classes %lld overflows",
+                              what, (long long)batch, (long long)classes);
+    if (batch > 0 && (!logits || !labels))
+        return clh_fail_owner(owner, CLH_E_NULL, "%s: %s is NULL", what,
+                              logits ? "labels" : "logits");
+    return CLH_OK;
+}
+
+clh_status clh_cross_entropy(const float *logits, int64_t batch, int64_t classes,
+                             const int64_t *labels, float *loss, float *dlogits) {
+    static const char what[] = "clh_cross_entropy";
+    clh_status st = check_batch(NULL, logits, batch, classes, labels, loss, what);
+    if (st) return st;
+    for (int64_t i = 0; i < batch; i++) {
+        if (labels[i] < 0 || labels[i] >= classes)
+            return clh_fail(CLH_E_LABEL, "%s: sample %lld: label %lld is outside 0..%lld", what,
+                            (long long)i, (long long)labels[i], (long long)(classes - 1));
+        st = check_label_logit(NULL, logits, classes, i, labels[i], what);
+        if (st) return st;
+    }
+    *loss = batch_cross_entropy(logits, batch, classes, labels, dlogits);
+    return CLH_OK;
+}
+
+clh_status clh_heads_cross_entropy(const clh_heads *heads, const float *logits, int64_t batch,
+                                   int64_t task_id, const int64_t *task_ids,
+                                   const int64_t *labels, float *loss, float *dlogits) {
+    static const char what[] = "clh_heads_cross_entropy";
+    clh_label_space space;
+    clh_status st = clh_label_space_resolve(heads, task_id, task_ids, what, &space);
+    if (st) return st;
+    st = check_batch(heads, logits, batch, space.width, labels, loss, what);
+    if (st) return st;
+    for (int64_t i = 0; i < batch; i++) {
+        clh_sample_block block;
+        st = clh_label_space_sample(&space, i, labels[i], what, &block);
+        if (st) return st;
+        st = check_label_logit(heads, logits, space.width, i, labels[i], what);
+        if (st) return st;
+    }
+    *loss = batch_cross_entropy(logits, batch, space.width, labels, dlogits);
+    return CLH_OK;
+}
+
+clh_status clh_heads_global_label(const clh_heads *heads, int64_t task_id, int64_t local_label,
+                                  int64_t *global_label) {
+    static const char what[] = "clh_heads_global_label";
+    if (!heads) return clh_fail(CLH_E_NULL, "%s: heads is NULL", what);
+    if (!global_label) return clh_fail_owner(heads, CLH_E_NULL, "%s: global_label is NULL", what);
+    int64_t classes = 0, offset = 0;
+    clh_status st = clh_heads_task_classes(heads, task_id, &classes, &offset);
+    if (st) return st;
+    if (local_label < 0 || local_label >= classes)
+        return clh_fail_owner(heads, CLH_E_LABEL, "%s: label %lld is outside task %lld's 0..%lld",
+                              what, (long long)local_label, (long long)task_id,
+                              (long long)(classes - 1));
+    *global_label = clh_heads_paradigm(heads) == CLH_CIL ? offset + local_label : local_label;
+    return CLH_OK;
+}

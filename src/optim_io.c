@@ -1,0 +1,540 @@
+/* Optimizer state in safetensors files: per-parameter tensors named after
+ * the seed's heads module (see include/clheads/optim.h), the configuration
+ * and layout as "__metadata__", atomic save through the safetensors writer,
+ * and a load that rebuilds the flat buffers and restores them in one go. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "checked.h"
+#include "error.h"
+#include "optim_internal.h"
+
+#define OPTIM_FORMAT "1"
+#define MAX_META 20
+
+struct clh_optim_export {
+    clh_st_tensor *tensors;
+    size_t n_tensors;
+    clh_st_meta meta[MAX_META];
+    size_t n_meta;
+    char **strings; /* every name and value this export owns */
+    size_t n_strings;
+    size_t cap_strings;
+};
+
+/* ---- export --------------------------------------------------------------- */
+
+/* A formatted string owned by the export; NULL when out of memory. */
+static char *export_printf(clh_optim_export *e, const char *fmt, ...) CLH_PRINTF(2, 3);
+static char *export_printf(clh_optim_export *e, const char *fmt, ...) {
+    if (e->n_strings == e->cap_strings) return NULL; /* sized in advance */
+    va_list args;
+    va_start(args, fmt);
+    int len = vsnprintf(NULL, 0, fmt, args);
+    va_end(args);
+    if (len < 0) return NULL;
+    char *text = clh_malloc((size_t)len + 1);
+    if (!text) return NULL;
+    va_start(args, fmt);
+    vsnprintf(text, (size_t)len + 1, fmt, args);
+    va_end(args);
+    e->strings[e->n_strings++] = text;
+    return text;
+}
+
+/* "3,1,2" from n int64 values; NULL when out of memory. */
+static char *export_list(clh_optim_export *e, const int64_t *values, size_t n) {
+    if (e->n_strings == e->cap_strings) return NULL;
+    size_t bytes = n * 21 + 1; /* each value at most 20 characters and a comma */
+    char *text = clh_malloc(bytes);
+    if (!text) return NULL;
+    size_t used = 0;
+    text[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        used += (size_t)snprintf(text + used, bytes - used, "%s%lld", i ? "," : "",
+                                 (long long)values[i]);
+    e->strings[e->n_strings++] = text;
+    return text;
+}
+
+static int add_meta(clh_optim_export *e, const char *key, const char *value) {
+    if (!value || e->n_meta == MAX_META) return 0;
+    e->meta[e->n_meta].key = key;
+    e->meta[e->n_meta].value = value;
+    e->n_meta++;
+    return 1;
+}
+
+/* The configuration and layout as metadata. */
+static int export_metadata(clh_optim_export *e, const clh_optim *optim) {
+    const clh_optim_config *c = &optim->config;
+    const clh_optim_state *s = &optim->state;
+    int ok = add_meta(e, "optim.format", OPTIM_FORMAT) &&
+             add_meta(e, "optim.kind", clh_optim_kind_name(c->kind)) &&
+             add_meta(e, "optim.lr", export_printf(e, "%.17g", c->lr)) &&
+             add_meta(e, "optim.weight_decay", export_printf(e, "%.17g", c->weight_decay)) &&
+             add_meta(e, "optim.momentum", export_printf(e, "%.17g", c->momentum)) &&
+             add_meta(e, "optim.dampening", export_printf(e, "%.17g", c->dampening)) &&
+             add_meta(e, "optim.nesterov", c->nesterov ? "1" : "0") &&
+             add_meta(e, "optim.beta1", export_printf(e, "%.17g", c->beta1)) &&
+             add_meta(e, "optim.beta2", export_printf(e, "%.17g", c->beta2)) &&
+             add_meta(e, "optim.eps", export_printf(e, "%.17g", c->eps)) &&
+             add_meta(e, "optim.amsgrad", c->amsgrad ? "1" : "0");
+    if (!ok) return 0;
+    if (s->binding == CLH_OPTIM_UNBOUND) return add_meta(e, "optim.binding", "none");
+    if (s->binding == CLH_OPTIM_FLAT)
+        return add_meta(e, "optim.binding", "flat") &&
+               add_meta(e, "optim.count", export_printf(e, "%zu", s->count));
+    return add_meta(e, "optim.binding", "heads") &&
+           add_meta(e, "optim.paradigm", clh_paradigm_name(s->paradigm)) &&
+           add_meta(e, "optim.in_features", export_printf(e, "%lld", (long long)s->in)) &&
+           add_meta(e, "optim.task_ids", export_list(e, s->ids, s->num_segments)) &&
+           add_meta(e, "optim.num_classes", export_list(e, s->classes, s->num_segments));
+}
+
+/* "optim.heads.<id>" or "optim.head" (DIL, STL) or "optim.params". */
+static char *segment_prefix(clh_optim_export *e, const clh_optim_state *s, size_t t) {
+    if (s->binding == CLH_OPTIM_FLAT) return export_printf(e, "optim.params");
+    if (s->paradigm == CLH_DIL || s->paradigm == CLH_STL) return export_printf(e, "optim.head");
+    return export_printf(e, "optim.heads.%lld", (long long)s->ids[t]);
+}
+
+static clh_st_tensor f32_tensor(const char *name, const float *data, size_t ndim, int64_t d0,
+                                int64_t d1) {
+    clh_st_tensor t;
+    memset(&t, 0, sizeof t);
+    t.name = name;
+    t.dtype = CLH_DT_F32;
+    t.ndim = ndim;
+    t.shape[0] = d0;
+    t.shape[1] = d1;
+    t.data = data;
+    t.nbytes = (size_t)d0 * (ndim == 2 ? (size_t)d1 : 1) * sizeof(float);
+    return t;
+}
+
+/* Adds the tensors of segment t: for each buffer its weight and bias parts
+ * (heads) or the whole vector (flat), then the step. */
+static int export_segment(clh_optim_export *e, const clh_optim *optim, size_t t, size_t offset) {
+    const clh_optim_state *s = &optim->state;
+    const char *names[3];
+    size_t nb = clh_optim_buffer_names(&optim->config, names);
+    const char *prefix = segment_prefix(e, s, t);
+    if (!prefix) return 0;
+    for (size_t b = 0; b < nb; b++) {
+        if (s->binding == CLH_OPTIM_FLAT) {
+            const char *name = export_printf(e, "%s.%s", prefix, names[b]);
+            if (!name) return 0;
+            e->tensors[e->n_tensors++] = f32_tensor(name, s->buf[b], 1, (int64_t)s->count, 0);
+            continue;
+        }
+        const char *weight = export_printf(e, "%s.weight.%s", prefix, names[b]);
+        const char *bias = export_printf(e, "%s.bias.%s", prefix, names[b]);
+        if (!weight || !bias) return 0;
+        size_t weights_end = (size_t)s->rows * (size_t)s->in;
+        e->tensors[e->n_tensors++] =
+            f32_tensor(weight, s->buf[b] + offset * (size_t)s->in, 2, s->classes[t], s->in);
+        e->tensors[e->n_tensors++] =
+            f32_tensor(bias, s->buf[b] + weights_end + offset, 1, s->classes[t], 0);
+    }
+    const char *step = export_printf(e, "%s.step", prefix);
+    if (!step) return 0;
+    clh_st_tensor st;
+    memset(&st, 0, sizeof st);
+    st.name = step;
+    st.dtype = CLH_DT_I64;
+    st.ndim = 0; /* a scalar, like torch's state['step'] */
+    st.data = &s->steps[t];
+    st.nbytes = sizeof(int64_t);
+    e->tensors[e->n_tensors++] = st;
+    return 1;
+}
+
+void clh_optim_export_free(clh_optim_export *exported) {
+    if (!exported) return;
+    for (size_t i = 0; i < exported->n_strings; i++) clh_free(exported->strings[i]);
+    clh_free(exported->strings);
+    clh_free(exported->tensors);
+    clh_free(exported);
+}
+
+clh_status clh_optim_export_create(const clh_optim *optim, clh_optim_export **out) {
+    if (!optim || !out)
+        return clh_fail(CLH_E_NULL, "clh_optim_export_create: %s is NULL", optim ? "out" : "optim");
+    const clh_optim_state *s = &optim->state;
+    size_t per_segment = 2 * optim->num_buffers + 1, n_tensors, n_strings;
+    /* strings: per segment a prefix, two names per buffer and the step name;
+     * plus the metadata values. */
+    if (!clh_mul_size(s->num_segments, per_segment, &n_tensors) ||
+        !clh_mul_size(s->num_segments, per_segment + 1, &n_strings) ||
+        !clh_add_size(n_strings, MAX_META, &n_strings))
+        return clh_fail_owner(optim, CLH_E_OVERFLOW, "clh_optim_export_create: too many segments");
+    clh_optim_export *e = clh_calloc(1, sizeof *e);
+    int ok = e != NULL;
+    if (ok) {
+        e->tensors = clh_calloc(n_tensors ? n_tensors : 1, sizeof *e->tensors);
+        e->strings = clh_calloc(n_strings, sizeof *e->strings);
+        e->cap_strings = n_strings;
+        ok = e->tensors && e->strings && export_metadata(e, optim);
+    }
+    size_t offset = 0;
+    for (size_t t = 0; ok && t < s->num_segments; t++) {
+        ok = export_segment(e, optim, t, offset);
+        if (s->binding == CLH_OPTIM_HEADS) offset += (size_t)s->classes[t];
+    }
+    if (!ok) {
+        clh_optim_export_free(e);
+        return clh_fail_owner(optim, CLH_E_NOMEM, "clh_optim_export_create: out of memory");
+    }
+    *out = e;
+    return CLH_OK;
+}
+
+const clh_st_tensor *clh_optim_export_tensors(const clh_optim_export *exported, size_t *count) {
+    if (count) *count = exported ? exported->n_tensors : 0;
+    return exported ? exported->tensors : NULL;
+}
+
+const clh_st_meta *clh_optim_export_meta(const clh_optim_export *exported, size_t *count) {
+    if (count) *count = exported ? exported->n_meta : 0;
+    return exported ? exported->meta : NULL;
+}
+
+clh_status clh_optim_save(const clh_optim *optim, const char *path) {
+    if (!optim || !path)
+        return clh_fail(CLH_E_NULL, "clh_optim_save: %s is NULL", optim ? "path" : "optim");
+    clh_optim_export *e = NULL;
+    clh_status st = clh_optim_export_create(optim, &e);
+    if (st) return st;
+    st = clh_st_save(path, e->tensors, e->n_tensors, e->meta, e->n_meta);
+    clh_optim_export_free(e);
+    return st;
+}
+
+/* ---- reading -------------------------------------------------------------- */
+
+static const char *require_meta(const clh_st_file *file, const char *key, clh_status *st) {
+    const char *value = clh_st_meta_get(file, key);
+    if (!value && *st == CLH_OK)
+        *st = clh_fail(CLH_E_FORMAT, "optimizer state: metadata \"%s\" is missing", key);
+    return value;
+}
+
+/* A whole-string double / int64 / 0-1 flag. */
+static clh_status parse_double(const char *key, const char *text, double *out) {
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (end == text || *end || errno == ERANGE)
+        return clh_fail(CLH_E_FORMAT, "optimizer state: metadata %s = \"%.40s\" is not a number",
+                        key, text);
+    *out = v;
+    return CLH_OK;
+}
+
+static clh_status parse_i64(const char *key, const char *text, int64_t *out) {
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (end == text || *end || errno == ERANGE)
+        return clh_fail(CLH_E_FORMAT, "optimizer state: metadata %s = \"%.40s\" is not an integer",
+                        key, text);
+    *out = v;
+    return CLH_OK;
+}
+
+clh_status clh_optim_read_config(const clh_st_file *file, clh_optim_config *config) {
+    if (!file || !config)
+        return clh_fail(CLH_E_NULL, "clh_optim_read_config: %s is NULL", file ? "config" : "file");
+    clh_status st = CLH_OK;
+    const char *format = require_meta(file, "optim.format", &st);
+    const char *kind = require_meta(file, "optim.kind", &st);
+    static const char *const keys[] = {"optim.lr", "optim.weight_decay", "optim.momentum",
+                                       "optim.dampening", "optim.beta1", "optim.beta2",
+                                       "optim.eps"};
+    const char *values[7];
+    for (int i = 0; i < 7; i++) values[i] = require_meta(file, keys[i], &st);
+    const char *nesterov = require_meta(file, "optim.nesterov", &st);
+    const char *amsgrad = require_meta(file, "optim.amsgrad", &st);
+    if (st) return st;
+    if (strcmp(format, OPTIM_FORMAT) != 0)
+        return clh_fail(CLH_E_FORMAT, "optimizer state: format \"%.20s\", this version reads \"%s\"",
+                        format, OPTIM_FORMAT);
+    clh_optim_config c;
+    memset(&c, 0, sizeof c);
+    st = clh_optim_kind_parse(kind, &c.kind);
+    if (st) return clh_fail(CLH_E_FORMAT, "optimizer state: unknown kind \"%.20s\"", kind);
+    double *fields[7] = {&c.lr, &c.weight_decay, &c.momentum, &c.dampening,
+                         &c.beta1, &c.beta2, &c.eps};
+    for (int i = 0; i < 7; i++) {
+        st = parse_double(keys[i], values[i], fields[i]);
+        if (st) return st;
+    }
+    c.nesterov = strcmp(nesterov, "1") == 0;
+    c.amsgrad = strcmp(amsgrad, "1") == 0;
+    st = clh_optim_config_check(&c);
+    if (st) return st;
+    *config = c;
+    return CLH_OK;
+}
+
+/* "3,1,2" into a new array of exactly n values (n from the caller's count of
+ * commas). CLH_E_FORMAT for anything else. */
+static clh_status parse_list(const char *key, const char *text, int64_t **out, size_t *n) {
+    size_t count = *text ? 1 : 0;
+    for (const char *p = text; *p; p++) count += *p == ',';
+    int64_t *values = clh_calloc(count ? count : 1, sizeof(int64_t));
+    if (!values) return clh_fail(CLH_E_NOMEM, "optimizer state: out of memory");
+    const char *p = text;
+    for (size_t i = 0; i < count; i++) {
+        char *end;
+        errno = 0;
+        long long v = strtoll(p, &end, 10);
+        if (end == p || errno == ERANGE || (*end != ',' && *end != '\0')) {
+            clh_free(values);
+            return clh_fail(CLH_E_FORMAT, "optimizer state: metadata %s = \"%.60s\" is not a list "
+                            "of integers", key, text);
+        }
+        values[i] = v;
+        p = *end ? end + 1 : end;
+    }
+    *out = values;
+    *n = count;
+    return CLH_OK;
+}
+
+/* Little-endian int64 scalar (or one-element) tensor. */
+static clh_status read_step(const clh_st_tensor *t, int64_t *out) {
+    if (t->dtype != CLH_DT_I64 || clh_st_numel(t) != 1 || t->ndim > 1)
+        return clh_fail(CLH_E_MISMATCH, "optimizer state: tensor \"%s\" must be an I64 scalar",
+                        t->name);
+    const unsigned char *b = t->data;
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--) v = (v << 8) | b[i];
+    *out = (int64_t)v;
+    return CLH_OK;
+}
+
+/* Copies tensor `name` (shape [d0] or [d0, d1]) into dst, converting to float. */
+static clh_status read_part(const clh_st_file *file, const char *name, size_t ndim, int64_t d0,
+                            int64_t d1, float *dst) {
+    const clh_st_tensor *t = clh_st_find(file, name);
+    if (!t) return clh_fail(CLH_E_MISMATCH, "optimizer state: tensor \"%s\" is missing", name);
+    if (t->ndim != ndim || t->shape[0] != d0 || (ndim == 2 && t->shape[1] != d1))
+        return clh_fail(CLH_E_MISMATCH, "optimizer state: tensor \"%s\" has the wrong shape "
+                        "(expected [%lld%s%lld])", name, (long long)d0, ndim == 2 ? ", " : "",
+                        ndim == 2 ? (long long)d1 : 0LL);
+    size_t n = (size_t)d0 * (ndim == 2 ? (size_t)d1 : 1);
+    return clh_st_to_f32(t, dst, n);
+}
+
+/* Everything a load builds before it touches the optimizer. */
+typedef struct loaded_state {
+    clh_optim_layout layout;
+    int64_t *ids;
+    int64_t *classes;
+    int64_t *steps;
+    float *buf[3];
+} loaded_state;
+
+static void loaded_release(loaded_state *l) {
+    clh_free(l->ids);
+    clh_free(l->classes);
+    clh_free(l->steps);
+    for (int b = 0; b < 3; b++) clh_free(l->buf[b]);
+}
+
+/* The layout from the metadata. */
+static clh_status read_layout(const clh_st_file *file, const char *binding, loaded_state *l) {
+    clh_status st = CLH_OK;
+    l->layout.num_segments = 1;
+    if (strcmp(binding, "flat") == 0) {
+        int64_t count = 0;
+        const char *text = require_meta(file, "optim.count", &st);
+        if (st) return st;
+        st = parse_i64("optim.count", text, &count);
+        if (st) return st;
+        if (count < 0) return clh_fail(CLH_E_FORMAT, "optimizer state: optim.count is negative");
+        l->layout.binding = CLH_OPTIM_FLAT;
+        l->layout.count = (size_t)count;
+        return CLH_OK;
+    }
+    if (strcmp(binding, "heads") != 0)
+        return clh_fail(CLH_E_FORMAT, "optimizer state: binding \"%.20s\" is not none, heads or flat",
+                        binding);
+    const char *paradigm = require_meta(file, "optim.paradigm", &st);
+    const char *in = require_meta(file, "optim.in_features", &st);
+    const char *ids = require_meta(file, "optim.task_ids", &st);
+    const char *classes = require_meta(file, "optim.num_classes", &st);
+    if (st) return st;
+    l->layout.binding = CLH_OPTIM_HEADS;
+    if (clh_paradigm_parse(paradigm, &l->layout.paradigm) != CLH_OK)
+        return clh_fail(CLH_E_FORMAT, "optimizer state: unknown paradigm \"%.20s\"", paradigm);
+    st = parse_i64("optim.in_features", in, &l->layout.in_features);
+    if (st) return st;
+    if (l->layout.in_features <= 0)
+        return clh_fail(CLH_E_FORMAT, "optimizer state: optim.in_features must be positive");
+    size_t n_ids = 0, n_classes = 0;
+    st = parse_list("optim.task_ids", ids, &l->ids, &n_ids);
+    if (st) return st;
+    st = parse_list("optim.num_classes", classes, &l->classes, &n_classes);
+    if (st) return st;
+    if (n_ids != n_classes)
+        return clh_fail(CLH_E_FORMAT, "optimizer state: %zu task ids but %zu class counts", n_ids,
+                        n_classes);
+    int64_t rows = 0;
+    for (size_t t = 0; t < n_ids; t++)
+        if (l->classes[t] <= 0 || !clh_add_i64(rows, l->classes[t], &rows))
+            return clh_fail(CLH_E_FORMAT, "optimizer state: task %lld has class count %lld",
+                            (long long)l->ids[t], (long long)l->classes[t]);
+    size_t count;
+    if (!clh_mul_size((size_t)rows, (size_t)l->layout.in_features + 1, &count))
+        return clh_fail(CLH_E_OVERFLOW, "optimizer state: %lld rows overflow", (long long)rows);
+    l->layout.count = count;
+    l->layout.num_segments = n_ids;
+    l->layout.task_ids = l->ids;
+    l->layout.num_classes = l->classes;
+    return CLH_OK;
+}
+
+/* Fills the flat buffers and steps from the per-segment tensors. */
+static clh_status read_buffers(const clh_st_file *file, loaded_state *l, const char *const *names,
+                               size_t nb, size_t *consumed) {
+    const clh_optim_layout *y = &l->layout;
+    size_t float_bytes;
+    if (!clh_mul_size(y->count, sizeof(float), &float_bytes))
+        return clh_fail(CLH_E_OVERFLOW, "optimizer state: %zu parameters overflow", y->count);
+    l->steps = clh_calloc(y->num_segments ? y->num_segments : 1, sizeof(int64_t));
+    if (!l->steps) return clh_fail(CLH_E_NOMEM, "optimizer state: out of memory");
+    for (size_t b = 0; b < nb; b++)
+        if (!(l->buf[b] = clh_malloc(float_bytes ? float_bytes : 1)))
+            return clh_fail(CLH_E_NOMEM, "optimizer state: out of memory");
+    char name[96], prefix[48];
+    size_t offset = 0, weights_end = y->binding == CLH_OPTIM_HEADS
+                                         ? (y->count / (size_t)(y->in_features + 1)) *
+                                               (size_t)y->in_features
+                                         : 0;
+    *consumed = 0;
+    for (size_t t = 0; t < y->num_segments; t++) {
+        if (y->binding == CLH_OPTIM_FLAT)
+            snprintf(prefix, sizeof prefix, "optim.params");
+        else if (y->paradigm == CLH_DIL || y->paradigm == CLH_STL)
+            snprintf(prefix, sizeof prefix, "optim.head");
+        else
+            snprintf(prefix, sizeof prefix, "optim.heads.%lld", (long long)y->task_ids[t]);
+        for (size_t b = 0; b < nb; b++) {
+            clh_status st;
+            if (y->binding == CLH_OPTIM_FLAT) {
+                snprintf(name, sizeof name, "%s.%s", prefix, names[b]);
+                st = read_part(file, name, 1, (int64_t)y->count, 0, l->buf[b]);
+                *consumed += 1;
+            } else {
+                int64_t c = y->num_classes[t];
+                snprintf(name, sizeof name, "%s.weight.%s", prefix, names[b]);
+                st = read_part(file, name, 2, c, y->in_features,
+                               l->buf[b] + offset * (size_t)y->in_features);
+                if (st) return st;
+                snprintf(name, sizeof name, "%s.bias.%s", prefix, names[b]);
+                st = read_part(file, name, 1, c, 0, l->buf[b] + weights_end + offset);
+                *consumed += 2;
+            }
+            if (st) return st;
+        }
+        snprintf(name, sizeof name, "%s.step", prefix);
+        const clh_st_tensor *step = clh_st_find(file, name);
+        if (!step) return clh_fail(CLH_E_MISMATCH, "optimizer state: tensor \"%s\" is missing", name);
+        clh_status st = read_step(step, &l->steps[t]);
+        if (st) return st;
+        *consumed += 1;
+        if (y->binding == CLH_OPTIM_HEADS) offset += (size_t)y->num_classes[t];
+    }
+    return CLH_OK;
+}
+
+/* 1 when the last dot-separated part of name is one of names[0..nb) or "step". */
+static int known_buffer(const char *name, const char *const *names, size_t nb) {
+    const char *last = strrchr(name, '.');
+    last = last ? last + 1 : name;
+    if (strcmp(last, "step") == 0) return 1;
+    for (size_t b = 0; b < nb; b++)
+        if (strcmp(last, names[b]) == 0) return 1;
+    return 0;
+}
+
+/* Every "optim." tensor must have been consumed (names are unique in a file,
+ * and every expected one was found, so equal counts mean no extras). */
+static clh_status check_no_extra(const clh_st_file *file, size_t consumed,
+                                 const char *const *names, size_t nb) {
+    size_t total = 0;
+    const char *extra = NULL;
+    for (size_t i = 0; i < clh_st_count(file); i++) {
+        const clh_st_tensor *t = clh_st_at(file, i);
+        if (strncmp(t->name, "optim.", 6) != 0) continue;
+        total++;
+        if (!extra && !known_buffer(t->name, names, nb)) extra = t->name;
+    }
+    if (total == consumed) return CLH_OK;
+    if (extra)
+        return clh_fail(CLH_E_MISMATCH, "optimizer state: tensor \"%s\" is not kept by this "
+                        "optimizer's configuration", extra);
+    return clh_fail(CLH_E_MISMATCH, "optimizer state: %zu tensors under \"optim.\" where the "
+                    "saved layout has %zu", total, consumed);
+}
+
+clh_status clh_optim_load_file(clh_optim *optim, const clh_st_file *file) {
+    static const char what[] = "clh_optim_load_file";
+    if (!optim || !file) return clh_fail(CLH_E_NULL, "%s: %s is NULL", what, optim ? "file" : "optim");
+    clh_optim_config saved;
+    clh_status st = clh_optim_read_config(file, &saved);
+    if (st) return st;
+    if (saved.kind != optim->config.kind)
+        return clh_fail_owner(optim, CLH_E_MISMATCH, "%s: the file holds %s state, the optimizer "
+                              "is %s", what, clh_optim_kind_name(saved.kind),
+                              clh_optim_kind_name(optim->config.kind));
+    const char *binding = clh_st_meta_get(file, "optim.binding");
+    if (!binding) return clh_fail(CLH_E_FORMAT, "%s: metadata \"optim.binding\" is missing", what);
+    if (strcmp(binding, "none") == 0) { /* saved before its first step */
+        st = check_no_extra(file, 0, NULL, 0);
+        if (st) return st;
+        clh_optim_state_release(&optim->state);
+        return CLH_OK;
+    }
+    loaded_state l;
+    memset(&l, 0, sizeof l);
+    const char *names[3];
+    size_t nb = clh_optim_buffer_names(&optim->config, names), consumed = 0;
+    st = read_layout(file, binding, &l);
+    if (!st) st = read_buffers(file, &l, names, nb, &consumed);
+    if (!st) st = check_no_extra(file, consumed, names, nb);
+    if (!st) {
+        clh_optim_buffer buffers[4];
+        for (size_t b = 0; b < nb; b++) {
+            buffers[b].name = names[b];
+            buffers[b].is_int64 = 0;
+            buffers[b].data = l.buf[b];
+            buffers[b].count = l.layout.count;
+        }
+        buffers[nb].name = "step";
+        buffers[nb].is_int64 = 1;
+        buffers[nb].data = l.steps;
+        buffers[nb].count = l.layout.num_segments;
+        st = clh_optim_restore(optim, &l.layout, buffers, nb + 1);
+    }
+    loaded_release(&l);
+    return st;
+}
+
+clh_status clh_optim_load(clh_optim *optim, const char *path) {
+    if (!optim || !path)
+        return clh_fail(CLH_E_NULL, "clh_optim_load: %s is NULL", optim ? "path" : "optim");
+    clh_st_file *file = NULL;
+    clh_status st = clh_st_open(&file, path);
+    if (st) return st;
+    st = clh_optim_load_file(optim, file);
+    clh_st_free(file);
+    return st;
+}

@@ -1,0 +1,25 @@
+# Tests of the `clheads` command-line tool (cli/). They link the tool's code
+# (clheads_cli) and drive the subcommands in-process; one script runs the real
+# binary. Skipped when the CLI is not built.
+if(TARGET clheads_cli)
+  function(clh_add_cli_test name)
+    add_executable(${name} ${ARGN})
+    target_link_libraries(${name} PRIVATE clheads_cli clheads_static PkgConfig::JANSSON m)
+    target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src
+                               ${PROJECT_SOURCE_DIR}/tests ${PROJECT_SOURCE_DIR}/cli)
+    target_compile_definitions(${name} PRIVATE
+      CLH_TEST_DATA_DIR="${PROJECT_SOURCE_DIR}/tests/data"
+      CLH_TEST_WORK_DIR="${CMAKE_CURRENT_BINARY_DIR}/cli_work/${name}")
+    clh_enable_warnings(${name})
+    add_test(NAME ${name} COMMAND ${name})
+  endfunction()
+
+  clh_add_cli_test(test_cli_metrics test_cli_metrics.c)
+  clh_add_cli_test(test_cli_run test_cli_run.c)
+  clh_add_cli_test(test_cli_resume test_cli_resume.c)
+  clh_add_cli_test(test_cli_predict test_cli_predict.c)
+  clh_add_cli_test(test_cli_errors test_cli_errors.c)
+  add_test(NAME test_cli_exit_codes
+           COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/test_cli_exit_codes.sh
+                   $<TARGET_FILE:clheads> ${CMAKE_CURRENT_BINARY_DIR}/cli_work/test_cli_exit_codes)
+endif()

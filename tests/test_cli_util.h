@@ -1,0 +1,74 @@
+/* Helpers for the CLI tests: run `clheads` in-process (cli_main returns the
+ * exit status), per-test work directories, small file utilities. */
+#ifndef CLH_TEST_CLI_UTIL_H
+#define CLH_TEST_CLI_UTIL_H
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* Runs `clheads arg...` (NULL-terminated) and returns its exit status. */
+static inline int run_cli(const char *first, ...) {
+    char *argv[64];
+    int argc = 0;
+    argv[argc++] = (char *)"clheads";
+    va_list ap;
+    va_start(ap, first);
+    for (const char *a = first; a && argc < 63; a = va_arg(ap, const char *)) argv[argc++] = (char *)a;
+    va_end(ap);
+    argv[argc] = NULL;
+    fflush(stdout);
+    int rc = cli_main(argc, argv);
+    fflush(stdout);
+    fflush(stderr);
+    return rc;
+}
+
+/* CLH_TEST_WORK_DIR/<sub>, created (and emptied of the files the CLI writes). */
+static inline const char *work_dir(const char *sub, char *buf, size_t len) {
+    snprintf(buf, len, "%s/%s", CLH_TEST_WORK_DIR, sub);
+    cli_mkdir_p(buf);
+    const char *files[] = {"results.json", "acc.csv", "acc_task_aware.csv", "acc_heatmap.svg",
+                           "average_accuracy.svg", "checkpoint.safetensors"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", buf, files[i]);
+        remove(path);
+    }
+    return buf;
+}
+
+/* Reads a whole file into a NUL-terminated buffer (free it); NULL if missing. */
+static inline char *slurp(const char *dir, const char *name, size_t *len_out) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    if (buf) buf[n] = '\0';
+    if (len_out) *len_out = (size_t)n;
+    return buf;
+}
+
+/* 1 when both files exist and hold the same bytes. */
+static inline int same_file(const char *dir_a, const char *dir_b, const char *name) {
+    size_t la = 0, lb = 0;
+    char *a = slurp(dir_a, name, &la), *b = slurp(dir_b, name, &lb);
+    int same = a && b && la == lb && memcmp(a, b, la) == 0;
+    free(a);
+    free(b);
+    return same;
+}
+
+#endif

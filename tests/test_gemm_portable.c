@@ -1,0 +1,148 @@
+/* The portable matrix multiply (src/gemm_portable.c) against a double-precision
+ * reference: every transposition, ragged sizes around the tile edges (6 rows,
+ * 16 columns, 256-deep passes, 64-column packs), leading dimensions with
+ * padding that must stay untouched, alpha/beta including beta = 0 over NaN
+ * (C must not be read) and alpha = 0, one thread and two (shapes large enough
+ * to be split). ctest runs it twice: with the kernel the CPU selects (AVX2+FMA
+ * here) and with CLH_PORTABLE_KERNEL=c, the plain-C kernel of other CPUs. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "clheads.h"
+#include "gemm.h"
+
+static uint64_t state = 12345;
+static float next_float(void) /* uniform in [-1, 1) */
+{
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return (float)((double)(state >> 40) / (double)(1ull << 24)) * 2.0f - 1.0f;
+}
+
+enum { PAD = 3 };
+static const float SENTINEL = 1234.5f;
+
+/* Runs one product and compares it with the double reference; returns 1 if
+ * every element is within float rounding and the padding is untouched. */
+static int check_product(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha, float beta)
+{
+    int64_t lda = (ta ? m : k) + PAD, ldb = (tb ? k : n) + PAD, ldc = n + PAD;
+    int64_t a_rows = ta ? k : m, b_rows = tb ? n : k;
+    float *a = malloc((size_t)(a_rows * lda + 1) * sizeof(float));
+    float *b = malloc((size_t)(b_rows * ldb + 1) * sizeof(float));
+    float *c = malloc((size_t)(m * ldc + 1) * sizeof(float));
+    float *c_in = malloc((size_t)(m * ldc + 1) * sizeof(float));
+    if (!a || !b || !c || !c_in) {
+        fprintf(stderr, "out of memory\n");
+        exit(EXIT_FAILURE);
+    }
+    for (int64_t i = 0; i < a_rows * lda; i++) a[i] = next_float();
+    for (int64_t i = 0; i < b_rows * ldb; i++) b[i] = next_float();
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < ldc; j++)
+            c_in[i * ldc + j] = j >= n ? SENTINEL : (beta == 0.0f ? NAN : next_float());
+    memcpy(c, c_in, (size_t)(m * ldc) * sizeof(float));
+
+    clh_gemm_portable(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+
+    int ok = 1;
+    for (int64_t i = 0; i < m && ok; i++) {
+        for (int64_t j = 0; j < ldc; j++) {
+            if (j >= n) {
+                ok &= c[i * ldc + j] == SENTINEL;
+                continue;
+            }
+            double sum = 0.0, magnitude = 0.0;
+            for (int64_t p = 0; p < k; p++) {
+                double av = ta ? a[p * lda + i] : a[i * lda + p];
+                double bv = tb ? b[j * ldb + p] : b[p * ldb + j];
+                sum += av * bv;
+                magnitude += fabs(av * bv);
+            }
+            double want = alpha * sum + (beta == 0.0f ? 0.0 : beta * (double)c_in[i * ldc + j]);
+            double tol = 1e-5 * (fabs(alpha) * magnitude + fabs(beta) + 1.0);
+            if (!(fabs((double)c[i * ldc + j] - want) <= tol)) {
+                fprintf(stderr, "ta=%d tb=%d m=%lld n=%lld k=%lld alpha=%g beta=%g: C[%lld,%lld] = %.9g, want %.9g\n",
+                        ta, tb, (long long)m, (long long)n, (long long)k, alpha, beta, (long long)i,
+                        (long long)j, c[i * ldc + j], want);
+                ok = 0;
+                break;
+            }
+        }
+    }
+    free(a), free(b), free(c), free(c_in);
+    return ok;
+}
+
+/* Sizes straddling every blocking edge of the kernel. */
+static void ragged_shapes(void)
+{
+    static const int64_t sizes[] = {1, 2, 5, 6, 7, 15, 16, 17, 63, 64, 65, 257};
+    const int count = sizeof sizes / sizeof *sizes;
+    int cases = 0, passed = 0;
+    for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++)
+            for (int i = 0; i < count; i++)
+                for (int j = 0; j < count; j += 2)
+                    for (int l = 0; l < count; l += 3) {
+                        int64_t m = sizes[i], n = sizes[(j + i) % count], k = sizes[l];
+                        float alpha = (i + j) % 3 == 0 ? -0.5f : 1.0f;
+                        float beta = (i + l) % 3 == 0 ? 0.0f : ((i + l) % 3 == 1 ? 1.0f : 0.25f);
+                        cases++;
+                        passed += check_product(ta, tb, m, n, k, alpha, beta);
+                    }
+    CHECK(passed == cases);
+    printf("  ragged shapes: %d of %d products match\n", passed, cases);
+}
+
+/* alpha = 0 and k = 0 only scale C (beta = 0: zeros, even over NaN). */
+static void scaling_only(void)
+{
+    float a[4] = {NAN, NAN, NAN, NAN}, b[4] = {NAN, NAN, NAN, NAN};
+    float c[4] = {NAN, NAN, NAN, NAN};
+    clh_gemm_portable(0, 0, 2, 2, 2, 0.0f, a, 2, b, 2, 0.0f, c, 2);
+    CHECK(c[0] == 0.0f && c[1] == 0.0f && c[2] == 0.0f && c[3] == 0.0f);
+    float d[4] = {1, 2, 3, 4};
+    clh_gemm_portable(1, 1, 2, 2, 0, 1.0f, a, 2, b, 2, 0.5f, d, 2);
+    CHECK(d[0] == 0.5f && d[1] == 1.0f && d[2] == 1.5f && d[3] == 2.0f);
+    clh_gemm_portable(0, 0, 0, 3, 3, 1.0f, a, 3, b, 3, 0.0f, NULL, 3); /* m = 0: nothing touched */
+    CHECK(1);
+}
+
+/* The heads' shapes, with two threads (split into bands) and one. */
+static void threaded_shapes(void)
+{
+    static const int64_t shapes[][5] = {
+        {0, 1, 256, 1000, 512}, /* CIL forward */
+        {1, 0, 1000, 512, 256}, /* CIL dW */
+        {0, 0, 256, 512, 1000}, /* CIL dx */
+        {0, 1, 131, 37, 700},   /* ragged, split by rows */
+        {0, 1, 1, 1000, 512},   /* one sample */
+        {0, 0, 1, 512, 1000},
+    };
+    int passed = 0, cases = 0;
+    for (int threads = 1; threads <= 2; threads++) {
+        clh_set_num_threads(threads);
+        for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
+            cases++;
+            passed += check_product((int)shapes[s][0], (int)shapes[s][1], shapes[s][2], shapes[s][3],
+                                    shapes[s][4], 1.0f, s % 2 ? 1.0f : 0.0f);
+        }
+    }
+    clh_set_num_threads(0);
+    CHECK(passed == cases);
+    printf("  heads' shapes on 1 and 2 threads: %d of %d products match\n", passed, cases);
+}
+
+int main(void)
+{
+    const char *forced = getenv("CLH_PORTABLE_KERNEL");
+    printf("  kernel: %s\n", forced && strcmp(forced, "c") == 0 ? "plain C (forced)" : "selected by the CPU");
+    scaling_only();
+    ragged_shapes();
+    threaded_shapes();
+    return check_done("test_gemm_portable");
+}
