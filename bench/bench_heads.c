@@ -34,7 +34,8 @@
 #include <malloc.h>
 #endif
 
-#include "alloc.h" /* clh_test_alloc_count: allocations since start */
+#include "alloc.h"         /* clh_test_alloc_count: allocations since start */
+#include "gemm_portable.h" /* which portable kernel this CPU runs */
 #include "clheads.h"
 #include "clheads/loss.h"
 #include "clheads/optim.h"
@@ -551,6 +552,7 @@ int main(int argc, char **argv)
     if (!parse_options(argc, argv, &opt)) return 2;
 
     printf("meta\tbackend\t%s\n", clh_gemm_backend());
+    printf("meta\tportable_kernel\t%s\n", clh_gemm_portable_kernel_name());
 #ifdef CLH_BENCH_CBLAS
     printf("meta\topenblas\t%s\n", openblas_get_config());
 #endif

@@ -169,8 +169,9 @@ static int write_reports(const cli_run_config *cfg, const cli_tasks *tasks,
         snprintf(path, sizeof path, "%s/acc_task_aware.csv", dir);
         rc |= cli_report_csv(path, results, 1, err, sizeof err);
     }
-    snprintf(title, sizeof title, "%s %s on %s: accuracy (%%)", name,
-             cli_is_joint(cfg->paradigm) ? "joint" : "fine-tuning", cli_dataset_name(cfg->dataset));
+    snprintf(title, sizeof title, "%s %s on %s: %saccuracy (%%)", name,
+             cli_is_joint(cfg->paradigm) ? "joint" : "fine-tuning", cli_dataset_name(cfg->dataset),
+             results->acc_aware ? "task-agnostic " : "");
     snprintf(path, sizeof path, "%s/acc_heatmap.svg", dir);
     rc |= cli_report_svg_heatmap(path, title, results, err, sizeof err);
     snprintf(title, sizeof title, "%s on %s: average accuracy after each task", name,

@@ -99,7 +99,8 @@ def init_linear_(linear, seed, task_id):
 
 if __name__ == "__main__":
     # Self-check: vectorised and plain versions agree, values lie in range.
-    for seed, task, out, inp in [(0, 0, 3, 1), (42, 3, 4, 13), (2**64 - 1, 2**40, 2, 37), (7, -5, 5, 8)]:
+    cases = [(0, 0, 3, 1), (42, 3, 4, 13), (2**64 - 1, 2**40, 2, 37), (7, -5, 5, 8)]
+    for seed, task, out, inp in cases:
         w, b = head_init(seed, task, out, inp)
         w_ref, b_ref = head_init_reference(seed, task, out, inp)
         assert w.tobytes() == w_ref.tobytes() and b.tobytes() == b_ref.tobytes()

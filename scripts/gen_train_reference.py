@@ -28,6 +28,10 @@ Writes tests/data/train/*.ref in the refdata format (scripts/refdata.py).
      order, then every head's bias)
      final.params   f32           = the last step's params
 
+3. flat_<optimizer>.ref (listed in flat.txt): clh_optim_step on a plain
+   vector (a backbone's parameters), against torch.optim on one tensor whose
+   .grad is set by hand: init [n], grads [steps, n], params [steps, n].
+
 Semantics matched on the torch side (documented choices):
 - One step is zero_grad(set_to_none=False); loss = cross_entropy(logits, labels);
   loss.backward(); optimizer.step(), all optimizers with foreach=False.
@@ -311,6 +315,29 @@ def run_single(paradigm, opt, seed):
     return r
 
 
+def run_flat(opt, seed, n=37, steps=10):
+    """clh_optim_step on one plain vector (a backbone's parameters): torch.optim
+    on one tensor whose .grad is set by hand each step (flat_<opt>.ref:
+    config/optim.* as above, init [n], grads [steps, n], params [steps, n])."""
+    kind, kwargs = OPTIMIZERS[opt]
+    rng = np.random.RandomState(seed)
+    init = rng.standard_normal(n).astype(np.float32)
+    grads = (rng.standard_normal((steps, n)) * 0.1).astype(np.float32)
+    grads[3] = 0.0  # a zero gradient: weight decay and momentum alone move it
+    p = torch.nn.Parameter(torch.from_numpy(init.copy()))
+    optimizer = make_optimizer(kind, kwargs, [p])
+    params = []
+    for k in range(steps):
+        p.grad = torch.from_numpy(grads[k].copy())
+        optimizer.step()
+        params.append(p.detach().numpy().copy())
+    arrays = {"init": init, "grads": grads, "params": np.stack(params).astype(np.float32)}
+    arrays.update(optim_arrays(kind, kwargs))
+    name = f"flat_{opt}.ref"
+    write_refdata(os.path.join(OUT_DIR, name), arrays)
+    return name
+
+
 def cross_entropy_cases():
     """Small torch cross-entropy cases: case<k>.logits, .labels, .loss, .grad."""
     ninf = float("-inf")
@@ -357,6 +384,9 @@ def main():
     written.append(run_single("stl", "sgd", 14).write("traj_stl_sgd.ref"))
     with open(os.path.join(OUT_DIR, "trajectories.txt"), "w") as f:
         f.write("".join(name + "\n" for name in written))
+    flats = [run_flat(opt, 30 + i) for i, opt in enumerate(OPTIMIZERS)]
+    with open(os.path.join(OUT_DIR, "flat.txt"), "w") as f:
+        f.write("".join(name + "\n" for name in flats))
     print(f"wrote cross_entropy.ref and {len(written)} trajectories to {os.path.normpath(OUT_DIR)}")
 
 

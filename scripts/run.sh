@@ -35,9 +35,9 @@ elapsed=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s 
 
 printf 'Split MNIST, MLP 784-400-400, %s (accuracy in %%, averaged over the 5 tasks after the last one)\n' \
   "$(sed -n 's/^clheads run: [A-Z]* on split-mnist, 5 tasks, \(.*\)$/\1/p' "$out/til.txt")"
-printf '| %-36s | %8s | %8s | %10s | %-32s |\n' "setting" "accuracy" "BWT" "forgetting" "Hsu et al. 2018, Table 2 (Adam)"
-printf '|%s|%s|%s|%s|%s|\n' "--------------------------------------" "----------" "----------" "------------" "----------------------------------"
-row() { printf '| %-36s | %8s | %8s | %10s | %-32s |\n' "$1" "$2" "$3" "$4" "$5"; }
+printf '| %-40s | %8s | %8s | %10s | %-34s |\n' "setting" "accuracy" "BWT" "forgetting" "Hsu et al. 2018, Table 2 (Adam)"
+printf '|%s|%s|%s|%s|%s|\n' "------------------------------------------" "----------" "----------" "------------" "------------------------------------"
+row() { printf '| %-40s | %8s | %8s | %10s | %-34s |\n' "$1" "$2" "$3" "$4" "$5"; }
 j="$out/til/results.json"
 row "TIL fine-tuning (one head per task)" "$(pct "$(field "$j" final_average_accuracy)")" \
   "$(pp "$(field "$j" backward_transfer)")" "$(pct "$(field "$j" forgetting)")" "93.46 +- 2.01 (incremental task)"

@@ -48,12 +48,14 @@ static void append_id(char *list, size_t cap, int64_t value) {
     snprintf(list + len, cap - len, "%s%" PRId64, len ? "," : "", value);
 }
 
-static void add_head_tensors(save_plan *plan, const char *prefix, const float *weight,
+/* Adds "heads.<id>.weight/bias" (or "head.weight/bias" when single). */
+static void add_head_tensors(save_plan *plan, int single, int64_t id, const float *weight,
                              const float *bias, int64_t classes, int64_t in) {
     static const char *const kinds[2] = {"weight", "bias"};
     for (int k = 0; k < 2; k++) {
         char *name = plan->names + plan->n * NAME_CAP;
-        snprintf(name, NAME_CAP, "%s.%s", prefix, kinds[k]);
+        if (single) snprintf(name, NAME_CAP, "head.%s", kinds[k]);
+        else snprintf(name, NAME_CAP, "heads.%" PRId64 ".%s", id, kinds[k]);
         clh_st_tensor *t = &plan->tensors[plan->n++];
         memset(t, 0, sizeof *t);
         t->name = name;
@@ -103,10 +105,7 @@ static clh_status plan_save(save_plan *plan, const clh_heads *heads, const clh_s
         if (status == CLH_OK && paradigm == CLH_CIL)
             status = clh_heads_is_masked(heads, id, &masked);
         if (status != CLH_OK) return status;
-        char prefix[NAME_CAP];
-        if (single) snprintf(prefix, sizeof prefix, "head");
-        else snprintf(prefix, sizeof prefix, "heads.%" PRId64, id);
-        add_head_tensors(plan, prefix, params + offset * in, params + rows * in + offset, classes,
+        add_head_tensors(plan, single, id, params + offset * in, params + rows * in + offset, classes,
                          in);
         if (!single) append_id(task_list, plan->list_cap, id);
         append_id(class_list, plan->list_cap, classes);

@@ -3,20 +3,21 @@
  * A and B are not read).
  *
  * Layout of the work (the usual blocked scheme, sized for the heads' shapes):
- *  - op(B) is packed, KC rows by NC columns at a time, into strips NR columns
- *    wide (zero padded), so the micro-kernel streams it with aligned loads
+ *  - op(B) is packed, KC rows by NC columns at a time, into strips as wide as
+ *    the kernel's tile (zero padded), so the micro-kernel streams it with aligned loads
  *    whatever the transposition of B;
  *  - op(A) is read in place through (row stride, column stride): the
  *    micro-kernel broadcasts one element per row and step, which is cheap in
  *    both layouts, so A needs no packing buffer;
- *  - a micro-kernel keeps an MR x NR tile of C in registers over KC steps.
+ *  - a micro-kernel keeps a tile of C (e.g. 6 x 16) in registers over KC steps.
  * The packing buffer lives on the stack (KC·NC floats = 64 KiB): the multiply
  * never allocates, so it cannot fail and a steady-state forward or backward
  * makes no allocation.
  *
- * Kernels: an AVX2+FMA one, chosen at run time when the CPU has it, and a
- * plain-C one for every other CPU (CLH_PORTABLE_KERNEL=c forces it, so both
- * can be tested on one machine). One row of op(A) (a single sample) takes a
+ * Kernels, chosen at run time from what the CPU has: AVX-512 (a 12 x 32 tile),
+ * AVX2+FMA (6 x 16) and plain C (6 x 16) for every other CPU.
+ * CLH_PORTABLE_KERNEL=c, =avx2 or =avx512 caps the choice, so every path can
+ * be tested on one machine. One row of op(A) (a single sample) takes a
  * matrix-vector path that reads B in place instead of packing all of it.
  *
  * Threads: clh_gemm_threads() workers (OpenMP, when the build has it) split C
@@ -24,6 +25,7 @@
  * calling thread, where a parallel region would cost more than it saves.
  */
 #include "gemm.h"
+#include "gemm_portable.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -37,11 +39,16 @@
 #include <immintrin.h>
 #define CLH_GEMM_X86 1
 #define CLH_TARGET_AVX2 __attribute__((target("avx2,fma")))
+#define CLH_TARGET_AVX512 __attribute__((target("avx512f,avx2,fma")))
 #endif
 
-/* Tile sizes: MR x NR accumulators (6 x 16 = 12 AVX2 registers), KC steps per
- * pass over C, NC packed columns (a multiple of NR). */
-enum { MR = 6, NR = 16, KC = 256, NC = 64 };
+/* Blocking: KC steps of K per pass over C, NC packed columns of B at a time
+ * (a multiple of every kernel's tile width). */
+enum { KC = 256, NC = 64 };
+/* The plain-C and AVX2 tile: 6 x 16 (12 AVX2 accumulators). */
+enum { MR = 6, NR = 16 };
+/* The AVX-512 tile: 12 x 32 (24 of the 32 zmm registers). */
+enum { MR512 = 12, NR512 = 32 };
 
 /* Multiply-adds below which one thread does the whole product: about 0.1 ms
  * of work, where waking a second thread stops being noise. */
@@ -66,13 +73,13 @@ static int64_t min64(int64_t x, int64_t y) { return x < y ? x : y; }
 /* ---- shared pieces -------------------------------------------------------- */
 
 /* C[r, j] = alpha · tile[r, j] + beta · C[r, j] for the valid mr x nr corner of a
- * tile whose rows are NR apart; beta == 0 never reads C. */
-static void merge_tile(float *c, int64_t ldc, const float *tile, int mr, int nr, float alpha,
-                       float beta)
+ * tile whose rows are tile_ld apart; beta == 0 never reads C. */
+static void merge_tile(float *c, int64_t ldc, const float *tile, int tile_ld, int mr, int nr,
+                       float alpha, float beta)
 {
     for (int r = 0; r < mr; r++) {
         float *c_row = c + r * ldc;
-        const float *t_row = tile + r * NR;
+        const float *t_row = tile + r * tile_ld;
         if (beta == 0.0f) {
             for (int j = 0; j < nr; j++) c_row[j] = alpha * t_row[j];
         } else {
@@ -95,28 +102,77 @@ static void scale_c(float *c, int64_t ldc, int64_t m, int64_t n, float beta)
     }
 }
 
-/* Packs op(B)[p0 .. p0+kc, j0 .. j0+nc] into strips of NR columns: strip s holds,
- * for each step p, the NR values op(B)[p0+p, j0+s·NR ..], zeros past nc. */
-static void pack_b(float *dst, operand b, int64_t p0, int64_t j0, int64_t kc, int64_t nc)
+/* Packs op(B)[p0 .. p0+kc, j0 .. j0+nc] into strips `width` columns wide: strip
+ * s holds, for each step p, the values op(B)[p0+p, j0+s·width ..], zeros past nc. */
+static void pack_b(float *dst, operand b, int64_t p0, int64_t j0, int64_t kc, int64_t nc, int width)
 {
-    for (int64_t jr = 0; jr < nc; jr += NR) {
-        int64_t nr = min64(NR, nc - jr);
-        float *strip = dst + (jr / NR) * kc * NR;
+    for (int64_t jr = 0; jr < nc; jr += width) {
+        int64_t nr = min64(width, nc - jr);
+        float *strip = dst + (jr / width) * kc * width;
         const float *src = b.data + p0 * b.rs + (j0 + jr) * b.cs;
-        if (b.cs == 1 && nr == NR) {
-            /* B not transposed: each step is NR contiguous floats. */
-            for (int64_t p = 0; p < kc; p++) memcpy(strip + p * NR, src + p * b.rs, NR * sizeof *src);
+        if (b.cs == 1 && nr == width) {
+            /* B not transposed: each step is `width` contiguous floats. */
+            for (int64_t p = 0; p < kc; p++)
+                memcpy(strip + p * width, src + p * b.rs, (size_t)width * sizeof *src);
         } else {
             /* B transposed (or a ragged edge): walk each source row of B
              * contiguously and scatter it down the strip's column. */
-            if (nr < NR) memset(strip, 0, (size_t)(kc * NR) * sizeof *strip);
+            if (nr < width) memset(strip, 0, (size_t)(kc * width) * sizeof *strip);
             for (int64_t j = 0; j < nr; j++) {
                 const float *col = src + j * b.cs;
-                for (int64_t p = 0; p < kc; p++) strip[p * NR + j] = col[p * b.rs];
+                for (int64_t p = 0; p < kc; p++) strip[p * width + j] = col[p * b.rs];
             }
         }
     }
 }
+
+#ifdef CLH_GEMM_X86
+/* pack_b for a transposed B (rows of B are the strip's columns): 8 rows x 8
+ * steps at a time are loaded contiguously and transposed in registers, so
+ * the strip is written in whole vectors. Ragged edges go to pack_b. */
+CLH_TARGET_AVX2
+static void pack_b_avx2(float *dst, operand b, int64_t p0, int64_t j0, int64_t kc, int64_t nc,
+                        int width)
+{
+    if (b.rs != 1 || nc % width != 0) {
+        pack_b(dst, b, p0, j0, kc, nc, width);
+        return;
+    }
+    const int64_t kc8 = kc - kc % 8;
+    for (int64_t jr = 0; jr < nc; jr += width) {
+        float *strip = dst + (jr / width) * kc * width;
+        for (int jb = 0; jb < width; jb += 8) {
+            const float *row = b.data + p0 + (j0 + jr + jb) * b.cs;
+            const int64_t ld = b.cs;
+            for (int64_t p = 0; p < kc8; p += 8) {
+                __m256 r0 = _mm256_loadu_ps(row + p), r1 = _mm256_loadu_ps(row + ld + p);
+                __m256 r2 = _mm256_loadu_ps(row + 2 * ld + p), r3 = _mm256_loadu_ps(row + 3 * ld + p);
+                __m256 r4 = _mm256_loadu_ps(row + 4 * ld + p), r5 = _mm256_loadu_ps(row + 5 * ld + p);
+                __m256 r6 = _mm256_loadu_ps(row + 6 * ld + p), r7 = _mm256_loadu_ps(row + 7 * ld + p);
+                __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+                __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+                __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+                __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+                __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+                __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+                __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+                __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+                float *out = strip + p * width + jb;
+                _mm256_storeu_ps(out + 0 * width, _mm256_permute2f128_ps(u0, u4, 0x20));
+                _mm256_storeu_ps(out + 1 * width, _mm256_permute2f128_ps(u1, u5, 0x20));
+                _mm256_storeu_ps(out + 2 * width, _mm256_permute2f128_ps(u2, u6, 0x20));
+                _mm256_storeu_ps(out + 3 * width, _mm256_permute2f128_ps(u3, u7, 0x20));
+                _mm256_storeu_ps(out + 4 * width, _mm256_permute2f128_ps(u0, u4, 0x31));
+                _mm256_storeu_ps(out + 5 * width, _mm256_permute2f128_ps(u1, u5, 0x31));
+                _mm256_storeu_ps(out + 6 * width, _mm256_permute2f128_ps(u2, u6, 0x31));
+                _mm256_storeu_ps(out + 7 * width, _mm256_permute2f128_ps(u3, u7, 0x31));
+            }
+            for (int64_t p = kc8; p < kc; p++)
+                for (int j = 0; j < 8; j++) strip[p * width + jb + j] = row[j * ld + p];
+        }
+    }
+}
+#endif
 
 /* ---- micro-kernels -------------------------------------------------------- */
 
@@ -138,7 +194,7 @@ static void micro_kernel_c(int64_t kc, const float *a, int64_t rs_a, int64_t cs_
             for (int j = 0; j < NR; j++) acc[r * NR + j] += a_rp * b_row[j];
         }
     }
-    merge_tile(c, ldc, acc, mr, nr, alpha, beta);
+    merge_tile(c, ldc, acc, NR, mr, nr, alpha, beta);
 }
 
 #ifdef CLH_GEMM_X86
@@ -205,7 +261,63 @@ static void micro_kernel_avx2(int64_t kc, const float *a, int64_t rs_a, int64_t 
     _mm256_store_ps(tile + 48, c30), _mm256_store_ps(tile + 56, c31);
     _mm256_store_ps(tile + 64, c40), _mm256_store_ps(tile + 72, c41);
     _mm256_store_ps(tile + 80, c50), _mm256_store_ps(tile + 88, c51);
-    merge_tile(c, ldc, tile, mr, nr, alpha, beta);
+    merge_tile(c, ldc, tile, NR, mr, nr, alpha, beta);
+}
+
+/* Twelve rows by two 16-float vectors. Rows past mr repeat the last valid row
+ * (computed, never stored), as in the AVX2 kernel. */
+#define CLH_ROWS512(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+
+CLH_TARGET_AVX512
+static void micro_kernel_avx512(int64_t kc, const float *a, int64_t rs_a, int64_t cs_a,
+                                const float *strip, float *c, int64_t ldc, int mr, int nr,
+                                float alpha, float beta)
+{
+#define CLH_OFFSET(r) const int64_t o##r = (mr > r ? r : mr - 1) * rs_a;
+#define CLH_ZERO(r) __m512 lo##r = _mm512_setzero_ps(), hi##r = _mm512_setzero_ps();
+#define CLH_FMA(r)                                 \
+    av = _mm512_set1_ps(ap[o##r]);                 \
+    lo##r = _mm512_fmadd_ps(av, b0, lo##r);        \
+    hi##r = _mm512_fmadd_ps(av, b1, hi##r);
+    CLH_ROWS512(CLH_OFFSET)
+    CLH_ROWS512(CLH_ZERO)
+    const float *ap = a;
+    const float *bp = strip;
+    for (int64_t p = 0; p < kc; p++) {
+        const __m512 b0 = _mm512_load_ps(bp), b1 = _mm512_load_ps(bp + 16);
+        __m512 av;
+        CLH_ROWS512(CLH_FMA)
+        ap += cs_a;
+        bp += NR512;
+    }
+    if (mr == MR512 && nr == NR512) {
+        const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+        const int read_c = beta != 0.0f;
+#define CLH_STORE(r)                                                          \
+    {                                                                         \
+        float *c_row = c + r * ldc;                                           \
+        __m512 x0 = _mm512_mul_ps(va, lo##r), x1 = _mm512_mul_ps(va, hi##r);  \
+        if (read_c) {                                                         \
+            x0 = _mm512_fmadd_ps(vb, _mm512_loadu_ps(c_row), x0);             \
+            x1 = _mm512_fmadd_ps(vb, _mm512_loadu_ps(c_row + 16), x1);        \
+        }                                                                     \
+        _mm512_storeu_ps(c_row, x0);                                          \
+        _mm512_storeu_ps(c_row + 16, x1);                                     \
+    }
+        CLH_ROWS512(CLH_STORE)
+        return;
+    }
+    _Alignas(64) float tile[MR512 * NR512];
+#define CLH_SPILL(r)                                   \
+    _mm512_store_ps(tile + r * NR512, lo##r);          \
+    _mm512_store_ps(tile + r * NR512 + 16, hi##r);
+    CLH_ROWS512(CLH_SPILL)
+    merge_tile(c, ldc, tile, NR512, mr, nr, alpha, beta);
+#undef CLH_OFFSET
+#undef CLH_ZERO
+#undef CLH_FMA
+#undef CLH_STORE
+#undef CLH_SPILL
 }
 #endif
 
@@ -333,30 +445,78 @@ static void row_kernel_avx2(int64_t n, int64_t k, float alpha, const float *x, i
 
 /* ---- kernel choice ------------------------------------------------------- */
 
+typedef void (*packer)(float *dst, operand b, int64_t p0, int64_t j0, int64_t kc, int64_t nc,
+                       int width);
+
 typedef struct kernels {
+    int mr, nr; /* the tile kernel's rows and columns (nr divides NC) */
     micro_kernel tile;
     row_kernel row;
+    packer pack;
 } kernels;
 
-static const kernels *choose_kernels(void)
+enum { CHOICE_UNDECIDED = 0, CHOICE_C, CHOICE_AVX2, CHOICE_AVX512 };
+
+/* The best kernel the CPU runs, capped by CLH_PORTABLE_KERNEL (c, avx2, avx512). */
+static int detect_choice(void)
 {
-    static const kernels plain_c = {micro_kernel_c, row_kernel_c};
 #ifdef CLH_GEMM_X86
-    static const kernels avx2 = {micro_kernel_avx2, row_kernel_avx2};
-    /* 0 = not decided yet, 1 = plain C, 2 = AVX2; racing first calls decide alike. */
-    static atomic_int decided = 0;
+    const char *cap = getenv("CLH_PORTABLE_KERNEL");
+    int best = CHOICE_C;
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        best = CHOICE_AVX2;
+        if (__builtin_cpu_supports("avx512f")) best = CHOICE_AVX512;
+    }
+    if (cap && strcmp(cap, "c") == 0) return CHOICE_C;
+    if (cap && strcmp(cap, "avx2") == 0 && best > CHOICE_AVX2) return CHOICE_AVX2;
+    return best;
+#else
+    return CHOICE_C;
+#endif
+}
+
+static int kernel_choice(void)
+{
+    /* Racing first calls detect the same answer; relaxed ordering suffices. */
+    static atomic_int decided = CHOICE_UNDECIDED;
     int choice = atomic_load_explicit(&decided, memory_order_relaxed);
-    if (choice == 0) {
-        const char *forced = getenv("CLH_PORTABLE_KERNEL");
-        __builtin_cpu_init();
-        int has_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-        choice = (has_avx2 && !(forced && strcmp(forced, "c") == 0)) ? 2 : 1;
+    if (choice == CHOICE_UNDECIDED) {
+        choice = detect_choice();
         atomic_store_explicit(&decided, choice, memory_order_relaxed);
     }
-    return choice == 2 ? &avx2 : &plain_c;
-#else
-    return &plain_c;
+    return choice;
+}
+
+int clh_gemm_portable_vector_width(void)
+{
+    int choice = kernel_choice();
+    return choice == CHOICE_AVX512 ? 16 : choice == CHOICE_AVX2 ? 8 : 1;
+}
+
+const char *clh_gemm_portable_kernel_name(void)
+{
+    int choice = kernel_choice();
+    return choice == CHOICE_AVX512 ? "avx512" : choice == CHOICE_AVX2 ? "avx2" : "c";
+}
+
+/* The kernels for a product with n columns: a head of a few classes (n <= 16)
+ * fills the 6 x 16 AVX2 tile better than the 32-wide AVX-512 one. */
+static const kernels *choose_kernels(int64_t n)
+{
+    static const kernels plain_c = {MR, NR, micro_kernel_c, row_kernel_c, pack_b};
+#ifdef CLH_GEMM_X86
+    static const kernels avx2 = {MR, NR, micro_kernel_avx2, row_kernel_avx2, pack_b_avx2};
+    static const kernels avx512 = {MR512, NR512, micro_kernel_avx512, row_kernel_avx2, pack_b_avx2};
 #endif
+    int choice = kernel_choice();
+#ifdef CLH_GEMM_X86
+    if (choice == CHOICE_AVX512) return n > NR ? &avx512 : &avx2;
+    if (choice == CHOICE_AVX2) return &avx2;
+#else
+    (void)n;
+#endif
+    return &plain_c;
 }
 
 /* ---- the blocked product on one band of C --------------------------------- */
@@ -368,20 +528,21 @@ static void gemm_blocked(const kernels *kern, int64_t m, int64_t n, int64_t k, f
         kern->row(n, k, alpha, a.data, a.cs, b, beta, c);
         return;
     }
-    _Alignas(32) float packed_b[KC * NC];
+    _Alignas(64) float packed_b[KC * NC];
+    const int tile_rows = kern->mr, tile_cols = kern->nr;
     for (int64_t jc = 0; jc < n; jc += NC) {
         int64_t nc = min64(NC, n - jc);
         for (int64_t pc = 0; pc < k; pc += KC) {
             int64_t kc = min64(KC, k - pc);
             /* The first pass over K applies beta; later passes add to it. */
             float beta_pass = pc == 0 ? beta : 1.0f;
-            pack_b(packed_b, b, pc, jc, kc, nc);
-            for (int64_t ic = 0; ic < m; ic += MR) {
-                int mr = (int)min64(MR, m - ic);
+            kern->pack(packed_b, b, pc, jc, kc, nc, tile_cols);
+            for (int64_t ic = 0; ic < m; ic += tile_rows) {
+                int mr = (int)min64(tile_rows, m - ic);
                 const float *a_tile = a.data + ic * a.rs + pc * a.cs;
-                for (int64_t jr = 0; jr < nc; jr += NR) {
-                    int nr = (int)min64(NR, nc - jr);
-                    kern->tile(kc, a_tile, a.rs, a.cs, packed_b + (jr / NR) * kc * NR,
+                for (int64_t jr = 0; jr < nc; jr += tile_cols) {
+                    int nr = (int)min64(tile_cols, nc - jr);
+                    kern->tile(kc, a_tile, a.rs, a.cs, packed_b + (jr / tile_cols) * kc * tile_cols,
                                c + ic * ldc + jc + jr, ldc, mr, nr, alpha, beta_pass);
                 }
             }
@@ -409,7 +570,7 @@ void clh_gemm_portable(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k
         scale_c(c, ldc, m, n, beta);
         return;
     }
-    const kernels *kern = choose_kernels();
+    const kernels *kern = choose_kernels(n);
     operand op_a = operand_of(a, lda, trans_a), op_b = operand_of(b, ldb, trans_b);
 
     int threads = clh_gemm_threads();
@@ -420,17 +581,17 @@ void clh_gemm_portable(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k
 #ifdef _OPENMP
     /* Split the wider side of C: each worker packs only its own columns of B
      * (column bands) or reads only its own rows of A (row bands). */
-    int split_columns = n >= 2 * NR * threads || n >= m;
+    int split_columns = n >= 2 * kern->nr * threads || n >= m;
 #pragma omp parallel num_threads(threads)
     {
         int t = omp_get_thread_num(), count = omp_get_num_threads();
         int64_t begin, len;
         if (split_columns) {
-            band(n, NR, t, count, &begin, &len);
+            band(n, kern->nr, t, count, &begin, &len);
             operand sub_b = {op_b.data + begin * op_b.cs, op_b.rs, op_b.cs};
             if (len > 0) gemm_blocked(kern, m, len, k, alpha, op_a, sub_b, beta, c + begin, ldc);
         } else {
-            band(m, MR, t, count, &begin, &len);
+            band(m, kern->mr, t, count, &begin, &len);
             operand sub_a = {op_a.data + begin * op_a.rs, op_a.rs, op_a.cs};
             if (len > 0)
                 gemm_blocked(kern, len, n, k, alpha, sub_a, op_b, beta, c + begin * ldc, ldc);

@@ -175,7 +175,7 @@ fail:
 static clh_status build_header(header *out, const clh_st_tensor *tensors, size_t n,
                                const clh_st_meta *meta, size_t n_meta) {
     json_t *root;
-    size_t data_len;
+    size_t data_len = 0;
     clh_status status = build_json(&root, &data_len, tensors, n, meta, n_meta);
     if (status != CLH_OK) return status;
     size_t json_len = json_dumpb(root, NULL, 0, JSON_COMPACT);

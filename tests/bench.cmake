@@ -1,9 +1,12 @@
 # The speed area (issue 5).
 # test_gemm_portable: the portable multiply against a double reference, with
-# the kernel the CPU selects and again with the plain-C kernel forced.
+# the kernels the CPU selects (AVX-512 where present), then capped at AVX2 and
+# at plain C (CLH_PORTABLE_KERNEL), so each path is tested on one machine.
 clh_add_test(test_gemm_portable test_gemm_portable.c)
-add_test(NAME test_gemm_portable_plain_c COMMAND test_gemm_portable)
-set_tests_properties(test_gemm_portable_plain_c PROPERTIES ENVIRONMENT CLH_PORTABLE_KERNEL=c)
+foreach(kernel avx2 c)
+  add_test(NAME test_gemm_portable_${kernel} COMMAND test_gemm_portable)
+  set_tests_properties(test_gemm_portable_${kernel} PROPERTIES ENVIRONMENT CLH_PORTABLE_KERNEL=${kernel})
+endforeach()
 
 # Smoke test: the benchmark's quick mode still builds, runs and prints its rows
 # (it checks no times; scripts/bench.sh --quick also runs the PyTorch side).

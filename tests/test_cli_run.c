@@ -100,7 +100,7 @@ int main(void) {
 
     /* CIL fine-tuning: task-aware and task-agnostic accuracy; without replay
      * the task-agnostic predictions collapse onto the newest task's classes. */
-    CHECK(run_cli("run", "--paradigm", "cil", "--dataset", "synthetic", "--seed", "3", "--epochs", "2", "--out",
+    CHECK(run_cli("run", "--paradigm", "cil", "--dataset", "synthetic", "--seed", "3", "--epochs", "4", "--out",
                   cil, "--quiet", NULL) == 0);
     root = load_json(cil);
     CHECK(root != NULL);

@@ -58,8 +58,9 @@ static void portable_matches_dispatch(void) {
         for (int ta = 0; ta < 2; ta++)
             for (int tb = 0; tb < 2; tb++) {
                 int64_t m = shapes[s][0], n = shapes[s][1], k = shapes[s][2];
-                float *a = test_random_floats((size_t)(m * k)), *b = test_random_floats((size_t)(k * n));
-                float *c1 = test_random_floats((size_t)(m * n)), *c2 = malloc((size_t)(m * n) * sizeof(float));
+                size_t na = (size_t)(m * k), nb = (size_t)(k * n), nc = (size_t)(m * n);
+                float *a = test_random_floats(na), *b = test_random_floats(nb);
+                float *c1 = test_random_floats(nc), *c2 = malloc(nc * sizeof(float));
                 memcpy(c2, c1, (size_t)(m * n) * sizeof(float));
                 int64_t lda = ta ? m : k, ldb = tb ? k : n;
                 clh_gemm(ta, tb, m, n, k, 0.5f, a, lda, b, ldb, 1.0f, c1, n);

@@ -328,7 +328,8 @@ static void test_null_and_sizes(void) {
     CHECK_OK(clh_heads_mixed_workspace_size(mtl, 4, &bytes));
     CHECK(bytes > 0);
     unsigned char *ws = malloc(bytes + 1);
-    EXPECT_FAIL_OUT(mtl, &o, clh_heads_forward_mixed(mtl, x_data, 4, tasks, o.logits, ws, bytes - 1),
+    EXPECT_FAIL_OUT(mtl, &o,
+                    clh_heads_forward_mixed(mtl, x_data, 4, tasks, o.logits, ws, bytes - 1),
                     CLH_E_WORKSPACE);
     EXPECT_FAIL_OUT(mtl, &o, clh_heads_forward_mixed(mtl, x_data, 4, tasks, o.logits, ws, 0),
                     CLH_E_WORKSPACE);
@@ -384,14 +385,28 @@ static void test_alloc_failure(void) {
     INJECT_UNTIL_OK(dil, &o, clh_heads_setup_single(dil, 6));
     const int64_t tasks[] = {1, 9, 3, 1, 7, 8, 2};
     INJECT_UNTIL_OK(mtl, &o, clh_heads_forward_mixed(mtl, x_data, 7, tasks, o.logits, NULL, 0));
-    INJECT_UNTIL_OK(mtl, &o, clh_heads_backward_mixed(mtl, x_data, 7, tasks, g_data, o.dx, NULL, 0));
+    INJECT_UNTIL_OK(mtl, &o,
+                    clh_heads_backward_mixed(mtl, x_data, 7, tasks, g_data, o.dx, NULL, 0));
     clh_heads_free(til);
     clh_heads_free(cil);
     clh_heads_free(mtl);
     clh_heads_free(dil);
 }
 
+/* Every status has a distinct name and a message from the one table. */
+static void test_status_table(void) {
+    for (int a = 0; a < CLH_STATUS_COUNT; a++) {
+        const char *name = clh_status_name((clh_status)a), *msg = clh_status_message((clh_status)a);
+        CHECK(name && strncmp(name, "CLH_", 4) == 0 && msg && msg[0]);
+        for (int b = 0; b < a; b++) CHECK(strcmp(name, clh_status_name((clh_status)b)) != 0);
+    }
+    CHECK(strcmp(clh_status_name(CLH_OK), "CLH_OK") == 0);
+    CHECK(strcmp(clh_status_name((clh_status)999), "CLH_E_UNKNOWN_STATUS") == 0);
+    CHECK(clh_status_message((clh_status)-1) != NULL);
+}
+
 int main(void) {
+    test_status_table();
     for (size_t i = 0; i < sizeof x_data / sizeof *x_data; i++) x_data[i] = test_uniform();
     for (size_t i = 0; i < sizeof g_data / sizeof *g_data; i++) g_data[i] = test_uniform();
     test_create();

@@ -25,9 +25,9 @@ typedef struct problem {
 } problem;
 
 static double loss(problem *p) {
-    clh_status st = p->tasks
-                        ? clh_heads_forward_mixed(p->h, p->x, p->batch, p->tasks, p->logits, NULL, 0)
-                        : clh_heads_forward(p->h, p->x, p->batch, p->task, p->logits);
+    clh_status st =
+        p->tasks ? clh_heads_forward_mixed(p->h, p->x, p->batch, p->tasks, p->logits, NULL, 0)
+                 : clh_heads_forward(p->h, p->x, p->batch, p->task, p->logits);
     if (st != CLH_OK) return NAN;
     double sum = 0;
     for (int64_t i = 0; i < p->batch * p->width; i++) {

@@ -63,6 +63,7 @@ int main(void) {
     core_snapshot s0 = snapshot_take(til0), s1 = snapshot_take(dil), s2 = snapshot_take(stl);
     CHECK(s0.count == s1.count && bits_equal((float *)s0.params, (float *)s1.params, s0.count));
     CHECK(s0.count == s2.count && bits_equal((float *)s0.params, (float *)s2.params, s0.count));
+    CHECK(clh_heads_is_setup(dil) == 1 && clh_heads_num_tasks(dil) == 1);
     /* Gradients start at zero. */
     for (size_t i = 0; i < s1.count; i++) CHECK(((float *)s1.grads)[i] == 0.0f);
 
@@ -79,5 +80,24 @@ int main(void) {
     clh_heads_free(c);
     clh_heads_free(d);
     clh_heads_free(NULL); /* accepted */
+
+    /* Paradigm names. */
+    const char *names[] = {"TIL", "CIL", "DIL", "MTL", "STL"};
+    for (int p = 0; p < 5; p++) {
+        clh_paradigm parsed = (clh_paradigm)-1;
+        char lower[4];
+        for (int i = 0; i < 4; i++) lower[i] = (char)(names[p][i] ? names[p][i] + 32 : 0);
+        const char *name = clh_paradigm_name((clh_paradigm)p);
+        CHECK(name && strcmp(name, names[p]) == 0);
+        CHECK_OK(clh_paradigm_parse(names[p], &parsed));
+        CHECK(parsed == (clh_paradigm)p);
+        parsed = (clh_paradigm)-1;
+        CHECK_OK(clh_paradigm_parse(lower, &parsed));
+        CHECK(parsed == (clh_paradigm)p);
+    }
+    clh_paradigm untouched = CLH_MTL;
+    CHECK_STATUS(clh_paradigm_parse("XIL", &untouched), CLH_E_INVALID_ARG);
+    CHECK(untouched == CLH_MTL);
+    CHECK(clh_paradigm_name((clh_paradigm)9) == NULL);
     return check_done("test_core_init");
 }

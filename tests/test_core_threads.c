@@ -44,6 +44,7 @@ int main(void) {
     x = test_random_floats(B * IN);
     CHECK_OK(clh_heads_forward(cil, x, B, CLH_NO_TASK, expected_cil));
     CHECK_OK(clh_heads_forward_mixed(mtl, x, B, tasks, expected_mtl, NULL, 0));
+    core_snapshot cil_before = snapshot_take(cil), mtl_before = snapshot_take(mtl);
     pthread_t threads[2];
     for (int i = 0; i < 2; i++) CHECK(pthread_create(&threads[i], NULL, worker, NULL) == 0);
     for (int i = 0; i < 2; i++) {
@@ -53,6 +54,11 @@ int main(void) {
         printf("  thread %d: %ld mismatching forward calls of %d\n", i, (long)(intptr_t)bad,
                2 * ROUNDS);
     }
+    /* Forward changed nothing in either handle. */
+    CHECK_UNCHANGED(cil, cil_before);
+    CHECK_UNCHANGED(mtl, mtl_before);
+    snapshot_free(&cil_before);
+    snapshot_free(&mtl_before);
     free(x);
     clh_heads_free(cil);
     clh_heads_free(mtl);

@@ -1,10 +1,10 @@
 /* The portable matrix multiply (src/gemm_portable.c) against a double-precision
- * reference: every transposition, ragged sizes around the tile edges (6 rows,
- * 16 columns, 256-deep passes, 64-column packs), leading dimensions with
+ * reference: every transposition, ragged sizes around the tile edges (6 or 12
+ * rows, 16 or 32 columns, 256-deep passes, 64-column packs), leading dimensions with
  * padding that must stay untouched, alpha/beta including beta = 0 over NaN
  * (C must not be read) and alpha = 0, one thread and two (shapes large enough
- * to be split). ctest runs it twice: with the kernel the CPU selects (AVX2+FMA
- * here) and with CLH_PORTABLE_KERNEL=c, the plain-C kernel of other CPUs. */
+ * to be split). ctest runs it three times: with the kernels the CPU selects,
+ * and with CLH_PORTABLE_KERNEL=avx2 and =c (the paths of other CPUs). */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -77,22 +77,24 @@ static int check_product(int ta, int tb, int64_t m, int64_t n, int64_t k, float 
     return ok;
 }
 
-/* Sizes straddling every blocking edge of the kernel. */
+/* Sizes straddling every blocking edge of the kernels: rows around 6 and 12,
+ * columns around 16, 32 and 64, depths around 16 and past one 256-deep pass. */
 static void ragged_shapes(void)
 {
-    static const int64_t sizes[] = {1, 2, 5, 6, 7, 15, 16, 17, 63, 64, 65, 257};
-    const int count = sizeof sizes / sizeof *sizes;
+    static const int64_t ms[] = {1, 2, 5, 6, 7, 12, 13, 65};
+    static const int64_t ns[] = {1, 15, 16, 17, 31, 33, 63, 64, 65, 130};
+    static const int64_t ks[] = {1, 7, 16, 17, 300};
+    const int nm = sizeof ms / sizeof *ms, nn = sizeof ns / sizeof *ns, nk = sizeof ks / sizeof *ks;
     int cases = 0, passed = 0;
     for (int ta = 0; ta < 2; ta++)
         for (int tb = 0; tb < 2; tb++)
-            for (int i = 0; i < count; i++)
-                for (int j = 0; j < count; j += 2)
-                    for (int l = 0; l < count; l += 3) {
-                        int64_t m = sizes[i], n = sizes[(j + i) % count], k = sizes[l];
+            for (int i = 0; i < nm; i++)
+                for (int j = 0; j < nn; j++)
+                    for (int l = 0; l < nk; l++) {
                         float alpha = (i + j) % 3 == 0 ? -0.5f : 1.0f;
                         float beta = (i + l) % 3 == 0 ? 0.0f : ((i + l) % 3 == 1 ? 1.0f : 0.25f);
                         cases++;
-                        passed += check_product(ta, tb, m, n, k, alpha, beta);
+                        passed += check_product(ta, tb, ms[i], ns[j], ks[l], alpha, beta);
                     }
     CHECK(passed == cases);
     printf("  ragged shapes: %d of %d products match\n", passed, cases);
@@ -140,7 +142,7 @@ static void threaded_shapes(void)
 int main(void)
 {
     const char *forced = getenv("CLH_PORTABLE_KERNEL");
-    printf("  kernel: %s\n", forced && strcmp(forced, "c") == 0 ? "plain C (forced)" : "selected by the CPU");
+    printf("  kernel: %s\n", forced ? forced : "selected by the CPU");
     scaling_only();
     ragged_shapes();
     threaded_shapes();

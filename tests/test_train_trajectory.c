@@ -208,6 +208,39 @@ static run_errors replay(const char *name) {
     return err;
 }
 
+/* clh_optim_step on a plain vector against torch.optim on one tensor. */
+static double replay_flat(const char *name) {
+    char path[256];
+    snprintf(path, sizeof path, "train/%s", name);
+    refdata *rd = refdata_load_test_file(path);
+    CHECK(rd != NULL);
+    if (!rd) return 1;
+    size_t n = 0, total = 0;
+    const float *init = refdata_f32(rd, &n, "init");
+    const float *grads = refdata_f32(rd, &total, "grads");
+    const float *want = refdata_f32(rd, NULL, "params");
+    CHECK(init && grads && want && n > 0 && total % n == 0);
+    double worst = 0;
+    if (init && grads && want && n > 0) {
+        clh_optim_config oc;
+        read_config(rd, &oc);
+        clh_optim *optim = NULL;
+        CHECK_OK(clh_optim_create(&optim, &oc));
+        float *p = malloc(n * sizeof(float));
+        memcpy(p, init, n * sizeof(float));
+        for (size_t k = 0; optim && k < total / n; k++) {
+            CHECK_OK(clh_optim_step(optim, p, grads + k * n, n));
+            double e = relative_error(p, want + k * n, n);
+            if (e > worst) worst = e;
+        }
+        CHECK(worst <= TOL);
+        free(p);
+        clh_optim_free(optim);
+    }
+    refdata_free(rd);
+    return worst;
+}
+
 int main(void) {
     char list[256];
     snprintf(list, sizeof list, "%s/train/trajectories.txt", CLH_TEST_DATA_DIR);
@@ -222,5 +255,15 @@ int main(void) {
     }
     if (f) fclose(f);
     CHECK(runs >= 17);
+    snprintf(list, sizeof list, "%s/train/flat.txt", CLH_TEST_DATA_DIR);
+    f = fopen(list, "r");
+    CHECK(f != NULL);
+    int flats = 0;
+    while (f && fscanf(f, "%127s", name) == 1) {
+        printf("  %-28s max rel. error: params %.2e\n", name, replay_flat(name));
+        flats++;
+    }
+    if (f) fclose(f);
+    CHECK(flats >= 6);
     return check_done("test_train_trajectory");
 }

@@ -14,7 +14,9 @@
  * input makes it read out of bounds.
  *
  * A parsed file owns its bytes (a copy); tensor views stay valid until
- * clh_st_free. Tensor data pointers are 8-byte aligned.
+ * clh_st_free. The data section is copied to malloc-aligned memory, so a
+ * tensor's data is as aligned as its data offset is (check before casting
+ * to float *); clh_st_to_f32 needs no alignment.
  *
  * The writer lays tensors out in the order given, starts the header with '{'
  * and pads it with spaces to a multiple of 8, and replaces the target file
