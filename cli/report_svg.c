@@ -153,11 +153,12 @@ int cli_report_svg_average(const char *path, const char *title, const cli_result
                        "fill=\"%s\">%.1f</text>\n", x, s == 0 ? y - 9 : y + 18, series[s].stroke,
                     100.0 * a);
         }
+        /* Legend bottom left: fine-tuning curves start high and fall to the right. */
+        int ly = top + ph - 46 + 18 * s;
         fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" "
-                   "stroke-width=\"2.5\"/>\n", left + pw - 150, top + 16 + 18 * s, left + pw - 126,
-                top + 16 + 18 * s, series[s].stroke);
-        fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"12\">%s</text>\n", left + pw - 120,
-                top + 20 + 18 * s, series[s].name);
+                   "stroke-width=\"2.5\"/>\n", left + 14, ly, left + 38, ly, series[s].stroke);
+        fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"12\">%s</text>\n", left + 44, ly + 4,
+                series[s].name);
     }
     return close_svg(f, path, err, err_len);
 }

@@ -307,26 +307,17 @@ static int restore_optim(clh_optim *optim, const clh_st_file *file, const char *
 }
 
 /* The optimizer steps exactly the heads that have had a gradient; a loaded
- * handle has none yet, so give those that had one a zero gradient (a backward
- * with d(logits) = 0 accumulates exactly 0 and marks the head). */
+ * handle starts with none, so restore the flags the checkpoint recorded. */
 static int restore_grad_flags(cli_learner *learner, const int64_t *flags, size_t n, char *err,
                               size_t err_len) {
-    clh_heads *heads = learner->heads;
-    clh_paradigm p = clh_heads_paradigm(heads);
-    const int64_t *ids = clh_heads_task_ids(heads);
-    memset(learner->x, 0, CLI_HIDDEN * sizeof(float));
-    memset(learner->dlogits, 0, (size_t)learner->max_width * sizeof(float));
     for (size_t i = 0; i < n; i++) {
-        if (!flags[i] || clh_heads_task_has_grad(heads, i)) continue;
-        int64_t id = (p == CLH_TIL || p == CLH_MTL) ? ids[i] : CLH_NO_TASK;
-        clh_status st = clh_heads_backward(heads, learner->x, 1, id, learner->dlogits, NULL);
+        clh_status st = clh_heads_set_task_has_grad(learner->heads, i, flags[i] != 0);
         if (st != CLH_OK) {
             snprintf(err, err_len, "restoring gradient flags: %s (%s)", clh_status_message(st),
                      clh_last_error());
             return 1;
         }
     }
-    clh_heads_zero_grad(heads);
     return 0;
 }
 

@@ -1,7 +1,7 @@
 /* Class-incremental heads over three tasks: set up each task's head as it
- * arrives, run forward over all heads (one matrix multiply), compute a
- * softmax cross-entropy gradient by hand, run backward, and print what
- * happened. Exits 0 on success. */
+ * arrives, run forward over all heads (one matrix multiply), take the
+ * cross-entropy loss and its gradient, run backward, take one Adam step and
+ * print what happened. Exits 0 on success. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,17 +26,6 @@ static int report_failure(const char *call, clh_status status, const clh_heads *
             return code_;                                             \
         }                                                             \
     } while (0)
-
-/* d(mean cross-entropy)/d(logits) for one row: (softmax - onehot) / batch. */
-static float row_loss_grad(const float *logits, int64_t width, int64_t label, float *dlogits) {
-    float peak = logits[0];
-    for (int64_t c = 1; c < width; c++) peak = logits[c] > peak ? logits[c] : peak;
-    double total = 0;
-    for (int64_t c = 0; c < width; c++) total += exp((double)(logits[c] - peak));
-    for (int64_t c = 0; c < width; c++)
-        dlogits[c] = (float)((exp((double)(logits[c] - peak)) / total - (c == label)) / BATCH);
-    return (float)(log(total) - (double)(logits[label] - peak));
-}
 
 int main(void) {
     clh_heads *heads = NULL;
@@ -74,13 +63,13 @@ int main(void) {
     printf("forward: %d x %lld logits with %llu matrix multiply\n", BATCH, (long long)width,
            (unsigned long long)(clh_gemm_call_count() - calls_before));
 
-    double loss = 0;
     for (int i = 0; i < BATCH; i++) {
         printf("  sample %d:", i);
         for (int64_t c = 0; c < width; c++) printf(" %+.4f", logits[i * width + c]);
         printf("  (label %lld)\n", (long long)labels[i]);
-        loss += row_loss_grad(logits + i * width, width, labels[i], dlogits + i * width) / BATCH;
     }
+    float loss;
+    TRY(clh_heads_cross_entropy(heads, logits, BATCH, CLH_NO_TASK, NULL, labels, &loss, dlogits));
     printf("cross-entropy loss: %.6f\n", loss);
 
     clh_heads_zero_grad(heads);
@@ -96,6 +85,18 @@ int main(void) {
     double dx_norm = 0;
     for (int i = 0; i < BATCH * IN_FEATURES; i++) dx_norm += (double)dx[i] * dx[i];
     printf("backward: d(feature) norm %.6f\n", sqrt(dx_norm));
+
+    /* One Adam step over the whole bank (torch.optim.Adam's update rule). */
+    clh_optim_config config;
+    clh_optim_config_init(&config, CLH_OPTIM_ADAM, 1e-2);
+    clh_optim *adam = NULL;
+    TRY(clh_optim_create(&adam, &config));
+    clh_status stepped = clh_optim_step_heads(adam, heads);
+    clh_optim_free(adam);
+    TRY(stepped);
+    TRY(clh_heads_forward(heads, x, BATCH, CLH_NO_TASK, logits));
+    TRY(clh_heads_cross_entropy(heads, logits, BATCH, CLH_NO_TASK, NULL, labels, &loss, NULL));
+    printf("after one Adam step (lr 0.01): loss %.6f\n", loss);
 
     clh_heads_free(heads);
     return conflict == CLH_E_TASK_CONFLICT ? 0 : 1;

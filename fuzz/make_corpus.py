@@ -3,7 +3,11 @@
 (fuzz/corpus/): small valid files (every dtype, metadata, zero-size and
 scalar tensors, clheads-style checkpoints of each paradigm) and one file per
 rejection rule of the strict reader. Standard library only; run from
-anywhere: python3 fuzz/make_corpus.py"""
+anywhere: python3 fuzz/make_corpus.py
+
+The found_<sha1> files beside the seeds are inputs that fuzzing runs found to
+add coverage (libFuzzer -merge=1 of a run's corpus into the seeds); they are
+kept as they are and replayed in CI with the seeds."""
 import json
 import os
 import struct

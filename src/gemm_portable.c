@@ -50,9 +50,12 @@ enum { MR = 6, NR = 16 };
 /* The AVX-512 tile: 12 x 32 (24 of the 32 zmm registers). */
 enum { MR512 = 12, NR512 = 32 };
 
-/* Multiply-adds below which one thread does the whole product: about 0.1 ms
- * of work, where waking a second thread stops being noise. */
-#define PARALLEL_MIN_MACS (1LL << 21)
+/* Multiply-adds below which one thread does the whole product: 8M is about
+ * 0.1 ms of work on one AVX-512 core (0.2 ms with AVX2), several times what
+ * waking a sleeping worker costs; below it a second thread stops paying. */
+#define PARALLEL_MIN_MACS (1LL << 23)
+/* An upper bound on workers, whatever clh_set_num_threads was given. */
+#define MAX_THREADS 256
 
 /* A matrix operand seen through its transposition: element (r, c) of op(X) is
  * data[r * rs + c * cs]. */
@@ -574,14 +577,20 @@ void clh_gemm_portable(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k
     operand op_a = operand_of(a, lda, trans_a), op_b = operand_of(b, ldb, trans_b);
 
     int threads = clh_gemm_threads();
-    if (threads <= 1 || m * n * k < PARALLEL_MIN_MACS || m == 1) {
+    /* In double: the product of three int64 sizes may not fit in int64. */
+    double macs = (double)m * (double)n * (double)k;
+    if (threads <= 1 || macs < (double)PARALLEL_MIN_MACS || m == 1) {
         gemm_blocked(kern, m, n, k, alpha, op_a, op_b, beta, c, ldc);
         return;
     }
 #ifdef _OPENMP
     /* Split the wider side of C: each worker packs only its own columns of B
-     * (column bands) or reads only its own rows of A (row bands). */
-    int split_columns = n >= 2 * kern->nr * threads || n >= m;
+     * (column bands) or reads only its own rows of A (row bands). No more
+     * workers than bands, and never an absurd count from the knob. */
+    if (threads > MAX_THREADS) threads = MAX_THREADS;
+    int split_columns = n >= (int64_t)2 * kern->nr * threads || n >= m;
+    int64_t bands = split_columns ? (n + kern->nr - 1) / kern->nr : (m + kern->mr - 1) / kern->mr;
+    if (bands < threads) threads = (int)bands;
 #pragma omp parallel num_threads(threads)
     {
         int t = omp_get_thread_num(), count = omp_get_num_threads();

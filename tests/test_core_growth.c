@@ -219,6 +219,13 @@ static void untouched_rows(void) {
     CHECK(ok);
     CHECK(clh_heads_task_has_grad(h, 1) == 1);
     CHECK(clh_heads_task_has_grad(h, 0) == 0 && clh_heads_task_has_grad(h, 2) == 0);
+    /* Restoring the flag (resume from a checkpoint) sets exactly that task's. */
+    CHECK_OK(clh_heads_set_task_has_grad(h, 2, 1));
+    CHECK(clh_heads_task_has_grad(h, 2) == 1 && clh_heads_task_has_grad(h, 0) == 0);
+    CHECK_OK(clh_heads_set_task_has_grad(h, 1, 0));
+    CHECK(clh_heads_task_has_grad(h, 1) == 0);
+    CHECK_STATUS(clh_heads_set_task_has_grad(h, 3, 1), CLH_E_INVALID_ARG);
+    CHECK_STATUS(clh_heads_set_task_has_grad(NULL, 0, 1), CLH_E_NULL);
     clh_heads_free(h);
 }
 

@@ -65,7 +65,7 @@ const char *clh_heads_last_error(const clh_heads *heads);
 /* ---- set-up ------------------------------------------------------------ */
 
 /* TIL and CIL: adds head task_id with num_classes classes when the task
- * arrives (task ids may arrive in any order, e.g. 3, 1, 2). Repeating the call
+ * arrives (task ids are >= 0 and may arrive in any order, e.g. 3, 1, 2). Repeating the call
  * with the same class count is a no-op that keeps the trained weights; with a
  * different count it is CLH_E_TASK_CONFLICT. */
 clh_status clh_heads_setup_task(clh_heads *heads, int64_t task_id, int64_t num_classes);
@@ -173,7 +173,9 @@ clh_status clh_heads_set_frozen(clh_heads *heads, int64_t task_id, int frozen);
 clh_status clh_heads_is_frozen(const clh_heads *heads, int64_t task_id, int *frozen);
 
 /* CIL only (off by default): a masked task's logits are -inf in every forward,
- * in training and evaluation alike, and carry no gradient. */
+ * in training and evaluation alike, and carry no gradient. Masking does not
+ * freeze: a masked head that had a gradient before is still stepped on its
+ * (zero) gradient, so weight decay moves it; freeze it too to keep it fixed. */
 clh_status clh_heads_set_masked(clh_heads *heads, int64_t task_id, int masked);
 clh_status clh_heads_is_masked(const clh_heads *heads, int64_t task_id, int *masked);
 
