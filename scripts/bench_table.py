@@ -130,21 +130,24 @@ def main():
                 k[3], k[4], k[5], fmt_us(t_clh), fmt_us(t_seed), fmt_ratio(t_seed / t_clh),
                 fmt_us(t_wide), fmt_ratio(t_wide / t_clh), r[9]))
 
-    phases = [r for r in blas_rows if r[0] == "phase"]
+    phases = [("OpenBLAS", r, clh) for r in blas_rows if r[0] == "phase"]
+    phases += [("portable", r, port) for r in port_rows if r[0] == "phase"]
     if phases:
         out.append("")
-        out.append("Where a training step's time goes (clheads, OpenBLAS build; each phase timed on its own, µs):")
+        out.append("Where a training step's time goes (each phase timed on its own, µs; sgemm ×3 = forward, "
+                   "dW and dx multiplies through cblas_sgemm):")
         out.append("")
-        out.append("| paradigm | B | in | tasks | thr | zero_grad | forward | loss (cross-entropy) | backward "
-                   "| sum | fwdbwd measured | sgemm ×3 |")
-        out.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
-        for r in phases:
+        out.append("| build | paradigm | B | in | tasks | thr | zero_grad | forward | loss (cross-entropy) "
+                   "| backward | sum | fwdbwd measured | sgemm ×3 |")
+        out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        for build, r, times in phases:
             k = (r[1], "fwdbwd", int(r[2]), int(r[3]), int(r[4]), int(r[5]))
             parts = [num(v) for v in r[6:10]]
-            whole = clh.get(k)
-            out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-                r[1], r[2], r[3], r[4], r[5], *[fmt_us(v) for v in parts], fmt_us(sum(parts)),
-                fmt_us(num(whole[7])) if whole else "–", fmt_us(num(whole[10])) if whole else "–"))
+            whole = times.get(k)
+            ref = clh.get(k)
+            out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                build, r[1], r[2], r[3], r[4], r[5], *[fmt_us(v) for v in parts], fmt_us(sum(parts)),
+                fmt_us(num(whole[7])) if whole else "–", fmt_us(num(ref[10])) if ref else "–"))
 
     mem = [r for r in blas_rows if r[0] == "mem"]
     if mem:
@@ -233,6 +236,39 @@ def figures(clh, port, seed, mem):
                 ok = ok and v >= 0.25
     a = verdict(vals, ok)
     lines.append("| portable build's speed vs OpenBLAS build, CIL B=256, in=512, 100×10 | ≥ 25%% | – | – | %s | %s |" % a)
+
+    # Threads: 2 vs 1 on the same shape. Small calls (< 2 MFLOP) must not get
+    # slower; large forward multiplies (>= 100 MFLOP) should use both cores.
+    def thread_cells(build, small):
+        ratios = []
+        for k, r in build.items():
+            paradigm, op, batch, in_f, tasks, t = k
+            if t != 1 or op not in ("fwd", "fwdbwd"):
+                continue
+            two = build.get((paradigm, op, batch, in_f, tasks, 2))
+            if not two:
+                continue
+            f = flops(paradigm, op, batch, in_f, tasks)
+            if small and f < 2e6:
+                ratios.append((num(two[7]) / num(r[7]), k))
+            elif not small and op == "fwd" and f >= 100e6:
+                ratios.append((num(r[7]) / num(two[7]), k))
+        if not ratios:
+            return "not measured", "–"
+        ratios.sort()
+        if small:
+            worst = ratios[-1]
+            return ("worst 2-thread/1-thread time %.2f (%s %s B=%d in=%d tasks=%d), median %.2f over %d shapes"
+                    % (worst[0], *worst[1][:5], ratios[len(ratios) // 2][0], len(ratios)),
+                    "yes" if worst[0] <= 1.1 else "NO")
+        return ("speed-up min %.2f×, median %.2f× over %d shapes"
+                % (ratios[0][0], ratios[len(ratios) // 2][0], len(ratios)),
+                "yes" if ratios[len(ratios) // 2][0] >= 1.3 else "NO")
+
+    lines.append("| small calls (< 2 MFLOP) not slowed by a second thread | ≤ 1.1 | %s | %s | %s | %s |"
+                 % (*thread_cells(clh, True), *thread_cells(port, True)))
+    lines.append("| large forwards (≥ 100 MFLOP) use both cores | median ≥ 1.3× | %s | %s | %s | %s |"
+                 % (*thread_cells(clh, False), *thread_cells(port, False)))
 
     blas_allocs = sum(int(r[9]) for r in clh.values())
     port_allocs = sum(int(r[9]) for r in port.values())

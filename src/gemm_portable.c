@@ -20,20 +20,19 @@
  * be tested on one machine. One row of op(A) (a single sample) takes a
  * matrix-vector path that reads B in place instead of packing all of it.
  *
- * Threads: clh_gemm_threads() workers (OpenMP, when the build has it) split C
- * into column or row bands for large shapes only; small shapes stay on the
- * calling thread, where a parallel region would cost more than it saves.
+ * Threads: for large shapes only, C is cut into column (or row) bands that
+ * the calling thread and clh_gemm_threads() - 1 helpers claim one by one
+ * (gemm_pool.h: a helper that is late on a busy machine is not waited for);
+ * small shapes stay on the calling thread, where waking a helper would cost
+ * more than it saves.
  */
 #include "gemm.h"
+#include "gemm_pool.h"
 #include "gemm_portable.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
@@ -55,7 +54,10 @@ enum { MR512 = 12, NR512 = 32 };
  * waking a sleeping worker costs; below it a second thread stops paying. */
 #define PARALLEL_MIN_MACS (1LL << 23)
 /* An upper bound on workers, whatever clh_set_num_threads was given. */
-#define MAX_THREADS 256
+#define MAX_THREADS 64
+/* Bands per worker: enough to even out a worker that starts late or runs
+ * slower, few enough that each band still fills whole packed blocks. */
+#define BANDS_PER_WORKER 4
 
 /* A matrix operand seen through its transposition: element (r, c) of op(X) is
  * data[r * rs + c * cs]. */
@@ -553,16 +555,34 @@ static void gemm_blocked(const kernels *kern, int64_t m, int64_t n, int64_t k, f
     }
 }
 
-#ifdef _OPENMP
-/* Band t of `count` over `extent`, in whole multiples of `unit`. */
-static void band(int64_t extent, int64_t unit, int t, int count, int64_t *begin, int64_t *len)
+/* A product cut into bands of C: columns [begin, begin + len) with all rows,
+ * or rows with all columns. */
+typedef struct band_job {
+    const kernels *kern;
+    int split_columns;
+    int64_t m, n, k, band;
+    float alpha, beta;
+    operand a, b;
+    float *c;
+    int64_t ldc;
+} band_job;
+
+static void run_band(void *ctx, int64_t index)
 {
-    int64_t units = (extent + unit - 1) / unit;
-    int64_t first = units * t / count, last = units * (t + 1) / count;
-    *begin = min64(first * unit, extent);
-    *len = min64(last * unit, extent) - *begin;
+    const band_job *job = ctx;
+    int64_t begin = index * job->band;
+    if (job->split_columns) {
+        int64_t len = min64(job->band, job->n - begin);
+        operand sub_b = {job->b.data + begin * job->b.cs, job->b.rs, job->b.cs};
+        gemm_blocked(job->kern, job->m, len, job->k, job->alpha, job->a, sub_b, job->beta,
+                     job->c + begin, job->ldc);
+    } else {
+        int64_t len = min64(job->band, job->m - begin);
+        operand sub_a = {job->a.data + begin * job->a.rs, job->a.rs, job->a.cs};
+        gemm_blocked(job->kern, len, job->n, job->k, job->alpha, sub_a, job->b, job->beta,
+                     job->c + begin * job->ldc, job->ldc);
+    }
 }
-#endif
 
 void clh_gemm_portable(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                        const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
@@ -583,30 +603,16 @@ void clh_gemm_portable(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k
         gemm_blocked(kern, m, n, k, alpha, op_a, op_b, beta, c, ldc);
         return;
     }
-#ifdef _OPENMP
-    /* Split the wider side of C: each worker packs only its own columns of B
-     * (column bands) or reads only its own rows of A (row bands). No more
-     * workers than bands, and never an absurd count from the knob. */
+    /* Split the wider side of C: each band packs only its own columns of B
+     * (column bands) or reads only its own rows of A (row bands). Bands are a
+     * whole number of tiles (and of packed blocks for columns). */
     if (threads > MAX_THREADS) threads = MAX_THREADS;
-    int split_columns = n >= (int64_t)2 * kern->nr * threads || n >= m;
-    int64_t bands = split_columns ? (n + kern->nr - 1) / kern->nr : (m + kern->mr - 1) / kern->mr;
-    if (bands < threads) threads = (int)bands;
-#pragma omp parallel num_threads(threads)
-    {
-        int t = omp_get_thread_num(), count = omp_get_num_threads();
-        int64_t begin, len;
-        if (split_columns) {
-            band(n, kern->nr, t, count, &begin, &len);
-            operand sub_b = {op_b.data + begin * op_b.cs, op_b.rs, op_b.cs};
-            if (len > 0) gemm_blocked(kern, m, len, k, alpha, op_a, sub_b, beta, c + begin, ldc);
-        } else {
-            band(m, kern->mr, t, count, &begin, &len);
-            operand sub_a = {op_a.data + begin * op_a.rs, op_a.rs, op_a.cs};
-            if (len > 0)
-                gemm_blocked(kern, len, n, k, alpha, sub_a, op_b, beta, c + begin * ldc, ldc);
-        }
-    }
-#else
-    gemm_blocked(kern, m, n, k, alpha, op_a, op_b, beta, c, ldc);
-#endif
+    band_job job = {kern, n >= (int64_t)2 * kern->nr * threads || n >= m, m, n, k, 0,
+                    alpha, beta, op_a, op_b, c, ldc};
+    int64_t extent = job.split_columns ? n : m;
+    int64_t unit = job.split_columns ? NC : kern->mr;
+    int64_t wanted = (extent + (int64_t)threads * BANDS_PER_WORKER - 1) / ((int64_t)threads * BANDS_PER_WORKER);
+    job.band = (wanted + unit - 1) / unit * unit;
+    clh_pool_run(threads, (extent + job.band - 1) / job.band, run_band, &job);
 }
+
