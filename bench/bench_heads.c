@@ -4,8 +4,9 @@
  *
  * For each paradigm, batch, input width, task count and thread count:
  *   fwd     clh_heads_forward (MTL: forward_mixed on a batch of random task ids)
- *   fwdbwd  zero-grad + forward + cross-entropy (loss and dlogits) + backward
- *           with d(feature), i.e. one training step without the optimizer
+ *   fwdbwd  zero-grad (TIL: of the task's head) + forward + cross-entropy (loss
+ *           and dlogits) + backward with d(feature): a training step without
+ *           the optimizer
  * and, for CIL, the Adam step over the whole bank (op "adam").
  * Each time is the median of repeated calls after a warm-up; the number of
  * calls adapts to the time a call takes (--budget-ms per measurement).
@@ -63,23 +64,20 @@ typedef struct options {
 
 /* ---- small utilities ------------------------------------------------------ */
 
-static double now_s(void)
-{
+static double now_s(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
+static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
 }
 
 /* xorshift64*: reproducible inputs without touching rand()'s global state. */
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-static uint64_t next_u64(void)
-{
+static uint64_t next_u64(void) {
     rng_state ^= rng_state >> 12;
     rng_state ^= rng_state << 25;
     rng_state ^= rng_state >> 27;
@@ -88,8 +86,7 @@ static uint64_t next_u64(void)
 static float uniform_pm1(void) { return (float)((double)(next_u64() >> 40) / (double)(1ull << 24)) * 2.0f - 1.0f; }
 static int64_t below(int64_t n) { return (int64_t)(next_u64() % (uint64_t)n); }
 
-static void *xmalloc(size_t bytes)
-{
+static void *xmalloc(size_t bytes) {
     void *p = malloc(bytes ? bytes : 1);
     if (!p) {
         fprintf(stderr, "bench: out of memory (%zu bytes)\n", bytes);
@@ -98,8 +95,7 @@ static void *xmalloc(size_t bytes)
     return p;
 }
 
-static void die_status(clh_status st, const char *where)
-{
+static void die_status(clh_status st, const char *where) {
     fprintf(stderr, "bench: %s failed: %s (%s)\n", where, clh_status_name(st), clh_last_error());
     exit(2);
 }
@@ -121,8 +117,7 @@ typedef struct timing {
 
 /* Warm-up (at least two calls and 10% of the budget), then repeated calls
  * timed one by one; returns their median. */
-static timing measure(const options *opt, bench_fn fn, void *ctx)
-{
+static timing measure(const options *opt, bench_fn fn, void *ctx) {
     double warm_start = now_s(), elapsed;
     int warm_calls = 0;
     do {
@@ -162,8 +157,7 @@ typedef struct head_case {
     clh_optim *optim;
 } head_case;
 
-static void run_forward(void *ctx)
-{
+static void run_forward(void *ctx) {
     head_case *c = ctx;
     if (c->task_ids)
         OK(clh_heads_forward_mixed(c->heads, c->x, c->batch, c->task_ids, c->logits, c->workspace,
@@ -172,11 +166,19 @@ static void run_forward(void *ctx)
         OK(clh_heads_forward(c->heads, c->x, c->batch, c->task_id, c->logits));
 }
 
-static void run_forward_backward(void *ctx)
-{
+/* TIL trains one head per batch: zero that head's gradients, not the whole
+ * bank (torch's zero_grad(set_to_none=True) costs nothing for the others). */
+static void zero_grad_for_step(head_case *c) {
+    if (c->paradigm == CLH_TIL)
+        OK(clh_heads_zero_grad_task(c->heads, c->task_id));
+    else
+        clh_heads_zero_grad(c->heads);
+}
+
+static void run_forward_backward(void *ctx) {
     head_case *c = ctx;
     float loss;
-    clh_heads_zero_grad(c->heads);
+    zero_grad_for_step(c);
     run_forward(c);
     OK(clh_heads_cross_entropy(c->heads, c->logits, c->batch, c->task_id, c->task_ids, c->labels,
                                &loss, c->dlogits));
@@ -189,22 +191,18 @@ static void run_forward_backward(void *ctx)
 
 /* The phases of run_forward_backward, timed one by one (backward keeps
  * accumulating into the gradients, which costs the same). */
-static void run_zero_grad(void *ctx)
-{
-    head_case *c = ctx;
-    clh_heads_zero_grad(c->heads);
+static void run_zero_grad(void *ctx) {
+    zero_grad_for_step(ctx);
 }
 
-static void run_loss(void *ctx)
-{
+static void run_loss(void *ctx) {
     head_case *c = ctx;
     float loss;
     OK(clh_heads_cross_entropy(c->heads, c->logits, c->batch, c->task_id, c->task_ids, c->labels,
                                &loss, c->dlogits));
 }
 
-static void run_backward(void *ctx)
-{
+static void run_backward(void *ctx) {
     head_case *c = ctx;
     if (c->task_ids)
         OK(clh_heads_backward_mixed(c->heads, c->x, c->batch, c->task_ids, c->dlogits, c->dx,
@@ -213,16 +211,14 @@ static void run_backward(void *ctx)
         OK(clh_heads_backward(c->heads, c->x, c->batch, c->task_id, c->dlogits, c->dx));
 }
 
-static void run_optim_step(void *ctx)
-{
+static void run_optim_step(void *ctx) {
     head_case *c = ctx;
     OK(clh_optim_step_heads(c->optim, c->heads));
 }
 
 /* Task ids 1..tasks, 10 classes each (as the seed's benchmarks number them).
  * TIL/CIL grow task by task; MTL sets all up at once; DIL/STL have one head. */
-static clh_heads *make_heads(clh_paradigm paradigm, int64_t in, int64_t tasks)
-{
+static clh_heads *make_heads(clh_paradigm paradigm, int64_t in, int64_t tasks) {
     clh_heads *h;
     OK(clh_heads_create(&h, paradigm, in, 42));
     if (paradigm == CLH_TIL || paradigm == CLH_CIL) {
@@ -239,8 +235,7 @@ static clh_heads *make_heads(clh_paradigm paradigm, int64_t in, int64_t tasks)
     return h;
 }
 
-static void case_init(head_case *c, clh_paradigm paradigm, int64_t batch, int64_t in, int64_t tasks)
-{
+static void case_init(head_case *c, clh_paradigm paradigm, int64_t batch, int64_t in, int64_t tasks) {
     memset(c, 0, sizeof *c);
     c->paradigm = paradigm;
     c->batch = batch;
@@ -265,8 +260,7 @@ static void case_init(head_case *c, clh_paradigm paradigm, int64_t batch, int64_
     for (int64_t i = 0; i < batch; i++) c->labels[i] = below(paradigm == CLH_CIL ? c->width : 10);
 }
 
-static void case_free(head_case *c)
-{
+static void case_free(head_case *c) {
     clh_optim_free(c->optim);
     clh_heads_free(c->heads);
     free(c->x), free(c->dx), free(c->logits), free(c->dlogits);
@@ -283,8 +277,7 @@ typedef struct gemm_case {
     float *a, *b, *c;
 } gemm_case;
 
-static void run_gemm(void *ctx)
-{
+static void run_gemm(void *ctx) {
     gemm_case *g = ctx;
     int lda = g->trans_a ? g->m : g->k, ldb = g->trans_b ? g->k : g->n;
     cblas_sgemm(CblasRowMajor, g->trans_a ? CblasTrans : CblasNoTrans,
@@ -294,8 +287,7 @@ static void run_gemm(void *ctx)
 
 /* Median time of one cblas_sgemm of C[m, n] = op(A) · op(B) (+ C when beta = 1). */
 static double sgemm_us(const options *opt, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
-                       float beta)
-{
+                       float beta) {
     gemm_case g = {trans_a, trans_b, (int)m, (int)n, (int)k, beta, NULL, NULL, NULL};
     g.a = xmalloc((size_t)(m * k) * sizeof(float));
     g.b = xmalloc((size_t)(k * n) * sizeof(float));
@@ -318,8 +310,7 @@ typedef struct sgemm_memo {
 } sgemm_memo;
 
 static double sgemm_reference_us(const options *opt, int op_backward, int64_t batch, int64_t in,
-                                 int64_t width, int threads)
-{
+                                 int64_t width, int threads) {
     static sgemm_memo memo[256];
     static int memo_count;
     if (batch == 0) return 0.0;
@@ -343,8 +334,7 @@ static double sgemm_reference_us(const options *opt, int op_backward, int64_t ba
 /* ---- memory held by a CIL handle ------------------------------------------ */
 
 /* Heap bytes in use (malloc'd plus mmapped), or -1 where unknown. */
-static double heap_bytes(void)
-{
+static double heap_bytes(void) {
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
     struct mallinfo2 mi = mallinfo2();
     return (double)mi.uordblks + (double)mi.hblkhd;
@@ -353,8 +343,7 @@ static double heap_bytes(void)
 #endif
 }
 
-static void report_memory(int64_t in, int64_t tasks)
-{
+static void report_memory(int64_t in, int64_t tasks) {
     double before = heap_bytes();
     clh_heads *h;
     OK(clh_heads_create(&h, CLH_CIL, in, 7));
@@ -397,8 +386,7 @@ static void report_memory(int64_t in, int64_t tasks)
 /* ---- the grid --------------------------------------------------------------- */
 
 static void print_time(const char *paradigm, const char *op, int64_t batch, int64_t in,
-                       int64_t tasks, int threads, timing t, double sgemm)
-{
+                       int64_t tasks, int threads, timing t, double sgemm) {
     printf("time\t%s\t%s\t%lld\t%lld\t%lld\t%d\t%.3f\t%d\t%lu\t", paradigm, op, (long long)batch,
            (long long)in, (long long)tasks, threads, t.median_us, t.reps, t.allocs);
     if (sgemm > 0) printf("%.3f\n", sgemm);
@@ -407,15 +395,13 @@ static void print_time(const char *paradigm, const char *op, int64_t batch, int6
 }
 
 /* The training-step shapes that issue 5 sets figures for. */
-static int is_figure_shape(clh_paradigm paradigm, int64_t batch, int64_t in, int64_t tasks)
-{
+static int is_figure_shape(clh_paradigm paradigm, int64_t batch, int64_t in, int64_t tasks) {
     return (paradigm == CLH_CIL && batch == 256 && in == 512 && tasks == 100) ||
            (paradigm == CLH_MTL && batch == 1024 && in == 2048 && tasks == 100);
 }
 
 static void bench_case(const options *opt, clh_paradigm paradigm, int64_t batch, int64_t in,
-                       int64_t tasks)
-{
+                       int64_t tasks) {
     head_case c;
     case_init(&c, paradigm, batch, in, tasks);
     const char *name = clh_paradigm_name(paradigm);
@@ -444,8 +430,7 @@ static void bench_case(const options *opt, clh_paradigm paradigm, int64_t batch,
     case_free(&c);
 }
 
-static void bench_optim(const options *opt, int64_t in, int64_t tasks)
-{
+static void bench_optim(const options *opt, int64_t in, int64_t tasks) {
     head_case c;
     case_init(&c, CLH_CIL, 1, in, tasks);
     run_forward_backward(&c); /* every head gets a gradient */
@@ -463,8 +448,7 @@ static void bench_optim(const options *opt, int64_t in, int64_t tasks)
 
 /* ---- command line ------------------------------------------------------------ */
 
-static int parse_list(const char *text, int_list *out)
-{
+static int parse_list(const char *text, int_list *out) {
     out->n = 0;
     const char *p = text;
     while (*p) {
@@ -480,8 +464,7 @@ static int parse_list(const char *text, int_list *out)
     return out->n > 0;
 }
 
-static void usage(void)
-{
+static void usage(void) {
     fprintf(stderr,
             "usage: clheads_bench [--quick] [--batch L] [--in L] [--tasks L] [--threads L]\n"
             "                     [--paradigms TIL,CIL,DIL,MTL,STL] [--budget-ms N]\n"
@@ -489,8 +472,7 @@ static void usage(void)
             "L is a comma-separated list. Defaults: the full grid of issue 5.\n");
 }
 
-static int parse_options(int argc, char **argv, options *opt)
-{
+static int parse_options(int argc, char **argv, options *opt) {
     parse_list("1,32,256,1024", &opt->batches);
     parse_list("512,2048", &opt->ins);
     parse_list("10,100", &opt->tasks);
@@ -509,7 +491,7 @@ static int parse_options(int argc, char **argv, options *opt)
             /* CI: a few shapes, few repetitions; proves the bench still runs. */
             parse_list("1,256", &opt->batches);
             parse_list("512", &opt->ins);
-            parse_list("10", &opt->tasks);
+            parse_list("100", &opt->tasks);
             parse_list("1", &opt->threads);
             opt->budget_s = 0.01;
             opt->min_reps = 3;
@@ -563,8 +545,7 @@ static int parse_options(int argc, char **argv, options *opt)
     return 1;
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     options opt;
     if (!parse_options(argc, argv, &opt)) return 2;
 

@@ -193,7 +193,7 @@ def main():
     args.budget = args.budget_ms * 1e-3
     args.min_reps, args.max_reps = 3, 2000
     if args.quick:
-        args.batch, args.ins, args.tasks, args.threads = [1, 256], [512], [10], [1]
+        args.batch, args.ins, args.tasks, args.threads = [1, 256], [512], [100], [1]
         args.budget = 0.01
     torch.manual_seed(0)
     gen = torch.Generator().manual_seed(1)

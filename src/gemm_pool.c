@@ -36,8 +36,7 @@ static struct {
           PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0};
 
 /* Claims and runs chunks until none are left. */
-static void work_on(pool_job *job)
-{
+static void work_on(pool_job *job) {
     for (;;) {
         long long chunk = atomic_fetch_add_explicit(&job->next, 1, memory_order_relaxed);
         if (chunk >= job->chunks) return;
@@ -45,8 +44,7 @@ static void work_on(pool_job *job)
     }
 }
 
-static void *helper_main(void *arg)
-{
+static void *helper_main(void *arg) {
     const int index = (int)(intptr_t)arg;
     uint64_t seen = 0;
     pthread_mutex_lock(&pool.lock);
@@ -65,29 +63,28 @@ static void *helper_main(void *arg)
 }
 
 /* fork(): the child has none of the helpers. Holding pool.lock across the
- * fork keeps its state consistent; the child then starts from an empty pool. */
+ * fork keeps the pool's state consistent; the child starts from no helpers. */
 static void before_fork(void) { pthread_mutex_lock(&pool.lock); }
 static void after_fork_in_parent(void) { pthread_mutex_unlock(&pool.lock); }
-static void after_fork_in_child(void)
-{
-    pthread_mutex_init(&pool.lock, NULL);
-    pthread_mutex_init(&pool.busy, NULL);
+static void after_fork_in_child(void) {
+    /* This thread took pool.lock in before_fork; the helpers waiting on the
+     * conditions do not exist here. If another thread held pool.busy at the
+     * fork, the child's calls just run on their own thread. */
     pthread_cond_init(&pool.work, NULL);
     pthread_cond_init(&pool.left, NULL);
     pool.job = NULL;
     pool.started = 0;
+    pthread_mutex_unlock(&pool.lock);
 }
 
 static pthread_once_t fork_handlers_once = PTHREAD_ONCE_INIT;
-static void install_fork_handlers(void)
-{
+static void install_fork_handlers(void) {
     pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
 }
 
 /* Starts helpers up to `count` (called with pool.busy held). Helpers block
  * every signal, so signals keep going to the application's threads. */
-static void start_helpers(int count)
-{
+static void start_helpers(int count) {
     pthread_once(&fork_handlers_once, install_fork_handlers);
     if (count > MAX_HELPERS) count = MAX_HELPERS;
     if (pool.started >= count) return;
@@ -107,8 +104,7 @@ static void start_helpers(int count)
     pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
-void clh_pool_run(int workers, int64_t chunks, clh_pool_task task, void *ctx)
-{
+void clh_pool_run(int workers, int64_t chunks, clh_pool_task task, void *ctx) {
     pool_job job = {task, ctx, chunks, 0, workers - 1, 0};
     if (workers <= 1 || chunks <= 1 || pthread_mutex_trylock(&pool.busy) != 0) {
         work_on(&job); /* one thread wanted, or another call has the helpers */

@@ -3,16 +3,17 @@
  * A and B are not read).
  *
  * Layout of the work (the usual blocked scheme, sized for the heads' shapes):
- *  - op(B) is packed, KC rows by NC columns at a time, into strips as wide as
- *    the kernel's tile (zero padded), so the micro-kernel streams it with aligned loads
- *    whatever the transposition of B;
+ *  - op(B) is packed, KC rows by NC columns at a time, into zero-padded strips
+ *    as wide as the kernel's tile, so the micro-kernel streams it with aligned
+ *    loads whatever the transposition of B;
  *  - op(A) is read in place through (row stride, column stride): the
  *    micro-kernel broadcasts one element per row and step, which is cheap in
  *    both layouts, so A needs no packing buffer;
  *  - a micro-kernel keeps a tile of C (e.g. 6 x 16) in registers over KC steps.
- * The packing buffer lives on the stack (KC·NC floats = 64 KiB): the multiply
- * never allocates, so it cannot fail and a steady-state forward or backward
- * makes no allocation.
+ * The packing buffer lives on the stack (KC·NC floats = 64 KiB, so a thread
+ * calling the library needs a stack of a few hundred KiB, as every glibc
+ * default has): the multiply never allocates, so it cannot fail and a
+ * steady-state forward or backward makes no allocation.
  *
  * Kernels, chosen at run time from what the CPU has: AVX-512 (a 12 x 32 tile),
  * AVX2+FMA (6 x 16) and plain C (6 x 16) for every other CPU.
@@ -67,8 +68,7 @@ typedef struct operand {
     int64_t cs;
 } operand;
 
-static operand operand_of(const float *data, int64_t ld, int trans)
-{
+static operand operand_of(const float *data, int64_t ld, int trans) {
     operand op = {data, trans ? 1 : ld, trans ? ld : 1};
     return op;
 }
@@ -80,8 +80,7 @@ static int64_t min64(int64_t x, int64_t y) { return x < y ? x : y; }
 /* C[r, j] = alpha · tile[r, j] + beta · C[r, j] for the valid mr x nr corner of a
  * tile whose rows are tile_ld apart; beta == 0 never reads C. */
 static void merge_tile(float *c, int64_t ldc, const float *tile, int tile_ld, int mr, int nr,
-                       float alpha, float beta)
-{
+                       float alpha, float beta) {
     for (int r = 0; r < mr; r++) {
         float *c_row = c + r * ldc;
         const float *t_row = tile + r * tile_ld;
@@ -94,8 +93,7 @@ static void merge_tile(float *c, int64_t ldc, const float *tile, int tile_ld, in
 }
 
 /* C = beta · C for an m x n block (beta == 0 writes zeros without reading). */
-static void scale_c(float *c, int64_t ldc, int64_t m, int64_t n, float beta)
-{
+static void scale_c(float *c, int64_t ldc, int64_t m, int64_t n, float beta) {
     if (beta == 1.0f) return;
     for (int64_t i = 0; i < m; i++) {
         float *c_row = c + i * ldc;
@@ -109,8 +107,7 @@ static void scale_c(float *c, int64_t ldc, int64_t m, int64_t n, float beta)
 
 /* Packs op(B)[p0 .. p0+kc, j0 .. j0+nc] into strips `width` columns wide: strip
  * s holds, for each step p, the values op(B)[p0+p, j0+s·width ..], zeros past nc. */
-static void pack_b(float *dst, operand b, int64_t p0, int64_t j0, int64_t kc, int64_t nc, int width)
-{
+static void pack_b(float *dst, operand b, int64_t p0, int64_t j0, int64_t kc, int64_t nc, int width) {
     for (int64_t jr = 0; jr < nc; jr += width) {
         int64_t nr = min64(width, nc - jr);
         float *strip = dst + (jr / width) * kc * width;
@@ -134,21 +131,22 @@ static void pack_b(float *dst, operand b, int64_t p0, int64_t j0, int64_t kc, in
 #ifdef CLH_GEMM_X86
 /* pack_b for a transposed B (rows of B are the strip's columns): 8 rows x 8
  * steps at a time are loaded contiguously and transposed in registers, so
- * the strip is written in whole vectors. Ragged edges go to pack_b. */
+ * the strip is written in whole vectors. Rows past the last group of eight
+ * (e.g. 10 classes = 8 + 2) are copied one by one; missing columns are 0. */
 CLH_TARGET_AVX2
 static void pack_b_avx2(float *dst, operand b, int64_t p0, int64_t j0, int64_t kc, int64_t nc,
-                        int width)
-{
-    if (b.rs != 1 || nc % width != 0) {
+                        int width) {
+    if (b.rs != 1) {
         pack_b(dst, b, p0, j0, kc, nc, width);
         return;
     }
-    const int64_t kc8 = kc - kc % 8;
+    const int64_t kc8 = kc - kc % 8, ld = b.cs;
     for (int64_t jr = 0; jr < nc; jr += width) {
+        const int nr = (int)min64(width, nc - jr);
         float *strip = dst + (jr / width) * kc * width;
-        for (int jb = 0; jb < width; jb += 8) {
-            const float *row = b.data + p0 + (j0 + jr + jb) * b.cs;
-            const int64_t ld = b.cs;
+        int jb = 0;
+        for (; jb + 8 <= nr; jb += 8) {
+            const float *row = b.data + p0 + (j0 + jr + jb) * ld;
             for (int64_t p = 0; p < kc8; p += 8) {
                 __m256 r0 = _mm256_loadu_ps(row + p), r1 = _mm256_loadu_ps(row + ld + p);
                 __m256 r2 = _mm256_loadu_ps(row + 2 * ld + p), r3 = _mm256_loadu_ps(row + 3 * ld + p);
@@ -175,6 +173,11 @@ static void pack_b_avx2(float *dst, operand b, int64_t p0, int64_t j0, int64_t k
             for (int64_t p = kc8; p < kc; p++)
                 for (int j = 0; j < 8; j++) strip[p * width + jb + j] = row[j * ld + p];
         }
+        for (int64_t p = 0; p < kc; p++) {
+            float *out = strip + p * width;
+            for (int j = jb; j < nr; j++) out[j] = b.data[p0 + p + (j0 + jr + j) * ld];
+            for (int j = nr; j < width; j++) out[j] = 0.0f;
+        }
     }
 }
 #endif
@@ -189,8 +192,7 @@ typedef void (*micro_kernel)(int64_t kc, const float *a, int64_t rs_a, int64_t c
 
 static void micro_kernel_c(int64_t kc, const float *a, int64_t rs_a, int64_t cs_a,
                            const float *strip, float *c, int64_t ldc, int mr, int nr, float alpha,
-                           float beta)
-{
+                           float beta) {
     float acc[MR * NR] = {0};
     for (int64_t p = 0; p < kc; p++) {
         const float *b_row = strip + p * NR;
@@ -206,8 +208,7 @@ static void micro_kernel_c(int64_t kc, const float *a, int64_t rs_a, int64_t cs_
 CLH_TARGET_AVX2
 static void micro_kernel_avx2(int64_t kc, const float *a, int64_t rs_a, int64_t cs_a,
                               const float *strip, float *c, int64_t ldc, int mr, int nr,
-                              float alpha, float beta)
-{
+                              float alpha, float beta) {
     /* Rows past mr repeat the last valid row: always six rows of arithmetic,
      * only the valid ones are stored. */
     const int64_t o1 = (mr > 1 ? 1 : 0) * rs_a, o2 = (mr > 2 ? 2 : mr - 1) * rs_a;
@@ -276,8 +277,7 @@ static void micro_kernel_avx2(int64_t kc, const float *a, int64_t rs_a, int64_t 
 CLH_TARGET_AVX512
 static void micro_kernel_avx512(int64_t kc, const float *a, int64_t rs_a, int64_t cs_a,
                                 const float *strip, float *c, int64_t ldc, int mr, int nr,
-                                float alpha, float beta)
-{
+                                float alpha, float beta) {
 #define CLH_OFFSET(r) const int64_t o##r = (mr > r ? r : mr - 1) * rs_a;
 #define CLH_ZERO(r) __m512 lo##r = _mm512_setzero_ps(), hi##r = _mm512_setzero_ps();
 #define CLH_FMA(r)                                 \
@@ -333,8 +333,7 @@ typedef void (*row_kernel)(int64_t n, int64_t k, float alpha, const float *x, in
                            operand b, float beta, float *y);
 
 static void row_kernel_c(int64_t n, int64_t k, float alpha, const float *x, int64_t x_stride,
-                         operand b, float beta, float *y)
-{
+                         operand b, float beta, float *y) {
     if (b.rs == 1) {
         /* B transposed: y[j] is a dot product of x with the contiguous row j. */
         for (int64_t j = 0; j < n; j++) {
@@ -356,8 +355,7 @@ static void row_kernel_c(int64_t n, int64_t k, float alpha, const float *x, int6
 
 #ifdef CLH_GEMM_X86
 CLH_TARGET_AVX2
-static float hsum_avx2(__m256 v)
-{
+static float hsum_avx2(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
@@ -366,8 +364,7 @@ static float hsum_avx2(__m256 v)
 
 /* One dot product of length k (x and row contiguous). */
 CLH_TARGET_AVX2
-static float dot_avx2(const float *x, const float *row, int64_t k)
-{
+static float dot_avx2(const float *x, const float *row, int64_t k) {
     __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
     int64_t p = 0;
     for (; p + 16 <= k; p += 16) {
@@ -385,8 +382,7 @@ static float dot_avx2(const float *x, const float *row, int64_t k)
 
 CLH_TARGET_AVX2
 static void row_kernel_avx2(int64_t n, int64_t k, float alpha, const float *x, int64_t x_stride,
-                            operand b, float beta, float *y)
-{
+                            operand b, float beta, float *y) {
     if (x_stride != 1 || (b.rs != 1 && b.cs != 1)) {
         row_kernel_c(n, k, alpha, x, x_stride, b, beta, y);
         return;
@@ -463,8 +459,7 @@ typedef struct kernels {
 enum { CHOICE_UNDECIDED = 0, CHOICE_C, CHOICE_AVX2, CHOICE_AVX512 };
 
 /* The best kernel the CPU runs, capped by CLH_PORTABLE_KERNEL (c, avx2, avx512). */
-static int detect_choice(void)
-{
+static int detect_choice(void) {
 #ifdef CLH_GEMM_X86
     const char *cap = getenv("CLH_PORTABLE_KERNEL");
     int best = CHOICE_C;
@@ -481,8 +476,7 @@ static int detect_choice(void)
 #endif
 }
 
-static int kernel_choice(void)
-{
+static int kernel_choice(void) {
     /* Racing first calls detect the same answer; relaxed ordering suffices. */
     static atomic_int decided = CHOICE_UNDECIDED;
     int choice = atomic_load_explicit(&decided, memory_order_relaxed);
@@ -493,22 +487,19 @@ static int kernel_choice(void)
     return choice;
 }
 
-int clh_gemm_portable_vector_width(void)
-{
+int clh_gemm_portable_vector_width(void) {
     int choice = kernel_choice();
     return choice == CHOICE_AVX512 ? 16 : choice == CHOICE_AVX2 ? 8 : 1;
 }
 
-const char *clh_gemm_portable_kernel_name(void)
-{
+const char *clh_gemm_portable_kernel_name(void) {
     int choice = kernel_choice();
     return choice == CHOICE_AVX512 ? "avx512" : choice == CHOICE_AVX2 ? "avx2" : "c";
 }
 
 /* The kernels for a product with n columns: a head of a few classes (n <= 16)
  * fills the 6 x 16 AVX2 tile better than the 32-wide AVX-512 one. */
-static const kernels *choose_kernels(int64_t n)
-{
+static const kernels *choose_kernels(int64_t n) {
     static const kernels plain_c = {MR, NR, micro_kernel_c, row_kernel_c, pack_b};
 #ifdef CLH_GEMM_X86
     static const kernels avx2 = {MR, NR, micro_kernel_avx2, row_kernel_avx2, pack_b_avx2};
@@ -527,8 +518,7 @@ static const kernels *choose_kernels(int64_t n)
 /* ---- the blocked product on one band of C --------------------------------- */
 
 static void gemm_blocked(const kernels *kern, int64_t m, int64_t n, int64_t k, float alpha,
-                         operand a, operand b, float beta, float *c, int64_t ldc)
-{
+                         operand a, operand b, float beta, float *c, int64_t ldc) {
     if (m == 1) {
         kern->row(n, k, alpha, a.data, a.cs, b, beta, c);
         return;
@@ -567,8 +557,7 @@ typedef struct band_job {
     int64_t ldc;
 } band_job;
 
-static void run_band(void *ctx, int64_t index)
-{
+static void run_band(void *ctx, int64_t index) {
     const band_job *job = ctx;
     int64_t begin = index * job->band;
     if (job->split_columns) {
@@ -586,8 +575,7 @@ static void run_band(void *ctx, int64_t index)
 
 void clh_gemm_portable(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
                        const float *a, int64_t lda, const float *b, int64_t ldb, float beta,
-                       float *c, int64_t ldc)
-{
+                       float *c, int64_t ldc) {
     if (m <= 0 || n <= 0) return;
     if (k <= 0 || alpha == 0.0f) {
         scale_c(c, ldc, m, n, beta);

@@ -16,8 +16,8 @@
 #include "gemm.h"
 
 static uint64_t state = 12345;
-static float next_float(void) /* uniform in [-1, 1) */
-{
+/* Uniform in [-1, 1). */
+static float next_float(void) {
     state = state * 6364136223846793005ull + 1442695040888963407ull;
     return (float)((double)(state >> 40) / (double)(1ull << 24)) * 2.0f - 1.0f;
 }
@@ -27,8 +27,7 @@ static const float SENTINEL = 1234.5f;
 
 /* Runs one product and compares it with the double reference; returns 1 if
  * every element is within float rounding and the padding is untouched. */
-static int check_product(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha, float beta)
-{
+static int check_product(int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha, float beta) {
     int64_t lda = (ta ? m : k) + PAD, ldb = (tb ? k : n) + PAD, ldc = n + PAD;
     int64_t a_rows = ta ? k : m, b_rows = tb ? n : k;
     float *a = malloc((size_t)(a_rows * lda + 1) * sizeof(float));
@@ -79,8 +78,7 @@ static int check_product(int ta, int tb, int64_t m, int64_t n, int64_t k, float 
 
 /* Sizes straddling every blocking edge of the kernels: rows around 6 and 12,
  * columns around 16, 32 and 64, depths around 16 and past one 256-deep pass. */
-static void ragged_shapes(void)
-{
+static void ragged_shapes(void) {
     static const int64_t ms[] = {1, 2, 5, 6, 7, 12, 13, 65};
     static const int64_t ns[] = {1, 15, 16, 17, 31, 33, 63, 64, 65, 130};
     static const int64_t ks[] = {1, 7, 16, 17, 300};
@@ -101,8 +99,7 @@ static void ragged_shapes(void)
 }
 
 /* alpha = 0 and k = 0 only scale C (beta = 0: zeros, even over NaN). */
-static void scaling_only(void)
-{
+static void scaling_only(void) {
     float a[4] = {NAN, NAN, NAN, NAN}, b[4] = {NAN, NAN, NAN, NAN};
     float c[4] = {NAN, NAN, NAN, NAN};
     clh_gemm_portable(0, 0, 2, 2, 2, 0.0f, a, 2, b, 2, 0.0f, c, 2);
@@ -115,8 +112,7 @@ static void scaling_only(void)
 }
 
 /* The heads' shapes, with two threads (split into bands) and one. */
-static void threaded_shapes(void)
-{
+static void threaded_shapes(void) {
     static const int64_t shapes[][5] = {
         {0, 1, 256, 1000, 512}, /* CIL forward */
         {1, 0, 1000, 512, 256}, /* CIL dW */
@@ -139,8 +135,7 @@ static void threaded_shapes(void)
     printf("  heads' shapes on 1 and 2 threads: %d of %d products match\n", passed, cases);
 }
 
-int main(void)
-{
+int main(void) {
     const char *forced = getenv("CLH_PORTABLE_KERNEL");
     printf("  kernel: %s\n", forced ? forced : "selected by the CPU");
     scaling_only();
