@@ -1,7 +1,7 @@
 /* Argument helpers shared by the subcommands (see cli.h). */
 #define _POSIX_C_SOURCE 200809L
+#include <ctype.h>
 #include <errno.h>
-#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -45,39 +45,54 @@ int cli_take_value(int argc, char **argv, int *i, const char *name, const char *
     return 1;
 }
 
-int cli_parse_i64(const char *cmd, const char *opt, const char *text, int64_t min, int64_t max,
-                  int64_t *out) {
+int cli_to_i64(const char *text, int64_t min, int64_t max, int64_t *out) {
     char *end = NULL;
     errno = 0;
     long long v = strtoll(text, &end, 10);
-    if (errno || end == text || *end != '\0' || v < min || v > max)
-        return cli_usage_error(cmd, "%s expects an integer in [%lld, %lld], got '%s'", opt,
-                               (long long)min, (long long)max, text);
+    if (errno || end == text || *end != '\0' || v < min || v > max) return -1;
     *out = v;
     return 0;
 }
 
-int cli_parse_u64(const char *cmd, const char *opt, const char *text, uint64_t *out) {
+int cli_to_u64(const char *text, uint64_t *out) {
+    /* strtoull skips blanks and negates a '-': accept digits only. */
+    if (!isdigit((unsigned char)text[0])) return -1;
     char *end = NULL;
     errno = 0;
-    if (text[0] == '-' || text[0] == '\0')
-        return cli_usage_error(cmd, "%s expects a non-negative integer, got '%s'", opt, text);
     unsigned long long v = strtoull(text, &end, 10);
-    if (errno || *end != '\0')
-        return cli_usage_error(cmd, "%s expects a non-negative integer, got '%s'", opt, text);
+    if (errno || *end != '\0') return -1;
     *out = v;
+    return 0;
+}
+
+int cli_to_f64(const char *text, double min, double max, double *out) {
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (errno || end == text || *end != '\0' || !isfinite(v) || v < min || v > max) return -1;
+    *out = v;
+    return 0;
+}
+
+int cli_parse_i64(const char *cmd, const char *opt, const char *text, int64_t min, int64_t max,
+                  int64_t *out) {
+    if (cli_to_i64(text, min, max, out) != 0)
+        return cli_usage_error(cmd, "%s expects an integer in [%lld, %lld], got '%s'", opt,
+                               (long long)min, (long long)max, text);
+    return 0;
+}
+
+int cli_parse_u64(const char *cmd, const char *opt, const char *text, uint64_t *out) {
+    if (cli_to_u64(text, out) != 0)
+        return cli_usage_error(cmd, "%s expects a non-negative integer, got '%s'", opt, text);
     return 0;
 }
 
 int cli_parse_f64(const char *cmd, const char *opt, const char *text, double min, double max,
                   double *out) {
-    char *end = NULL;
-    errno = 0;
-    double v = strtod(text, &end);
-    if (errno || end == text || *end != '\0' || !isfinite(v) || v < min || v > max)
+    if (cli_to_f64(text, min, max, out) != 0)
         return cli_usage_error(cmd, "%s expects a number in [%g, %g], got '%s'", opt, min, max,
                                text);
-    *out = v;
     return 0;
 }
 

@@ -29,8 +29,13 @@ int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf
  * missing (the caller reports it). */
 int cli_take_value(int argc, char **argv, int *i, const char *name, const char **value);
 
-/* Strict number parsing: the whole string, within [min, max]. On failure they
- * print a message naming the option and the value, and return CLI_EXIT_USAGE. */
+/* Strict number parsing: the whole string (digits only for u64), within
+ * [min, max]. Return 0, or -1 without printing (for values read from files). */
+int cli_to_i64(const char *text, int64_t min, int64_t max, int64_t *out);
+int cli_to_u64(const char *text, uint64_t *out);
+int cli_to_f64(const char *text, double min, double max, double *out);
+/* The same for options: on failure they print a message naming the option and
+ * the value, and return CLI_EXIT_USAGE. */
 int cli_parse_i64(const char *cmd, const char *opt, const char *text, int64_t min, int64_t max,
                   int64_t *out);
 int cli_parse_u64(const char *cmd, const char *opt, const char *text, uint64_t *out);

@@ -54,8 +54,14 @@ static void print_heads(const clh_heads *heads) {
     }
 }
 
+/* A metadata value, or "?" when a (hand-edited) file lacks it. */
+static const char *meta_or_unknown(const clh_st_file *file, const char *key) {
+    const char *value = clh_st_meta_get(file, key);
+    return value ? value : "?";
+}
+
 /* Heads inferred from tensor names in a file without clheads metadata. */
-static int infer_heads(const clh_st_file *file) {
+static void infer_heads(const clh_st_file *file) {
     const char *prefixes[] = {"", "heads."};
     int found = 0;
     for (size_t pi = 0; pi < 2 && !found; pi++) {
@@ -108,7 +114,6 @@ static int infer_heads(const clh_st_file *file) {
         clh_heads_free(heads);
     }
     if (!found) printf("no head tensors found (expected heads.<t>.weight or head.weight)\n");
-    return 0;
 }
 
 int cli_cmd_inspect(int argc, char **argv) {
@@ -148,14 +153,13 @@ int cli_cmd_inspect(int argc, char **argv) {
         infer_heads(file);
     }
     if (clh_st_meta_get(file, "run.format")) {
-        const char *done = clh_st_meta_get(file, "run.phases_done");
-        const char *total = clh_st_meta_get(file, "run.num_tasks");
         printf("clheads run state: %s on %s, %s of %s tasks completed, %s lr %s, batch %s, "
                "%s epochs, seed %s\n",
-               clh_st_meta_get(file, "run.paradigm"), clh_st_meta_get(file, "run.dataset"),
-               done ? done : "?", total ? total : "?", clh_st_meta_get(file, "run.optimizer"),
-               clh_st_meta_get(file, "run.lr"), clh_st_meta_get(file, "run.batch_size"),
-               clh_st_meta_get(file, "run.epochs"), clh_st_meta_get(file, "run.seed"));
+               meta_or_unknown(file, "run.paradigm"), meta_or_unknown(file, "run.dataset"),
+               meta_or_unknown(file, "run.phases_done"), meta_or_unknown(file, "run.num_tasks"),
+               meta_or_unknown(file, "run.optimizer"), meta_or_unknown(file, "run.lr"),
+               meta_or_unknown(file, "run.batch_size"), meta_or_unknown(file, "run.epochs"),
+               meta_or_unknown(file, "run.seed"));
     }
     size_t n_meta = clh_st_meta_count(file);
     printf("metadata (%zu):\n", n_meta);

@@ -66,6 +66,7 @@ int cli_cmd_predict(int argc, char **argv) {
     clh_st_file *mfile = NULL, *ffile = NULL;
     clh_heads *heads = NULL;
     float *x = NULL, *logits = NULL;
+    int64_t *ids = NULL;
     int rc = CLI_EXIT_FAIL;
     clh_status st = clh_st_open(&mfile, model);
     if (st != CLH_OK) {
@@ -100,9 +101,8 @@ int cli_cmd_predict(int argc, char **argv) {
         goto done;
     }
     int64_t batch = ft->shape[0];
-    size_t count = clh_st_numel(ft);
-    x = malloc((count ? count : 1) * sizeof(float));
-    if (!x) {
+    size_t count = clh_st_numel(ft), bytes;
+    if (__builtin_mul_overflow(count, sizeof(float), &bytes) || !(x = malloc(bytes ? bytes : 1))) {
         cli_fail(CMD, "out of memory for %lld features", (long long)batch);
         goto done;
     }
@@ -112,7 +112,6 @@ int cli_cmd_predict(int argc, char **argv) {
         goto done;
     }
     clh_paradigm p = clh_heads_paradigm(heads);
-    const int64_t *ids = NULL;
     int64_t n_ids = 0;
     if (p == CLH_TIL || p == CLH_MTL) {
         const clh_st_tensor *tt = clh_st_find(ffile, "task_ids");
@@ -123,37 +122,45 @@ int cli_cmd_predict(int argc, char **argv) {
                      tt ? " (its dtype or shape differs)" : " (none found)");
             goto done;
         }
-        ids = (const int64_t *)tt->data;
+        /* Copied: a tensor's data need not be 8-byte aligned. */
         n_ids = tt->shape[0];
+        if (!(ids = malloc(n_ids ? (size_t)n_ids * sizeof(int64_t) : 1))) {
+            cli_fail(CMD, "out of memory for %lld task ids", (long long)n_ids);
+            goto done;
+        }
+        if (n_ids) memcpy(ids, tt->data, (size_t)n_ids * sizeof(int64_t));
     }
-    /* One task for the batch: [1], or [B] with all ids equal. */
-    int one_task = ids && (n_ids == 1 || batch == 0);
-    if (ids && !one_task) {
-        one_task = 1;
-        for (int64_t i = 1; i < batch; i++)
-            if (ids[i] != ids[0]) one_task = 0;
-    }
+    /* One task for the batch: [1], or [B > 0] with all ids equal. (Empty ids
+     * name no task: TIL refuses them, MTL takes the mixed path.) */
+    int one_task = ids && n_ids > 0;
+    for (int64_t i = 1; one_task && i < n_ids; i++)
+        if (ids[i] != ids[0]) one_task = 0;
     int64_t task_id = one_task ? ids[0] : CLH_NO_TASK;
     int64_t width = 0;
-    if (p == CLH_TIL && ids && !one_task) {
-        cli_fail(CMD, "TIL takes one task id for the whole batch, but task_ids differ (use an "
-                 "MTL model, or one batch per task)");
+    if (p == CLH_TIL && !one_task) {
+        cli_fail(CMD, n_ids ? "TIL takes one task id for the whole batch, but task_ids differ "
+                              "(use an MTL model, or one batch per task)"
+                            : "TIL needs the batch's task id, but task_ids is empty (give it "
+                              "shape [1])");
         goto done;
     }
-    st = clh_heads_logits_width(heads, ids ? task_id : CLH_NO_TASK, &width);
+    st = clh_heads_logits_width(heads, task_id, &width);
     if (st != CLH_OK) {
         lib_error("logits width for", model, st);
         goto done;
     }
-    logits = malloc((size_t)(batch * width > 0 ? batch * width : 1) * sizeof(float));
-    if (!logits) {
-        cli_fail(CMD, "out of memory for the logits");
+    size_t cells;
+    if (__builtin_mul_overflow((size_t)batch, (size_t)width, &cells) ||
+        __builtin_mul_overflow(cells, sizeof(float), &bytes) ||
+        !(logits = malloc(bytes ? bytes : 1))) {
+        cli_fail(CMD, "cannot allocate the logits [%lld, %lld]", (long long)batch,
+                 (long long)width);
         goto done;
     }
     if (p == CLH_MTL && !one_task)
         st = clh_heads_forward_mixed(heads, x, batch, ids, logits, NULL, 0);
     else
-        st = clh_heads_forward(heads, x, batch, ids ? task_id : CLH_NO_TASK, logits);
+        st = clh_heads_forward(heads, x, batch, task_id, logits);
     if (st != CLH_OK) {
         lib_error("forward with model", model, st);
         goto done;
@@ -166,7 +173,7 @@ int cli_cmd_predict(int argc, char **argv) {
     tensor.shape[0] = batch;
     tensor.shape[1] = width;
     tensor.data = logits;
-    tensor.nbytes = (size_t)(batch * width) * sizeof(float);
+    tensor.nbytes = bytes;
     clh_st_meta meta = {"paradigm", clh_paradigm_name(p)};
     st = clh_st_save(out, &tensor, 1, &meta, 1);
     if (st != CLH_OK) {
@@ -176,6 +183,7 @@ int cli_cmd_predict(int argc, char **argv) {
     rc = CLI_EXIT_OK;
 done:
     free(x);
+    free(ids);
     free(logits);
     clh_heads_free(heads);
     clh_st_free(mfile);

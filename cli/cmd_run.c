@@ -84,7 +84,7 @@ static int parse_options(int argc, char **argv, cli_run_config *cfg, int *help) 
             cfg->data_path = v;
         } else if (OPTION("--tasks")) {
             NEED_VALUE("--tasks");
-            rc = cli_parse_i64(CMD, "--tasks", v, 1, 100, &cfg->num_tasks);
+            rc = cli_parse_i64(CMD, "--tasks", v, 1, CLI_MAX_TASKS, &cfg->num_tasks);
             cfg->set |= CLI_SET_TASKS;
         } else if (OPTION("--optimizer")) {
             NEED_VALUE("--optimizer");
@@ -94,7 +94,7 @@ static int parse_options(int argc, char **argv, cli_run_config *cfg, int *help) 
             cfg->set |= CLI_SET_OPTIMIZER;
         } else if (OPTION("--lr")) {
             NEED_VALUE("--lr");
-            rc = cli_parse_f64(CMD, "--lr", v, 0.0, 1e6, &cfg->optim.lr);
+            rc = cli_parse_f64(CMD, "--lr", v, 0.0, CLI_MAX_LR, &cfg->optim.lr);
             cfg->set |= CLI_SET_LR;
         } else if (OPTION("--momentum")) {
             NEED_VALUE("--momentum");
@@ -102,15 +102,16 @@ static int parse_options(int argc, char **argv, cli_run_config *cfg, int *help) 
             cfg->set |= CLI_SET_MOMENTUM;
         } else if (OPTION("--weight-decay")) {
             NEED_VALUE("--weight-decay");
-            rc = cli_parse_f64(CMD, "--weight-decay", v, 0.0, 1e6, &cfg->optim.weight_decay);
+            rc = cli_parse_f64(CMD, "--weight-decay", v, 0.0, CLI_MAX_WEIGHT_DECAY,
+                               &cfg->optim.weight_decay);
             cfg->set |= CLI_SET_WEIGHT_DECAY;
         } else if (OPTION("--batch-size")) {
             NEED_VALUE("--batch-size");
-            rc = cli_parse_i64(CMD, "--batch-size", v, 1, 65536, &cfg->batch_size);
+            rc = cli_parse_i64(CMD, "--batch-size", v, 1, CLI_MAX_BATCH, &cfg->batch_size);
             cfg->set |= CLI_SET_BATCH;
         } else if (OPTION("--epochs")) {
             NEED_VALUE("--epochs");
-            rc = cli_parse_i64(CMD, "--epochs", v, 0, 100000, &cfg->epochs);
+            rc = cli_parse_i64(CMD, "--epochs", v, 0, CLI_MAX_EPOCHS, &cfg->epochs);
             cfg->set |= CLI_SET_EPOCHS;
         } else if (OPTION("--seed")) {
             NEED_VALUE("--seed");
@@ -129,7 +130,7 @@ static int parse_options(int argc, char **argv, cli_run_config *cfg, int *help) 
             cfg->resume_dir = v;
         } else if (OPTION("--stop-after")) {
             NEED_VALUE("--stop-after");
-            rc = cli_parse_i64(CMD, "--stop-after", v, 1, 100, &cfg->stop_after);
+            rc = cli_parse_i64(CMD, "--stop-after", v, 1, CLI_MAX_TASKS, &cfg->stop_after);
         } else {
             return cli_usage_error(CMD, arg[0] == '-' ? "unknown option '%s'"
                                                       : "unexpected argument '%s'", arg);
@@ -138,6 +139,13 @@ static int parse_options(int argc, char **argv, cli_run_config *cfg, int *help) 
 #undef OPTION
 #undef NEED_VALUE
     }
+    /* The files go to DIR/<name> in fixed-size path buffers. */
+    if (cfg->out_dir && strlen(cfg->out_dir) > CLI_MAX_DIR_LEN)
+        return cli_usage_error(CMD, "--out directory name is longer than %d bytes",
+                               CLI_MAX_DIR_LEN);
+    if (cfg->resume_dir && strlen(cfg->resume_dir) > CLI_MAX_DIR_LEN)
+        return cli_usage_error(CMD, "--resume directory name is longer than %d bytes",
+                               CLI_MAX_DIR_LEN);
     if (!paradigm_given && !cfg->resume_dir)
         return cli_usage_error(CMD, "missing --paradigm (til, cil, dil, mtl or stl)");
     if ((cfg->set & CLI_SET_MOMENTUM) && cfg->optim.kind != CLH_OPTIM_SGD && cfg->optim.momentum != 0)
@@ -212,6 +220,10 @@ int cli_cmd_run(int argc, char **argv) {
     } else {
         settle_optimizer(&cfg);
     }
+    if (!cfg.resume_dir && cfg.num_tasks > cli_dataset_max_tasks(cfg.dataset))
+        return cli_usage_error(CMD, "--tasks %lld is out of range for %s (1..%lld)",
+                               (long long)cfg.num_tasks, cli_dataset_name(cfg.dataset),
+                               (long long)cli_dataset_max_tasks(cfg.dataset));
     if (clh_optim_config_check(&cfg.optim) != CLH_OK)
         return cli_usage_error(CMD, "invalid optimizer settings: %s", clh_last_error());
     char default_out[256];
@@ -233,7 +245,7 @@ int cli_cmd_run(int argc, char **argv) {
     cli_tasks tasks;
     if (cli_tasks_build(&tasks, &images, cfg.dataset, cfg.num_tasks, err, sizeof err)) {
         cli_images_free(&images);
-        return cli_usage_error(CMD, "%s", err);
+        return cli_fail(CMD, "%s", err);
     }
     cli_learner learner;
     cli_results results;

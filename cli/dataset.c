@@ -237,6 +237,10 @@ int cli_dataset_parse(const char *name, cli_dataset_kind *out) {
     return 1;
 }
 
+int64_t cli_dataset_max_tasks(cli_dataset_kind kind) {
+    return kind == CLI_DATA_PERMUTED_MNIST ? 100 : 5;
+}
+
 /* The train/test split of one digit: its samples in file order, the first
  * floor(0.8 n) train. Appends to the task's lists (capacity reserved). */
 static void split_digit(const cli_images *images, int digit, cli_task *task) {
@@ -255,7 +259,7 @@ static void split_digit(const cli_images *images, int digit, cli_task *task) {
 int cli_tasks_build(cli_tasks *tasks, const cli_images *images, cli_dataset_kind kind,
                     int64_t num_tasks, char *err, size_t err_len) {
     memset(tasks, 0, sizeof *tasks);
-    int64_t max_tasks = kind == CLI_DATA_PERMUTED_MNIST ? 100 : 5;
+    int64_t max_tasks = cli_dataset_max_tasks(kind);
     if (num_tasks < 1 || num_tasks > max_tasks)
         return fail(err, err_len, "--tasks %lld is out of range for %s (1..%lld)",
                     (long long)num_tasks, cli_dataset_name(kind), (long long)max_tasks);

@@ -84,8 +84,12 @@ typedef struct cli_tasks {
     int64_t total_classes;
 } cli_tasks;
 
-/* Builds the task sequence over the loaded images (see above). num_tasks:
- * split and synthetic need 1..5 (first tasks of the five); permuted 1..100. */
+/* How many tasks a data set has: split and synthetic 5 (a run takes the
+ * first 1..5), permuted 100. */
+int64_t cli_dataset_max_tasks(cli_dataset_kind kind);
+
+/* Builds the task sequence over the loaded images (see above); num_tasks in
+ * 1..cli_dataset_max_tasks(kind). */
 int cli_tasks_build(cli_tasks *tasks, const cli_images *images, cli_dataset_kind kind,
                     int64_t num_tasks, char *err, size_t err_len);
 void cli_tasks_free(cli_tasks *tasks);

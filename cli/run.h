@@ -46,6 +46,18 @@ typedef struct cli_run_config {
     unsigned set;              /* CLI_SET_* flags */
 } cli_run_config;
 
+/* Bounds of the options, shared by the option parser and the checkpoint
+ * reader of --resume (a checkpoint is outside input too). */
+#define CLI_MAX_TASKS 100
+#define CLI_MAX_BATCH 65536
+#define CLI_MAX_EPOCHS 100000
+#define CLI_MAX_LR 1e6
+#define CLI_MAX_WEIGHT_DECAY 1e6
+
+/* Longest --out/--resume directory name: leaves room for "/<file name>" in
+ * the 4096-byte path buffers. */
+#define CLI_MAX_DIR_LEN 4000
+
 #define CLI_HIDDEN 400
 #define CLI_EVAL_BATCH 512
 

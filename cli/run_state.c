@@ -19,12 +19,11 @@
  * and metadata run.* with the options of the run and run.phases_done.
  * A resume restores all of it, so the remaining tasks compute exactly what an
  * uninterrupted run computes. */
-#include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "clheads/checkpoint.h"
 #include "run.h"
 
@@ -40,17 +39,27 @@ static void state_path(const char *dir, char *out, size_t len) {
     snprintf(out, len, "%s/checkpoint.safetensors", dir);
 }
 
+#define MAX_META 24
+
+/* The tensors and metadata beside the heads. Past the fixed room, additions
+ * go to `spare` and set `full`, which fails the save. */
 typedef struct extras {
     clh_st_tensor t[MAX_EXTRA];
     char names[MAX_EXTRA][80];
     size_t n;
-    clh_st_meta meta[24];
-    char meta_values[24][64];
+    clh_st_meta meta[MAX_META];
+    char meta_values[MAX_META][64];
     size_t n_meta;
+    clh_st_tensor spare;
+    int full;
 } extras;
 
 static clh_st_tensor *add_tensor(extras *e, const char *name, clh_dtype dtype, const void *data,
                                  size_t count, size_t elem) {
+    if (e->n == MAX_EXTRA) {
+        e->full = 1;
+        return &e->spare;
+    }
     clh_st_tensor *t = &e->t[e->n];
     snprintf(e->names[e->n], sizeof e->names[0], "%s", name);
     memset(t, 0, sizeof *t);
@@ -65,6 +74,10 @@ static clh_st_tensor *add_tensor(extras *e, const char *name, clh_dtype dtype, c
 }
 
 static void add_meta(extras *e, const char *key, const char *fmt_value) {
+    if (e->n_meta == MAX_META) {
+        e->full = 1;
+        return;
+    }
     snprintf(e->meta_values[e->n_meta], sizeof e->meta_values[0], "%s", fmt_value);
     e->meta[e->n_meta].key = key;
     e->meta[e->n_meta].value = e->meta_values[e->n_meta];
@@ -83,16 +96,19 @@ static void add_meta_f64(extras *e, const char *key, double v) {
     add_meta(e, key, buf);
 }
 
-static void add_optim(extras *e, clh_optim *optim, const char *prefix) {
+/* Every buffer of the optimizer, or 1 when one cannot be had (a checkpoint
+ * without it could not resume exactly). */
+static int add_optim(extras *e, clh_optim *optim, const char *prefix) {
     size_t n = clh_optim_buffer_count(optim);
-    for (size_t i = 0; i < n && e->n < MAX_EXTRA; i++) {
+    for (size_t i = 0; i < n; i++) {
         clh_optim_buffer buf;
-        if (clh_optim_buffer_at(optim, i, &buf) != CLH_OK) continue;
+        if (clh_optim_buffer_at(optim, i, &buf) != CLH_OK) return 1;
         char name[80];
         snprintf(name, sizeof name, "%s.%s", prefix, buf.name);
         add_tensor(e, name, buf.is_int64 ? CLH_DT_I64 : CLH_DT_F32, buf.data, buf.count,
                    buf.is_int64 ? sizeof(int64_t) : sizeof(float));
     }
+    return 0;
 }
 
 int cli_state_save(const cli_learner *learner, const cli_results *results, const char *dir,
@@ -115,8 +131,12 @@ int cli_state_save(const cli_learner *learner, const cli_results *results, const
                    (size_t)(mlp->hidden * mlp->hidden), 4);
     t->ndim = 2, t->shape[0] = mlp->hidden, t->shape[1] = mlp->hidden;
     add_tensor(e, "backbone.2.bias", CLH_DT_F32, mlp->b2, (size_t)mlp->hidden, 4);
-    add_optim(e, learner->opt_heads, "optimizer.heads");
-    add_optim(e, learner->opt_backbone, "optimizer.backbone");
+    if (add_optim(e, learner->opt_heads, "optimizer.heads") ||
+        add_optim(e, learner->opt_backbone, "optimizer.backbone")) {
+        free(e);
+        free(with_grad);
+        return fail_msg(err, err_len, "cannot collect the optimizer state for the checkpoint");
+    }
     add_tensor(e, "run.shuffle_state", CLH_DT_U64, &learner->shuffle.state, 1, 8);
     t = add_tensor(e, "run.accuracy", CLH_DT_F64, results->acc,
                    (size_t)(results->rows * results->tasks), 8);
@@ -149,6 +169,11 @@ int cli_state_save(const cli_learner *learner, const cli_results *results, const
     add_meta_i64(e, "run.optimizer_backbone_bound",
                  clh_optim_buffer_count(learner->opt_backbone) > 0);
 
+    if (e->full) {
+        free(e);
+        free(with_grad);
+        return fail_msg(err, err_len, "too many tensors or metadata for the checkpoint");
+    }
     char path[4096];
     state_path(dir, path, sizeof path);
     clh_status st = clh_heads_save_ex(learner->heads, path, e->t, e->n, e->meta, e->n_meta);
@@ -190,77 +215,109 @@ static const char *meta(const clh_st_file *file, const char *key, char *err, siz
     return v;
 }
 
+/* Numbers in the metadata are outside input like the options: the same
+ * strict parsing and the same bounds. */
+static int meta_i64(const clh_st_file *file, const char *key, int64_t min, int64_t max,
+                    int64_t *out, char *err, size_t err_len) {
+    const char *v = meta(file, key, err, err_len);
+    if (!v) return 1;
+    if (cli_to_i64(v, min, max, out) != 0) {
+        snprintf(err, err_len, "checkpoint metadata %s is \"%s\", expected an integer in "
+                 "[%lld, %lld]", key, v, (long long)min, (long long)max);
+        return 1;
+    }
+    return 0;
+}
+
+static int meta_f64(const clh_st_file *file, const char *key, double max, double *out,
+                    char *err, size_t err_len) {
+    const char *v = meta(file, key, err, err_len);
+    if (!v) return 1;
+    if (cli_to_f64(v, 0.0, max, out) != 0) {
+        snprintf(err, err_len, "checkpoint metadata %s is \"%s\", expected a number in [0, %g]",
+                 key, v, max);
+        return 1;
+    }
+    return 0;
+}
+
 int cli_state_read_config(const char *dir, cli_run_config *cfg, char *err, size_t err_len) {
     clh_st_file *file = NULL;
     if (open_state(dir, &file, err, err_len)) return 1;
     int rc = 1;
     const char *v;
-    char mismatch[256] = "";
-#define CHECK_OPT(flag, option, same, shown)                                                    \
-    if (!mismatch[0] && (cfg->set & (flag)) && !(same))                                         \
-        snprintf(mismatch, sizeof mismatch, "%s in the checkpoint is %s", option, shown);
-    if (!(v = meta(file, "run.paradigm", err, err_len))) goto done;
     clh_paradigm paradigm;
+    cli_dataset_kind kind;
+    clh_optim_kind okind;
+    int64_t num_tasks, batch_size, epochs, freeze;
+    double lr, momentum, wd;
+    uint64_t seed;
+    if (!(v = meta(file, "run.paradigm", err, err_len))) goto done;
     if (clh_paradigm_parse(v, &paradigm) != CLH_OK) {
         snprintf(err, err_len, "checkpoint has unknown paradigm \"%s\"", v);
         goto done;
     }
-    CHECK_OPT(CLI_SET_PARADIGM, "--paradigm", paradigm == cfg->paradigm, v);
-    cfg->paradigm = paradigm;
     if (!(v = meta(file, "run.dataset", err, err_len))) goto done;
-    cli_dataset_kind kind;
     if (cli_dataset_parse(v, &kind)) {
         snprintf(err, err_len, "checkpoint has unknown dataset \"%s\"", v);
         goto done;
     }
-    CHECK_OPT(CLI_SET_DATASET, "--dataset", kind == cfg->dataset, v);
-    cfg->dataset = kind;
-    if (!(v = meta(file, "run.num_tasks", err, err_len))) goto done;
-    CHECK_OPT(CLI_SET_TASKS, "--tasks", strtoll(v, NULL, 10) == cfg->num_tasks, v);
-    cfg->num_tasks = strtoll(v, NULL, 10);
     if (!(v = meta(file, "run.optimizer", err, err_len))) goto done;
-    clh_optim_kind okind;
     if (clh_optim_kind_parse(v, &okind) != CLH_OK) {
         snprintf(err, err_len, "checkpoint has unknown optimizer \"%s\"", v);
         goto done;
     }
-    CHECK_OPT(CLI_SET_OPTIMIZER, "--optimizer", okind == cfg->optim.kind, v);
-    double lr, momentum, wd;
-    if (!(v = meta(file, "run.lr", err, err_len))) goto done;
-    lr = strtod(v, NULL);
-    CHECK_OPT(CLI_SET_LR, "--lr", lr == cfg->optim.lr, v);
-    if (!(v = meta(file, "run.momentum", err, err_len))) goto done;
-    momentum = strtod(v, NULL);
-    CHECK_OPT(CLI_SET_MOMENTUM, "--momentum", momentum == cfg->optim.momentum, v);
-    if (!(v = meta(file, "run.weight_decay", err, err_len))) goto done;
-    wd = strtod(v, NULL);
-    CHECK_OPT(CLI_SET_WEIGHT_DECAY, "--weight-decay", wd == cfg->optim.weight_decay, v);
+    if (meta_i64(file, "run.num_tasks", 1, CLI_MAX_TASKS, &num_tasks, err, err_len) ||
+        meta_f64(file, "run.lr", CLI_MAX_LR, &lr, err, err_len) ||
+        meta_f64(file, "run.momentum", 1.0, &momentum, err, err_len) ||
+        meta_f64(file, "run.weight_decay", CLI_MAX_WEIGHT_DECAY, &wd, err, err_len) ||
+        meta_i64(file, "run.batch_size", 1, CLI_MAX_BATCH, &batch_size, err, err_len) ||
+        meta_i64(file, "run.epochs", 0, CLI_MAX_EPOCHS, &epochs, err, err_len) ||
+        meta_i64(file, "run.freeze_backbone", 0, 1, &freeze, err, err_len))
+        goto done;
+    if (!(v = meta(file, "run.seed", err, err_len))) goto done;
+    if (cli_to_u64(v, &seed) != 0) {
+        snprintf(err, err_len, "checkpoint metadata run.seed is \"%s\", expected a non-negative "
+                 "integer", v);
+        goto done;
+    }
+
+    /* The options the user gave must agree with the checkpoint; the first
+     * that does not is reported. */
+    const char *option = NULL, *key = NULL;
+#define DIFFERS(flag, opt, meta_key, same)                                                      \
+    if (!option && (cfg->set & (flag)) && !(same)) option = (opt), key = (meta_key)
+    DIFFERS(CLI_SET_PARADIGM, "--paradigm", "run.paradigm", paradigm == cfg->paradigm);
+    DIFFERS(CLI_SET_DATASET, "--dataset", "run.dataset", kind == cfg->dataset);
+    DIFFERS(CLI_SET_TASKS, "--tasks", "run.num_tasks", num_tasks == cfg->num_tasks);
+    DIFFERS(CLI_SET_OPTIMIZER, "--optimizer", "run.optimizer", okind == cfg->optim.kind);
+    DIFFERS(CLI_SET_LR, "--lr", "run.lr", lr == cfg->optim.lr);
+    DIFFERS(CLI_SET_MOMENTUM, "--momentum", "run.momentum", momentum == cfg->optim.momentum);
+    DIFFERS(CLI_SET_WEIGHT_DECAY, "--weight-decay", "run.weight_decay",
+            wd == cfg->optim.weight_decay);
+    DIFFERS(CLI_SET_BATCH, "--batch-size", "run.batch_size", batch_size == cfg->batch_size);
+    DIFFERS(CLI_SET_EPOCHS, "--epochs", "run.epochs", epochs == cfg->epochs);
+    DIFFERS(CLI_SET_SEED, "--seed", "run.seed", seed == cfg->seed);
+    DIFFERS(CLI_SET_FREEZE, "--freeze-backbone", "run.freeze_backbone",
+            freeze == cfg->freeze_backbone);
+#undef DIFFERS
+    if (option) {
+        const char *shown = clh_st_meta_get(file, key);
+        if (strcmp(key, "run.freeze_backbone") == 0) shown = freeze ? "on" : "off";
+        snprintf(err, err_len, "cannot resume from %s: %s in the checkpoint is %s, which differs "
+                 "from the option given", dir, option, shown);
+        goto done;
+    }
+    cfg->paradigm = paradigm;
+    cfg->dataset = kind;
+    cfg->num_tasks = num_tasks;
     clh_optim_config_init(&cfg->optim, okind, lr);
     cfg->optim.momentum = momentum;
     cfg->optim.weight_decay = wd;
-    if (!(v = meta(file, "run.batch_size", err, err_len))) goto done;
-    CHECK_OPT(CLI_SET_BATCH, "--batch-size", strtoll(v, NULL, 10) == cfg->batch_size, v);
-    cfg->batch_size = strtoll(v, NULL, 10);
-    if (!(v = meta(file, "run.epochs", err, err_len))) goto done;
-    CHECK_OPT(CLI_SET_EPOCHS, "--epochs", strtoll(v, NULL, 10) == cfg->epochs, v);
-    cfg->epochs = strtoll(v, NULL, 10);
-    if (!(v = meta(file, "run.seed", err, err_len))) goto done;
-    CHECK_OPT(CLI_SET_SEED, "--seed", strtoull(v, NULL, 10) == cfg->seed, v);
-    cfg->seed = strtoull(v, NULL, 10);
-    if (!(v = meta(file, "run.freeze_backbone", err, err_len))) goto done;
-    CHECK_OPT(CLI_SET_FREEZE, "--freeze-backbone", (strcmp(v, "1") == 0) == !!cfg->freeze_backbone,
-              strcmp(v, "1") == 0 ? "on" : "off");
-    cfg->freeze_backbone = strcmp(v, "1") == 0;
-#undef CHECK_OPT
-    if (cfg->batch_size < 1 || cfg->epochs < 0 || cfg->num_tasks < 1) {
-        snprintf(err, err_len, "checkpoint in %s has invalid options", dir);
-        goto done;
-    }
-    if (mismatch[0]) {
-        snprintf(err, err_len, "cannot resume from %s: %s, which differs from the option given",
-                 dir, mismatch);
-        goto done;
-    }
+    cfg->batch_size = batch_size;
+    cfg->epochs = epochs;
+    cfg->seed = seed;
+    cfg->freeze_backbone = (int)freeze;
     rc = 0;
 done:
     clh_st_free(file);
@@ -308,13 +365,56 @@ static int restore_optim(clh_optim *optim, const clh_st_file *file, const char *
 
 /* The optimizer steps exactly the heads that have had a gradient; a loaded
  * handle starts with none, so restore the flags the checkpoint recorded. */
-static int restore_grad_flags(cli_learner *learner, const int64_t *flags, size_t n, char *err,
-                              size_t err_len) {
+static int restore_grad_flags(cli_learner *learner, const clh_st_tensor *flags, size_t n,
+                              char *err, size_t err_len) {
     for (size_t i = 0; i < n; i++) {
-        clh_status st = clh_heads_set_task_has_grad(learner->heads, i, flags[i] != 0);
+        int64_t flag; /* memcpy: a tensor's data need not be 8-byte aligned */
+        memcpy(&flag, (const unsigned char *)flags->data + i * sizeof flag, sizeof flag);
+        clh_status st = clh_heads_set_task_has_grad(learner->heads, i, flag != 0);
         if (st != CLH_OK) {
             snprintf(err, err_len, "restoring gradient flags: %s (%s)", clh_status_message(st),
                      clh_last_error());
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The heads of a checkpoint must be this run's: fed by the backbone's
+ * output, the tasks set up by `phases` phases in order, each with its task's
+ * class count (the logits buffers are sized for exactly those). */
+static int check_heads(const clh_heads *heads, const cli_learner *learner, int64_t phases,
+                       char *err, size_t err_len) {
+    const cli_tasks *tasks = learner->tasks;
+    clh_paradigm p = clh_heads_paradigm(heads);
+    int single = p == CLH_DIL || p == CLH_STL;
+    if (clh_heads_in_features(heads) != CLI_HIDDEN) {
+        snprintf(err, err_len, "checkpoint heads take %lld features, the backbone gives %d",
+                 (long long)clh_heads_in_features(heads), CLI_HIDDEN);
+        return 1;
+    }
+    size_t n = clh_heads_num_tasks(heads);
+    size_t want = single ? 1 : p == CLH_MTL ? (size_t)tasks->count : (size_t)phases;
+    if (n != want) {
+        snprintf(err, err_len, "checkpoint has %zu heads, this run expects %zu after %lld "
+                 "phases", n, want, (long long)phases);
+        return 1;
+    }
+    const int64_t *ids = clh_heads_task_ids(heads);
+    for (size_t i = 0; i < n; i++) {
+        int64_t classes = -1;
+        int64_t want_classes = p == CLH_STL   ? tasks->total_classes
+                               : p == CLH_DIL ? tasks->tasks[0].num_classes
+                                              : tasks->tasks[i].num_classes;
+        if (!single && ids[i] != (int64_t)i) {
+            snprintf(err, err_len, "checkpoint head %zu is for task %lld, expected task %zu", i,
+                     (long long)ids[i], i);
+            return 1;
+        }
+        clh_heads_task_classes(heads, single ? CLH_NO_TASK : ids[i], &classes, NULL);
+        if (classes != want_classes) {
+            snprintf(err, err_len, "checkpoint head %zu has %lld classes, the task has %lld", i,
+                     (long long)classes, (long long)want_classes);
             return 1;
         }
     }
@@ -327,6 +427,8 @@ int cli_state_restore(cli_learner *learner, cli_results *results, const char *di
     if (open_state(dir, &file, err, err_len)) return 1;
     int rc = 1;
     const cli_run_config *cfg = learner->config;
+    int64_t phases;
+    if (meta_i64(file, "run.phases_done", 1, results->rows, &phases, err, err_len)) goto done;
     clh_load_options options;
     clh_load_options_init(&options);
     options.paradigm = (int)cfg->paradigm;
@@ -337,6 +439,10 @@ int cli_state_restore(cli_learner *learner, cli_results *results, const char *di
     if (st != CLH_OK) {
         snprintf(err, err_len, "loading the heads from %s/checkpoint.safetensors: %s (%s)", dir,
                  clh_status_message(st), clh_last_error());
+        goto done;
+    }
+    if (check_heads(heads, learner, phases, err, err_len)) {
+        clh_heads_free(heads);
         goto done;
     }
     clh_heads_free(learner->heads);
@@ -359,7 +465,10 @@ int cli_state_restore(cli_learner *learner, cli_results *results, const char *di
     if (bound && strcmp(bound, "1") == 0) {
         size_t n = clh_heads_num_tasks(heads), count = 0;
         int64_t *classes = malloc((n ? n : 1) * sizeof(int64_t));
-        if (!classes) goto done;
+        if (!classes) {
+            fail_msg(err, err_len, "out of memory restoring the optimizer state");
+            goto done;
+        }
         const int64_t *ids = clh_heads_task_ids(heads);
         for (size_t i = 0; i < n; i++)
             clh_heads_task_classes(heads, clh_heads_paradigm(heads) == CLH_DIL ||
@@ -404,17 +513,10 @@ int cli_state_restore(cli_learner *learner, cli_results *results, const char *di
     }
     if (!(t = expect(file, "run.loss", CLH_DT_F64, (size_t)results->rows, err, err_len))) goto done;
     memcpy(results->loss, t->data, (size_t)results->rows * sizeof(double));
-    const char *done_str = clh_st_meta_get(file, "run.phases_done");
-    long long phases = done_str ? strtoll(done_str, NULL, 10) : -1;
-    if (phases < 1 || phases > results->rows) {
-        snprintf(err, err_len, "checkpoint has run.phases_done %s (expected 1..%lld)",
-                 done_str ? done_str : "(missing)", (long long)results->rows);
-        goto done;
-    }
     results->rows_done = phases;
     size_t n = clh_heads_num_tasks(heads);
     if (!(t = expect(file, "run.heads_with_grad", CLH_DT_I64, n, err, err_len))) goto done;
-    if (restore_grad_flags(learner, (const int64_t *)t->data, n, err, err_len)) goto done;
+    if (restore_grad_flags(learner, t, n, err, err_len)) goto done;
     rc = 0;
 done:
     clh_st_free(file);

@@ -8,54 +8,35 @@ clheads metadata; TIL keeps the seed's head_t alias), together with a batch of
 features and the logits PyTorch computes for it. tests/test_cli_predict.c runs
 `clheads predict` on these files and requires the same logits within 1e-5.
 
-There is no safetensors package in Debian, so the format is written by hand:
-8-byte little-endian header length, the JSON header (padded with spaces to a
-multiple of 8), then the tensors' bytes.
+The files are written with scripts/safetensors_lite.py (Debian has no
+safetensors package).
 
 Run with Debian's interpreter: /usr/bin/python3 scripts/gen_cli_reference.py
 """
 
-import json
 import os
-import struct
 import sys
 
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from safetensors_lite import torch_to_numpy, write_safetensors  # noqa: E402
 from seed_heads import HeadsCIL, HeadsMTL, HeadsTIL  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "data", "cli")
-DTYPES = {torch.float32: "F32", torch.int64: "I64"}
 
 
-def write_safetensors(path, tensors, metadata=None):
-    header, blobs, offset = {}, [], 0
-    for name, t in tensors.items():
-        t = t.detach().contiguous().cpu()
-        data = t.numpy().tobytes()
-        header[name] = {"dtype": DTYPES[t.dtype], "shape": list(t.shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    if metadata:
-        header["__metadata__"] = metadata
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for b in blobs:
-            f.write(b)
+def write(path, tensors):
+    write_safetensors(path, {name: torch_to_numpy(t) for name, t in tensors.items()})
 
 
 def case(name, state_dict, feature, task_ids, logits):
-    write_safetensors(os.path.join(OUT, f"predict_{name}_model.safetensors"), state_dict)
+    write(os.path.join(OUT, f"predict_{name}_model.safetensors"), state_dict)
     inputs = {"feature": feature}
     if task_ids is not None:
         inputs["task_ids"] = task_ids
-    write_safetensors(os.path.join(OUT, f"predict_{name}_features.safetensors"), inputs)
-    write_safetensors(os.path.join(OUT, f"predict_{name}_expected.safetensors"), {"logits": logits})
+    write(os.path.join(OUT, f"predict_{name}_features.safetensors"), inputs)
+    write(os.path.join(OUT, f"predict_{name}_expected.safetensors"), {"logits": logits})
     print(f"predict_{name}: logits {list(logits.shape)}")
 
 

@@ -2,7 +2,8 @@
 scripts (Debian has no safetensors package). numpy only.
 
     write_safetensors(path, {name: numpy array}, metadata=None)
-    read_safetensors(path) -> ({name: numpy array}, metadata or None, header dict)
+    read_safetensors(path) -> ({name: (dtype, numpy array)}, metadata or None, header dict,
+                                file bytes)
 
 The writer follows the format as the safetensors package writes it: 8-byte
 little-endian header length, a JSON header starting with '{' and padded with

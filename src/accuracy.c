@@ -1,7 +1,6 @@
 /* Task-aware and task-agnostic accuracy counted in one pass over a batch. */
 #include <math.h>
 
-#include "checked.h"
 #include "clheads/loss.h"
 #include "error.h"
 #include "loss_internal.h"
@@ -27,16 +26,8 @@ clh_status clh_heads_accuracy(const clh_heads *heads, const float *logits, int64
     clh_status st = clh_label_space_resolve(heads, task_id, task_ids, what, &space);
     if (st) return st;
     if (!counts) return clh_fail_owner(heads, CLH_E_NULL, "%s: counts is NULL", what);
-    if (batch < 0)
-        return clh_fail_owner(heads, CLH_E_INVALID_ARG, "%s: batch %lld is negative", what,
-                              (long long)batch);
-    size_t bytes;
-    if (!clh_float_bytes(batch, space.width, &bytes))
-        return clh_fail_owner(heads, CLH_E_OVERFLOW, "%s: batch %lld x width %lld overflows",
-                              what, (long long)batch, (long long)space.width);
-    if (batch > 0 && (!logits || !labels))
-        return clh_fail_owner(heads, CLH_E_NULL, "%s: %s is NULL", what,
-                              logits ? "labels" : "logits");
+    st = clh_check_logits_batch(heads, logits, batch, space.width, labels, what);
+    if (st) return st;
 
     clh_accuracy batch_counts = {0, 0, batch};
     for (int64_t i = 0; i < batch; i++) {

@@ -11,6 +11,7 @@
 #include "checked.h"
 #include "clheads/checkpoint.h"
 #include "error.h"
+#include "id_list.h"
 
 #define NAME_FMT "'%.120s'"
 
@@ -20,54 +21,6 @@ void clh_load_options_init(clh_load_options *options) {
     options->prefix = NULL;
     options->seed = 0;
     options->ignore_unknown = 0;
-}
-
-/* ---- names and lists ---------------------------------------------------- */
-
-/* Parses a task id in the canonical form Python's f"{task_id}" writes: an
- * optional '-', no leading zeros, within int64 (INT64_MIN is CLH_NO_TASK).
- * Reads up to `end` (or the NUL); returns 1 on success. */
-static int parse_task_id(const char *text, const char *end, int64_t *out) {
-    const char *p = text;
-    int negative = 0;
-    if (p < end && *p == '-') negative = 1, p++;
-    if (p >= end || *p < '0' || *p > '9') return 0;
-    if (*p == '0' && (p + 1 < end || negative)) return 0;
-    int64_t value = 0;
-    for (; p < end; p++) {
-        if (*p < '0' || *p > '9') return 0;
-        if (value > (INT64_MAX - (*p - '0')) / 10) return 0;
-        value = value * 10 + (*p - '0');
-    }
-    *out = negative ? -value : value;
-    return 1;
-}
-
-/* Parses the comma-separated task-id list of metadata `key` ("" is empty)
- * into new memory. */
-static clh_status parse_id_list(const char *source, const char *key, const char *text,
-                                int64_t **out, size_t *count) {
-    *out = NULL;
-    *count = 0;
-    if (!text || !text[0]) return CLH_OK;
-    size_t n = 1;
-    for (const char *p = text; *p; p++) n += *p == ',';
-    int64_t *values = clh_malloc(n * sizeof *values);
-    if (!values) return clh_fail(CLH_E_NOMEM, "%s: no memory for metadata %s", source, key);
-    const char *item = text;
-    for (size_t i = 0; i < n; i++) {
-        const char *end = strchr(item, ',');
-        if (!end) end = item + strlen(item);
-        if (!parse_task_id(item, end, &values[i])) {
-            clh_free(values);
-            return clh_fail(CLH_E_FORMAT, "%s: metadata %s = \"%.80s\": item %zu is not an integer",
-                            source, key, text, i);
-        }
-        item = end + 1;
-    }
-    *out = values;
-    *count = n;
-    return CLH_OK;
 }
 
 /* ---- collecting the head tensors ---------------------------------------- */
@@ -117,7 +70,7 @@ static int classify(clh_paradigm paradigm, const char *key, int64_t *id, int *is
     }
     if (paradigm == CLH_TIL && stem == 6 && strncmp(key, "head_t", 6) == 0) return 2;
     if (stem <= 6 || strncmp(key, "heads.", 6) != 0) return 0;
-    return parse_task_id(key + 6, dot, id);
+    return clh_parse_int64(key + 6, dot, id);
 }
 
 static int by_id(const void *a, const void *b) {
@@ -243,12 +196,18 @@ static clh_status choose_paradigm(load_plan *plan, const clh_st_file *file, cons
     return CLH_OK;
 }
 
+/* The id list in metadata `key` (absent or "": empty). */
+static clh_status meta_list(const clh_st_file *file, const char *source, const char *key,
+                            int64_t **values, size_t *count) {
+    return clh_parse_int64_list(source, key, clh_st_meta_get(file, key), values, count);
+}
+
 /* With metadata: in_features, and the task order and class counts, which
  * must name exactly the heads found. Reorders plan->heads to set-up order. */
 static clh_status apply_metadata(load_plan *plan, const clh_st_file *file, const char *source) {
     const char *in_text = clh_st_meta_get(file, "in_features");
     int64_t in;
-    if (!in_text || !parse_task_id(in_text, in_text + strlen(in_text), &in) || in <= 0)
+    if (!in_text || !clh_parse_int64(in_text, NULL, &in) || in <= 0)
         return clh_fail(CLH_E_FORMAT, "%s: metadata in_features \"%.40s\" is not a positive integer",
                         source, in_text ? in_text : "(missing)");
     if (plan->n > 0 && plan->in != in)
@@ -260,11 +219,8 @@ static clh_status apply_metadata(load_plan *plan, const clh_st_file *file, const
     int64_t *ids = NULL, *classes = NULL;
     size_t n_ids = 0, n_classes = 0;
     found_head *ordered = NULL;
-    clh_status status =
-        parse_id_list(source, "task_ids", clh_st_meta_get(file, "task_ids"), &ids, &n_ids);
-    if (status == CLH_OK)
-        status = parse_id_list(source, "num_classes", clh_st_meta_get(file, "num_classes"),
-                               &classes, &n_classes);
+    clh_status status = meta_list(file, source, "task_ids", &ids, &n_ids);
+    if (status == CLH_OK) status = meta_list(file, source, "num_classes", &classes, &n_classes);
     if (status != CLH_OK) goto done;
     if (!is_multi_head(plan->paradigm)) {
         /* DIL/STL list no task ids; the one head is task 0. */
@@ -314,11 +270,9 @@ static clh_status apply_metadata(load_plan *plan, const clh_st_file *file, const
         ordered[i] = *head;
     }
     if (plan->n) memcpy(plan->heads, ordered, plan->n * sizeof *ordered);
-    status = parse_id_list(source, "frozen_task_ids", clh_st_meta_get(file, "frozen_task_ids"),
-                           &plan->frozen, &plan->n_frozen);
+    status = meta_list(file, source, "frozen_task_ids", &plan->frozen, &plan->n_frozen);
     if (status == CLH_OK)
-        status = parse_id_list(source, "masked_task_ids", clh_st_meta_get(file, "masked_task_ids"),
-                               &plan->masked, &plan->n_masked);
+        status = meta_list(file, source, "masked_task_ids", &plan->masked, &plan->n_masked);
     if (status == CLH_OK && plan->n_masked && plan->paradigm != CLH_CIL)
         status = clh_fail(CLH_E_FORMAT, "%s: masked_task_ids is for CIL only, the file is %s",
                           source, clh_paradigm_name(plan->paradigm));
@@ -480,14 +434,15 @@ clh_status clh_heads_load_into(clh_heads *heads, const char *path,
     else clh_load_options_init(&opts);
     clh_st_file *file = NULL;
     clh_heads *loaded = NULL;
+    int has_metadata = 0;
     clh_status status = clh_st_open(&file, path);
     if (status == CLH_OK) {
+        has_metadata = clh_st_meta_get(file, "clheads_format") != NULL;
         /* A file without metadata takes the handle's paradigm by default. */
-        if (opts.paradigm == CLH_PARADIGM_FROM_FILE && !clh_st_meta_get(file, "clheads_format"))
+        if (opts.paradigm == CLH_PARADIGM_FROM_FILE && !has_metadata)
             opts.paradigm = (int)clh_heads_paradigm(heads);
         status = load_parsed(&loaded, file, path, &opts);
     }
-    int has_metadata = file && clh_st_meta_get(file, "clheads_format") != NULL;
     clh_st_free(file);
     if (status == CLH_OK) status = same_structure(heads, loaded, path);
     if (status == CLH_OK) {

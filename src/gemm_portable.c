@@ -324,6 +324,59 @@ static void micro_kernel_avx512(int64_t kc, const float *a, int64_t rs_a, int64_
 #undef CLH_STORE
 #undef CLH_SPILL
 }
+
+/* x · Wᵀ for a narrow W (a head of a few classes: n <= 16) with both operands
+ * contiguous along K: every output is a dot product, so vectors run along K
+ * and every lane does useful work (a 16-wide tile would waste 6 of 16 lanes
+ * on 10 classes). 4 rows of A x 3 rows of B share their loads; rows past the
+ * edge repeat the last one and are not stored. */
+CLH_TARGET_AVX512
+static void dots_avx512(int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
+                        const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
+    const int64_t k16 = k - k % 16;
+    const __mmask16 tail = (__mmask16)((1u << (k % 16)) - 1u);
+    for (int64_t i = 0; i < m; i += 4) {
+        const float *a0 = a + i * lda;
+        const float *a1 = a + min64(i + 1, m - 1) * lda, *a2 = a + min64(i + 2, m - 1) * lda;
+        const float *a3 = a + min64(i + 3, m - 1) * lda;
+        for (int64_t j = 0; j < n; j += 3) {
+            const float *b0 = b + j * ldb, *b1 = b + min64(j + 1, n - 1) * ldb;
+            const float *b2 = b + min64(j + 2, n - 1) * ldb;
+            __m512 s[12];
+            for (int q = 0; q < 12; q++) s[q] = _mm512_setzero_ps();
+#define CLH_DOT_STEP(LOAD)                                                              \
+    {                                                                                   \
+        const __m512 x0 = LOAD(a0), x1 = LOAD(a1), x2 = LOAD(a2), x3 = LOAD(a3);        \
+        const __m512 w0 = LOAD(b0), w1 = LOAD(b1), w2 = LOAD(b2);                       \
+        s[0] = _mm512_fmadd_ps(x0, w0, s[0]), s[1] = _mm512_fmadd_ps(x0, w1, s[1]);     \
+        s[2] = _mm512_fmadd_ps(x0, w2, s[2]), s[3] = _mm512_fmadd_ps(x1, w0, s[3]);     \
+        s[4] = _mm512_fmadd_ps(x1, w1, s[4]), s[5] = _mm512_fmadd_ps(x1, w2, s[5]);     \
+        s[6] = _mm512_fmadd_ps(x2, w0, s[6]), s[7] = _mm512_fmadd_ps(x2, w1, s[7]);     \
+        s[8] = _mm512_fmadd_ps(x2, w2, s[8]), s[9] = _mm512_fmadd_ps(x3, w0, s[9]);     \
+        s[10] = _mm512_fmadd_ps(x3, w1, s[10]), s[11] = _mm512_fmadd_ps(x3, w2, s[11]); \
+    }
+            int64_t p = 0;
+            for (; p < k16; p += 16) {
+#define CLH_LOAD_FULL(ptr) _mm512_loadu_ps((ptr) + p)
+                CLH_DOT_STEP(CLH_LOAD_FULL)
+            }
+            if (tail) {
+#define CLH_LOAD_TAIL(ptr) _mm512_maskz_loadu_ps(tail, (ptr) + p)
+                CLH_DOT_STEP(CLH_LOAD_TAIL)
+            }
+#undef CLH_LOAD_FULL
+#undef CLH_LOAD_TAIL
+#undef CLH_DOT_STEP
+            for (int r = 0; r < 4 && i + r < m; r++) {
+                for (int q = 0; q < 3 && j + q < n; q++) {
+                    float *out = c + (i + r) * ldc + j + q;
+                    float dot = _mm512_reduce_add_ps(s[r * 3 + q]);
+                    *out = alpha * dot + (beta == 0.0f ? 0.0f : beta * *out);
+                }
+            }
+        }
+    }
+}
 #endif
 
 /* ---- one row of op(A): matrix-vector products that read B in place ------- */
@@ -449,11 +502,17 @@ static void row_kernel_avx2(int64_t n, int64_t k, float alpha, const float *x, i
 typedef void (*packer)(float *dst, operand b, int64_t p0, int64_t j0, int64_t kc, int64_t nc,
                        int width);
 
+/* C = alpha · A · Bᵀ + beta · C with rows of A and B contiguous along K. */
+typedef void (*dot_kernel)(int64_t m, int64_t n, int64_t k, float alpha, const float *a,
+                           int64_t lda, const float *b, int64_t ldb, float beta, float *c,
+                           int64_t ldc);
+
 typedef struct kernels {
     int mr, nr; /* the tile kernel's rows and columns (nr divides NC) */
     micro_kernel tile;
     row_kernel row;
     packer pack;
+    dot_kernel narrow; /* for x · Wᵀ with W of at most NR rows; NULL: use tiles */
 } kernels;
 
 enum { CHOICE_UNDECIDED = 0, CHOICE_C, CHOICE_AVX2, CHOICE_AVX512 };
@@ -498,16 +557,19 @@ const char *clh_gemm_portable_kernel_name(void) {
 }
 
 /* The kernels for a product with n columns: a head of a few classes (n <= 16)
- * fills the 6 x 16 AVX2 tile better than the 32-wide AVX-512 one. */
+ * fills the 6 x 16 AVX2 tile better than the 32-wide AVX-512 one, and x · Wᵀ
+ * then goes to AVX-512 dot products. */
 static const kernels *choose_kernels(int64_t n) {
-    static const kernels plain_c = {MR, NR, micro_kernel_c, row_kernel_c, pack_b};
+    static const kernels plain_c = {MR, NR, micro_kernel_c, row_kernel_c, pack_b, NULL};
 #ifdef CLH_GEMM_X86
-    static const kernels avx2 = {MR, NR, micro_kernel_avx2, row_kernel_avx2, pack_b_avx2};
-    static const kernels avx512 = {MR512, NR512, micro_kernel_avx512, row_kernel_avx2, pack_b_avx2};
+    static const kernels avx2 = {MR, NR, micro_kernel_avx2, row_kernel_avx2, pack_b_avx2, NULL};
+    static const kernels avx512 = {MR512, NR512, micro_kernel_avx512, row_kernel_avx2, pack_b_avx2, NULL};
+    static const kernels avx512_narrow = {MR, NR, micro_kernel_avx2, row_kernel_avx2, pack_b_avx2,
+                                          dots_avx512};
 #endif
     int choice = kernel_choice();
 #ifdef CLH_GEMM_X86
-    if (choice == CHOICE_AVX512) return n > NR ? &avx512 : &avx2;
+    if (choice == CHOICE_AVX512) return n > NR ? &avx512 : &avx512_narrow;
     if (choice == CHOICE_AVX2) return &avx2;
 #else
     (void)n;
@@ -521,6 +583,10 @@ static void gemm_blocked(const kernels *kern, int64_t m, int64_t n, int64_t k, f
                          operand a, operand b, float beta, float *c, int64_t ldc) {
     if (m == 1) {
         kern->row(n, k, alpha, a.data, a.cs, b, beta, c);
+        return;
+    }
+    if (kern->narrow && a.cs == 1 && b.rs == 1 && n <= NR && k >= 32) {
+        kern->narrow(m, n, k, alpha, a.data, a.rs, b.data, b.cs, beta, c, ldc);
         return;
     }
     _Alignas(64) float packed_b[KC * NC];

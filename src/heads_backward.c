@@ -3,7 +3,6 @@
  * gradient but still pass one to the feature; masked CIL tasks do neither. */
 #include <string.h>
 
-#include "checked.h"
 #include "gemm.h"
 #include "heads_internal.h"
 #include "linear_internal.h"
@@ -34,44 +33,47 @@ static void backward_one(clh_heads *heads, size_t index, const float *x, int64_t
     if (dx) clh_heads_rows_dx(&heads->bank, dy, batch, task->classes, r0, r1, 0.0f, dx);
 }
 
-/* CIL: all heads, dy [batch, rows]. Consecutive tasks that take a gradient
- * share one multiply (normally all of them: one multiply for dW, one for dx). */
+/* A run of consecutive CIL tasks [first, end) whose rows [r0, r1) share one multiply. */
+typedef struct task_run {
+    size_t first, end;
+    int64_t r0, r1;
+} task_run;
+
+/* Masked tasks carry no gradient at all; frozen ones still pass one to dx. */
+static int in_run(const clh_task *task, int for_weights) {
+    return !task->masked && !(for_weights && task->frozen);
+}
+
+/* The next run at or after task *t of tasks in_run(for_weights); moves *t past
+ * it. 0 when no such task is left. */
+static int next_run(const clh_heads *heads, size_t *t, int for_weights, task_run *run) {
+    size_t i = *t, n = heads->num_tasks;
+    while (i < n && !in_run(&heads->tasks[i], for_weights)) i++;
+    *t = i;
+    if (i == n) return 0;
+    run->first = i;
+    while (i < n && in_run(&heads->tasks[i], for_weights)) i++;
+    run->end = *t = i;
+    run->r0 = heads->tasks[run->first].offset;
+    run->r1 = heads->tasks[i - 1].offset + heads->tasks[i - 1].classes;
+    return 1;
+}
+
+/* CIL: all heads, dy [batch, rows]. Each run of tasks shares one multiply
+ * (normally all of them: one multiply for dW, one for dx). */
 static void backward_cil(clh_heads *heads, const float *x, int64_t batch, const float *dy, float *dx) {
     clh_bank *bank = &heads->bank;
     const int64_t in = bank->in, rows = bank->rows;
-    size_t t = 0;
-    while (t < heads->num_tasks) { /* dW, db: runs of tasks neither masked nor frozen */
-        clh_task *first = &heads->tasks[t];
-        if (first->masked || first->frozen) {
-            t++;
-            continue;
-        }
-        size_t end = t;
-        while (end < heads->num_tasks && !heads->tasks[end].masked && !heads->tasks[end].frozen) {
-            heads->tasks[end].has_grad = 1;
-            end++;
-        }
-        const clh_task *last = &heads->tasks[end - 1];
-        int64_t r0 = first->offset, r1 = last->offset + last->classes;
-        clh_heads_accumulate_rows(bank, x, batch, dy + r0, rows, r0, r1);
-        t = end;
+    task_run run;
+    for (size_t t = 0; next_run(heads, &t, 1, &run);) { /* dW, db */
+        for (size_t k = run.first; k < run.end; k++) heads->tasks[k].has_grad = 1;
+        clh_heads_accumulate_rows(bank, x, batch, dy + run.r0, rows, run.r0, run.r1);
     }
     if (!dx) return;
     float beta = 0.0f; /* the first run writes dx, later runs add to it */
-    t = 0;
-    while (t < heads->num_tasks) { /* dx: runs of unmasked tasks (frozen ones included) */
-        const clh_task *first = &heads->tasks[t];
-        if (first->masked) {
-            t++;
-            continue;
-        }
-        size_t end = t;
-        while (end < heads->num_tasks && !heads->tasks[end].masked) end++;
-        const clh_task *last = &heads->tasks[end - 1];
-        int64_t r0 = first->offset, r1 = last->offset + last->classes;
-        clh_heads_rows_dx(bank, dy + r0, batch, rows, r0, r1, beta, dx);
+    for (size_t t = 0; next_run(heads, &t, 0, &run);) {
+        clh_heads_rows_dx(bank, dy + run.r0, batch, rows, run.r0, run.r1, beta, dx);
         beta = 1.0f;
-        t = end;
     }
     if (beta == 0.0f) memset(dx, 0, (size_t)(batch * in) * sizeof(float)); /* every task masked */
 }
@@ -81,19 +83,8 @@ clh_status clh_heads_backward(clh_heads *heads, const float *x, int64_t batch, i
     static const char what[] = "clh_heads_backward";
     if (!heads) return clh_fail(CLH_E_NULL, "%s: heads is NULL", what);
     clh_heads_plan plan = {0};
-    clh_status st = clh_heads_plan_call(heads, batch, task_id, what, &plan);
-    if (st) return st;
-    if (batch == 0) return CLH_OK;
-    if (!x) return clh_heads_fail(heads, CLH_E_NULL, "%s: x is NULL (batch %lld)", what, (long long)batch);
-    if (!dlogits)
-        return clh_heads_fail(heads, CLH_E_NULL, "%s: dlogits is NULL (batch %lld)", what, (long long)batch);
-    size_t bytes;
-    if (!clh_float_bytes(batch, heads->in, &bytes))
-        return clh_heads_fail(heads, CLH_E_OVERFLOW, "%s: x of %lld x %lld floats overflows size_t", what,
-                              (long long)batch, (long long)heads->in);
-    if (!clh_float_bytes(batch, plan.width, &bytes))
-        return clh_heads_fail(heads, CLH_E_OVERFLOW, "%s: dlogits of %lld x %lld floats overflows size_t",
-                              what, (long long)batch, (long long)plan.width);
+    clh_status st = clh_heads_check_call(heads, x, batch, task_id, dlogits, "dlogits", what, &plan);
+    if (st || batch == 0) return st;
 
     if (plan.task_index == SIZE_MAX)
         backward_cil(heads, x, batch, dlogits, dx);

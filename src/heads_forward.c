@@ -1,6 +1,7 @@
 /* Forward with one task id per batch (or none): TIL/MTL select a head, CIL
  * runs one multiply over all rows, DIL/STL use their one head. Also the
- * validation shared with backward (clh_heads_plan_call). */
+ * validation shared with backward (clh_heads_check_call) and with the mixed
+ * calls (clh_heads_check_batch). */
 #include <math.h>
 
 #include "checked.h"
@@ -8,12 +9,18 @@
 #include "heads_internal.h"
 #include "linear_internal.h"
 
-clh_status clh_heads_plan_call(const clh_heads *heads, int64_t batch, int64_t task_id,
-                               const char *what, clh_heads_plan *plan) {
+clh_status clh_heads_check_batch(const clh_heads *heads, int64_t batch, const char *what) {
     if (batch < 0)
         return clh_heads_fail(heads, CLH_E_INVALID_ARG, "%s: batch is %lld, must be >= 0", what,
                               (long long)batch);
     if (heads->num_tasks == 0) return clh_heads_fail_not_setup(heads, what);
+    return CLH_OK;
+}
+
+clh_status clh_heads_plan_call(const clh_heads *heads, int64_t batch, int64_t task_id,
+                               const char *what, clh_heads_plan *plan) {
+    clh_status st = clh_heads_check_batch(heads, batch, what);
+    if (st) return st;
     switch (heads->paradigm) {
     case CLH_TIL:
     case CLH_MTL: {
@@ -60,19 +67,26 @@ static clh_status check_matrix(const clh_heads *heads, const char *what, const c
     return CLH_OK;
 }
 
+clh_status clh_heads_check_call(const clh_heads *heads, const float *x, int64_t batch,
+                                int64_t task_id, const float *matrix, const char *matrix_name,
+                                const char *what, clh_heads_plan *plan) {
+    clh_status st = clh_heads_plan_call(heads, batch, task_id, what, plan);
+    if (st || batch == 0) return st;
+    if (!x) return clh_heads_fail(heads, CLH_E_NULL, "%s: x is NULL (batch %lld)", what, (long long)batch);
+    if (!matrix)
+        return clh_heads_fail(heads, CLH_E_NULL, "%s: %s is NULL (batch %lld)", what, matrix_name,
+                              (long long)batch);
+    if ((st = check_matrix(heads, what, "x", batch, heads->in))) return st;
+    return check_matrix(heads, what, matrix_name, batch, plan->width);
+}
+
 clh_status clh_heads_forward(const clh_heads *heads, const float *x, int64_t batch,
                              int64_t task_id, float *logits) {
     static const char what[] = "clh_heads_forward";
     if (!heads) return clh_fail(CLH_E_NULL, "%s: heads is NULL", what);
     clh_heads_plan plan = {0};
-    clh_status st = clh_heads_plan_call(heads, batch, task_id, what, &plan);
-    if (st) return st;
-    if (batch == 0) return CLH_OK;
-    if (!x) return clh_heads_fail(heads, CLH_E_NULL, "%s: x is NULL (batch %lld)", what, (long long)batch);
-    if (!logits)
-        return clh_heads_fail(heads, CLH_E_NULL, "%s: logits is NULL (batch %lld)", what, (long long)batch);
-    if ((st = check_matrix(heads, what, "x", batch, heads->in))) return st;
-    if ((st = check_matrix(heads, what, "logits", batch, plan.width))) return st;
+    clh_status st = clh_heads_check_call(heads, x, batch, task_id, logits, "logits", what, &plan);
+    if (st || batch == 0) return st;
 
     const clh_bank *bank = &heads->bank;
     const int64_t in = bank->in, width = plan.width;

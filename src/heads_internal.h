@@ -88,8 +88,20 @@ typedef struct clh_heads_plan {
     int64_t first_row;
     int64_t width; /* logits columns */
 } clh_heads_plan;
+/* batch >= 0 (CLH_E_INVALID_ARG) and a head set up (CLH_E_NOT_SETUP): what
+ * every batch call checks first, single-task and mixed alike. */
+clh_status clh_heads_check_batch(const clh_heads *heads, int64_t batch, const char *what);
+/* clh_heads_check_batch, then the task id against the paradigm (TIL/MTL need
+ * a set-up id, STL takes none), then the rows and width it selects. */
 clh_status clh_heads_plan_call(const clh_heads *heads, int64_t batch, int64_t task_id,
                                const char *what, clh_heads_plan *plan);
+/* Everything forward and backward check before touching anything: the plan
+ * and, for a non-empty batch, x [batch, in] and `matrix` [batch, width]
+ * (logits or dlogits, named matrix_name in the detail) non-NULL and of a
+ * size_t byte size. On CLH_OK with batch 0 there is nothing to do. */
+clh_status clh_heads_check_call(const clh_heads *heads, const float *x, int64_t batch,
+                                int64_t task_id, const float *matrix, const char *matrix_name,
+                                const char *what, clh_heads_plan *plan);
 
 /* ---- heads_backward.c: the row-block kernels (also used by mixed batches) ---- */
 /* grad W[r0..r1) += dyᵀ · x and grad b[r0..r1) += Σ dy, where dy points at the

@@ -49,11 +49,7 @@ static clh_status check_mixed_call(const clh_heads *heads, int64_t batch, const 
     if (heads->paradigm != CLH_MTL)
         return clh_heads_fail(heads, CLH_E_PARADIGM, "%s: per-sample task ids are MTL only, handle is %s",
                               what, clh_paradigm_name(heads->paradigm));
-    if (batch < 0)
-        return clh_heads_fail(heads, CLH_E_INVALID_ARG, "%s: batch is %lld, must be >= 0", what,
-                              (long long)batch);
-    if (heads->num_tasks == 0) return clh_heads_fail_not_setup(heads, what);
-    return CLH_OK;
+    return clh_heads_check_batch(heads, batch, what);
 }
 
 clh_status clh_heads_mixed_workspace_size(const clh_heads *heads, int64_t batch, size_t *bytes) {

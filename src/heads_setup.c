@@ -64,11 +64,11 @@ static void commit_task(clh_heads *heads, int64_t task_id, int64_t classes, int6
     if (classes > heads->widest) heads->widest = classes;
 }
 
-/* Adds the n tasks (ids[i], classes[i]) for which is_new[i] (NULL = all),
- * all validated as new, distinct and positive. added_rows is their class sum. */
+/* Adds those of the n tasks (ids[i], classes[i]) not set up yet: new_count
+ * of them, with added_rows their class sum; all validated (distinct ids,
+ * positive counts, no conflict with a task set up before). */
 static clh_status add_tasks(clh_heads *heads, const int64_t *ids, const int64_t *classes,
-                            const unsigned char *is_new, size_t n, size_t new_count,
-                            int64_t added_rows, const char *what) {
+                            size_t n, size_t new_count, int64_t added_rows, const char *what) {
     int64_t new_rows;
     if (!clh_add_i64(heads->bank.rows, added_rows, &new_rows))
         return clh_heads_fail(heads, CLH_E_OVERFLOW, "%s: %lld + %lld rows overflows", what,
@@ -85,7 +85,8 @@ static clh_status add_tasks(clh_heads *heads, const int64_t *ids, const int64_t 
     int64_t offset = heads->bank.rows;
     clh_bank_append_rows(&heads->bank, added_rows);
     for (size_t i = 0; i < n; i++) {
-        if (is_new && !is_new[i]) continue;
+        /* Ids are distinct, so only tasks set up before this call are found. */
+        if (clh_heads_find(heads, ids[i]) >= 0) continue;
         commit_task(heads, ids[i], classes[i], offset);
         offset += classes[i];
     }
@@ -122,7 +123,7 @@ clh_status clh_heads_setup_task(clh_heads *heads, int64_t task_id, int64_t num_c
     int exists;
     clh_status st = check_task(heads, task_id, num_classes, what, &exists);
     if (st || exists) return st;
-    return add_tasks(heads, &task_id, &num_classes, NULL, 1, 1, num_classes, what);
+    return add_tasks(heads, &task_id, &num_classes, 1, 1, num_classes, what);
 }
 
 clh_status clh_heads_setup_single(clh_heads *heads, int64_t num_classes) {
@@ -136,7 +137,7 @@ clh_status clh_heads_setup_single(clh_heads *heads, int64_t num_classes) {
     int exists;
     clh_status st = check_task(heads, task_id, num_classes, what, &exists);
     if (st || exists) return st;
-    return add_tasks(heads, &task_id, &num_classes, NULL, 1, 1, num_classes, what);
+    return add_tasks(heads, &task_id, &num_classes, 1, 1, num_classes, what);
 }
 
 clh_status clh_heads_setup_tasks(clh_heads *heads, const int64_t *task_ids,
@@ -173,11 +174,5 @@ clh_status clh_heads_setup_tasks(clh_heads *heads, const int64_t *task_ids,
         new_count++;
     }
     if (new_count == 0) return CLH_OK;
-
-    unsigned char *is_new = clh_malloc(n);
-    if (!is_new) return clh_heads_fail(heads, CLH_E_NOMEM, "%s: cannot allocate %zu bytes", what, n);
-    for (size_t i = 0; i < n; i++) is_new[i] = clh_heads_find(heads, task_ids[i]) < 0;
-    clh_status st = add_tasks(heads, task_ids, num_classes, is_new, n, new_count, added_rows, what);
-    clh_free(is_new);
-    return st;
+    return add_tasks(heads, task_ids, num_classes, n, new_count, added_rows, what);
 }

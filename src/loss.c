@@ -6,6 +6,7 @@
 #include "checked.h"
 #include "clheads/loss.h"
 #include "error.h"
+#include "heads_internal.h"
 #include "loss_internal.h"
 
 /* ---- label spaces --------------------------------------------------------- */
@@ -14,7 +15,7 @@ clh_status clh_label_space_resolve(const clh_heads *heads, int64_t task_id,
                                    const int64_t *task_ids, const char *what,
                                    clh_label_space *space) {
     if (!heads) return clh_fail(CLH_E_NULL, "%s: heads is NULL", what);
-    clh_label_space s = {heads, clh_heads_paradigm(heads), 0, 0, NULL};
+    clh_label_space s = {heads, clh_heads_paradigm(heads), 0, NULL};
     if (task_ids) {
         if (s.paradigm != CLH_MTL)
             return clh_fail_owner(heads, CLH_E_PARADIGM,
@@ -25,44 +26,48 @@ clh_status clh_label_space_resolve(const clh_heads *heads, int64_t task_id,
                                   "%s: a mixed batch takes task_id CLH_NO_TASK, got %lld", what,
                                   (long long)task_id);
         s.task_ids = task_ids;
+        clh_status st = clh_heads_check_batch(heads, 0, what);
+        if (st) return st;
+        s.width = heads->widest; /* forward_mixed's logits */
+    } else {
+        /* The task id exactly as the forward call takes it (CIL and DIL ignore
+         * it, STL needs CLH_NO_TASK, TIL and MTL a set-up task). */
+        clh_heads_plan plan;
+        clh_status st = clh_heads_plan_call(heads, 0, task_id, what, &plan);
+        if (st) return st;
+        s.width = plan.width;
     }
-    /* CIL ignores task_id, as its forward does. */
-    int64_t width_task = s.paradigm == CLH_CIL ? CLH_NO_TASK : task_id;
-    clh_status st = clh_heads_logits_width(heads, width_task, &s.width);
-    if (st) return st;
-    s.classes = s.width; /* single-task batches: labels 0..C-1; CIL: 0..total-1 */
     *space = s;
     return CLH_OK;
 }
 
-/* CIL: the task block holding global label `label` (labels already in range). */
+/* CIL: the task block holding global label `label` (already in range). The
+ * tasks' rows tile 0..total-1 in processed order, so this is the last task
+ * whose offset is <= label. */
 static void cil_block(const clh_heads *heads, int64_t label, clh_sample_block *block) {
-    const int64_t *ids = clh_heads_task_ids(heads);
-    size_t n = clh_heads_num_tasks(heads);
-    for (size_t t = 0; t < n; t++) {
-        int64_t classes = 0, offset = 0;
-        if (clh_heads_task_classes(heads, ids[t], &classes, &offset) != CLH_OK) break;
-        if (label >= offset && label < offset + classes) {
-            block->begin = offset;
-            block->end = offset + classes;
-            return;
-        }
+    size_t lo = 0, hi = heads->num_tasks; /* num_tasks >= 1: resolve checked the set-up */
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (heads->tasks[mid].offset <= label)
+            lo = mid;
+        else
+            hi = mid;
     }
-    block->begin = 0; /* unreachable: the blocks tile 0..total-1 */
-    block->end = block->label_end;
+    block->begin = heads->tasks[lo].offset;
+    block->end = block->begin + heads->tasks[lo].classes;
 }
 
 clh_status clh_label_space_sample(const clh_label_space *space, int64_t i, int64_t label,
                                   const char *what, clh_sample_block *block) {
-    clh_sample_block b = {space->classes, 0, space->classes};
+    /* Single-task batches: labels 0..C-1 and the whole row; CIL: 0..total-1. */
+    clh_sample_block b = {space->width, 0, space->width};
     if (space->task_ids) {
-        int64_t classes = 0;
-        clh_status st = clh_heads_task_classes(space->heads, space->task_ids[i], &classes, NULL);
-        if (st)
-            return clh_fail_owner(space->heads, st, "%s: sample %lld: task id %lld is not set up",
-                                  what, (long long)i, (long long)space->task_ids[i]);
-        b.label_end = classes;
-        b.end = classes;
+        ptrdiff_t task = clh_heads_find(space->heads, space->task_ids[i]);
+        if (task < 0) /* as forward_mixed reports it */
+            return clh_fail_owner(space->heads, CLH_E_UNKNOWN_TASK,
+                                  "%s: sample %lld: task id %lld is not set up", what, (long long)i,
+                                  (long long)space->task_ids[i]);
+        b.label_end = b.end = space->heads->tasks[task].classes;
     }
     if (label < 0 || label >= b.label_end)
         return clh_fail_owner(space->heads, CLH_E_LABEL,
@@ -123,11 +128,8 @@ static clh_status check_label_logit(const void *owner, const float *logits, int6
     return CLH_OK;
 }
 
-/* Shared argument checks: sizes, overflow, pointers. */
-static clh_status check_batch(const void *owner, const float *logits, int64_t batch,
-                              int64_t classes, const int64_t *labels, const float *loss,
-                              const char *what) {
-    if (!loss) return clh_fail_owner(owner, CLH_E_NULL, "%s: loss is NULL", what);
+clh_status clh_check_logits_batch(const void *owner, const float *logits, int64_t batch,
+                                  int64_t classes, const int64_t *labels, const char *what) {
     if (batch < 0)
         return clh_fail_owner(owner, CLH_E_INVALID_ARG, "%s: batch %lld is negative", what,
                               (long long)batch);
@@ -147,7 +149,8 @@ static clh_status check_batch(const void *owner, const float *logits, int64_t ba
 clh_status clh_cross_entropy(const float *logits, int64_t batch, int64_t classes,
                              const int64_t *labels, float *loss, float *dlogits) {
     static const char what[] = "clh_cross_entropy";
-    clh_status st = check_batch(NULL, logits, batch, classes, labels, loss, what);
+    if (!loss) return clh_fail(CLH_E_NULL, "%s: loss is NULL", what);
+    clh_status st = clh_check_logits_batch(NULL, logits, batch, classes, labels, what);
     if (st) return st;
     for (int64_t i = 0; i < batch; i++) {
         if (labels[i] < 0 || labels[i] >= classes)
@@ -167,7 +170,8 @@ clh_status clh_heads_cross_entropy(const clh_heads *heads, const float *logits, 
     clh_label_space space;
     clh_status st = clh_label_space_resolve(heads, task_id, task_ids, what, &space);
     if (st) return st;
-    st = check_batch(heads, logits, batch, space.width, labels, loss, what);
+    if (!loss) return clh_fail_owner(heads, CLH_E_NULL, "%s: loss is NULL", what);
+    st = clh_check_logits_batch(heads, logits, batch, space.width, labels, what);
     if (st) return st;
     for (int64_t i = 0; i < batch; i++) {
         clh_sample_block block;

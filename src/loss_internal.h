@@ -1,5 +1,5 @@
 /* Internal: how the heads-aware loss and accuracy read a batch's labels.
- * Shared by loss.c and accuracy.c. */
+ * Shared by loss.c and accuracy.c, with the batch checks they both make. */
 #ifndef CLH_INTERNAL_LOSS_H
 #define CLH_INTERNAL_LOSS_H
 
@@ -12,8 +12,7 @@
 typedef struct clh_label_space {
     const clh_heads *heads;
     clh_paradigm paradigm;
-    int64_t width;           /* logits per sample */
-    int64_t classes;         /* single-task batches: the head's class count */
+    int64_t width;           /* logits per sample (single-task batches: the label range) */
     const int64_t *task_ids; /* MTL mixed batches: per-sample task ids, else NULL */
 } clh_label_space;
 
@@ -34,5 +33,11 @@ clh_status clh_label_space_resolve(const clh_heads *heads, int64_t task_id,
  * CLH_E_UNKNOWN_TASK for a mixed batch's unknown task id) naming the sample. */
 clh_status clh_label_space_sample(const clh_label_space *space, int64_t i, int64_t label,
                                   const char *what, clh_sample_block *block);
+
+/* The checks every logits-and-labels call makes (after its own output
+ * pointer): batch >= 0, classes > 0, batch x classes floats representable,
+ * logits and labels non-NULL when batch > 0. Failures are tied to owner. */
+clh_status clh_check_logits_batch(const void *owner, const float *logits, int64_t batch,
+                                  int64_t classes, const int64_t *labels, const char *what);
 
 #endif

@@ -1,11 +1,11 @@
 /* Optimizer life cycle, configuration checks, binding to a parameter set,
  * growth with the heads' bank, and the step loops over segments. The update
  * rules themselves are in optim_sgd.c and optim_adam.c. */
-#include <ctype.h>
 #include <math.h>
 #include <string.h>
 
 #include "alloc.h"
+#include "ascii.h"
 #include "checked.h"
 #include "error.h"
 #include "optim_internal.h"
@@ -19,18 +19,11 @@ const char *clh_optim_kind_name(clh_optim_kind kind) {
     return kind_names[kind];
 }
 
-/* ASCII case-insensitive equality (strcasecmp is POSIX, not C11). */
-static int equal_ignoring_case(const char *a, const char *b) {
-    for (; *a && *b; a++, b++)
-        if (tolower((unsigned char)*a) != tolower((unsigned char)*b)) return 0;
-    return *a == *b;
-}
-
 clh_status clh_optim_kind_parse(const char *name, clh_optim_kind *out) {
     if (!name || !out) return clh_fail(CLH_E_NULL, "clh_optim_kind_parse: %s is NULL",
                                        name ? "out" : "name");
     for (int k = 0; k <= (int)CLH_OPTIM_ADAMW; k++) {
-        if (equal_ignoring_case(name, kind_names[k])) {
+        if (clh_equal_ignoring_case(name, kind_names[k])) {
             *out = (clh_optim_kind)k;
             return CLH_OK;
         }

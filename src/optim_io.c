@@ -11,6 +11,7 @@
 #include "alloc.h"
 #include "checked.h"
 #include "error.h"
+#include "id_list.h"
 #include "optim_internal.h"
 
 #define OPTIM_FORMAT "1"
@@ -96,11 +97,18 @@ static int export_metadata(clh_optim_export *e, const clh_optim *optim) {
            add_meta(e, "optim.num_classes", export_list(e, s->classes, s->num_segments));
 }
 
-/* "optim.heads.<id>" or "optim.head" (DIL, STL) or "optim.params". */
-static char *segment_prefix(clh_optim_export *e, const clh_optim_state *s, size_t t) {
-    if (s->binding == CLH_OPTIM_FLAT) return export_printf(e, "optim.params");
-    if (s->paradigm == CLH_DIL || s->paradigm == CLH_STL) return export_printf(e, "optim.head");
-    return export_printf(e, "optim.heads.%lld", (long long)s->ids[t]);
+/* The names of a segment's tensors start with "optim.params" (flat),
+ * "optim.head" (DIL, STL) or "optim.heads.<id>"; the export and the load
+ * both name them here. */
+enum { PREFIX_CAP = 48 }; /* "optim.heads." and an int64 */
+static void segment_prefix(char prefix[PREFIX_CAP], clh_optim_binding binding,
+                           clh_paradigm paradigm, int64_t id) {
+    if (binding == CLH_OPTIM_FLAT)
+        snprintf(prefix, PREFIX_CAP, "optim.params");
+    else if (paradigm == CLH_DIL || paradigm == CLH_STL)
+        snprintf(prefix, PREFIX_CAP, "optim.head");
+    else
+        snprintf(prefix, PREFIX_CAP, "optim.heads.%lld", (long long)id);
 }
 
 static clh_st_tensor f32_tensor(const char *name, const float *data, size_t ndim, int64_t d0,
@@ -123,8 +131,8 @@ static int export_segment(clh_optim_export *e, const clh_optim *optim, size_t t,
     const clh_optim_state *s = &optim->state;
     const char *names[3];
     size_t nb = clh_optim_buffer_names(&optim->config, names);
-    const char *prefix = segment_prefix(e, s, t);
-    if (!prefix) return 0;
+    char prefix[PREFIX_CAP];
+    segment_prefix(prefix, s->binding, s->paradigm, s->binding == CLH_OPTIM_HEADS ? s->ids[t] : 0);
     for (size_t b = 0; b < nb; b++) {
         if (s->binding == CLH_OPTIM_FLAT) {
             const char *name = export_printf(e, "%s.%s", prefix, names[b]);
@@ -167,10 +175,10 @@ clh_status clh_optim_export_create(const clh_optim *optim, clh_optim_export **ou
         return clh_fail(CLH_E_NULL, "clh_optim_export_create: %s is NULL", optim ? "out" : "optim");
     const clh_optim_state *s = &optim->state;
     size_t per_segment = 2 * optim->num_buffers + 1, n_tensors, n_strings;
-    /* strings: per segment a prefix, two names per buffer and the step name;
-     * plus the metadata values. */
+    /* strings: per segment the names of its tensors (two per buffer and the
+     * step), plus the metadata values. */
     if (!clh_mul_size(s->num_segments, per_segment, &n_tensors) ||
-        !clh_mul_size(s->num_segments, per_segment + 1, &n_strings) ||
+        !clh_mul_size(s->num_segments, per_segment, &n_strings) ||
         !clh_add_size(n_strings, MAX_META, &n_strings))
         return clh_fail_owner(optim, CLH_E_OVERFLOW, "clh_optim_export_create: too many segments");
     clh_optim_export *e = clh_calloc(1, sizeof *e);
@@ -237,13 +245,9 @@ static clh_status parse_double(const char *key, const char *text, double *out) {
 }
 
 static clh_status parse_i64(const char *key, const char *text, int64_t *out) {
-    char *end;
-    errno = 0;
-    long long v = strtoll(text, &end, 10);
-    if (end == text || *end || errno == ERANGE)
+    if (!clh_parse_int64(text, NULL, out))
         return clh_fail(CLH_E_FORMAT, "optimizer state: metadata %s = \"%.40s\" is not an integer",
                         key, text);
-    *out = v;
     return CLH_OK;
 }
 
@@ -279,31 +283,6 @@ clh_status clh_optim_read_config(const clh_st_file *file, clh_optim_config *conf
     st = clh_optim_config_check(&c);
     if (st) return st;
     *config = c;
-    return CLH_OK;
-}
-
-/* "3,1,2" into a new array of exactly n values (n from the caller's count of
- * commas). CLH_E_FORMAT for anything else. */
-static clh_status parse_list(const char *key, const char *text, int64_t **out, size_t *n) {
-    size_t count = *text ? 1 : 0;
-    for (const char *p = text; *p; p++) count += *p == ',';
-    int64_t *values = clh_calloc(count ? count : 1, sizeof(int64_t));
-    if (!values) return clh_fail(CLH_E_NOMEM, "optimizer state: out of memory");
-    const char *p = text;
-    for (size_t i = 0; i < count; i++) {
-        char *end;
-        errno = 0;
-        long long v = strtoll(p, &end, 10);
-        if (end == p || errno == ERANGE || (*end != ',' && *end != '\0')) {
-            clh_free(values);
-            return clh_fail(CLH_E_FORMAT, "optimizer state: metadata %s = \"%.60s\" is not a list "
-                            "of integers", key, text);
-        }
-        values[i] = v;
-        p = *end ? end + 1 : end;
-    }
-    *out = values;
-    *n = count;
     return CLH_OK;
 }
 
@@ -379,9 +358,10 @@ static clh_status read_layout(const clh_st_file *file, const char *binding, load
     if (l->layout.in_features <= 0)
         return clh_fail(CLH_E_FORMAT, "optimizer state: optim.in_features must be positive");
     size_t n_ids = 0, n_classes = 0;
-    st = parse_list("optim.task_ids", ids, &l->ids, &n_ids);
+    st = clh_parse_int64_list("optimizer state", "optim.task_ids", ids, &l->ids, &n_ids);
     if (st) return st;
-    st = parse_list("optim.num_classes", classes, &l->classes, &n_classes);
+    st = clh_parse_int64_list("optimizer state", "optim.num_classes", classes, &l->classes,
+                              &n_classes);
     if (st) return st;
     if (n_ids != n_classes)
         return clh_fail(CLH_E_FORMAT, "optimizer state: %zu task ids but %zu class counts", n_ids,
@@ -413,19 +393,15 @@ static clh_status read_buffers(const clh_st_file *file, loaded_state *l, const c
     for (size_t b = 0; b < nb; b++)
         if (!(l->buf[b] = clh_malloc(float_bytes ? float_bytes : 1)))
             return clh_fail(CLH_E_NOMEM, "optimizer state: out of memory");
-    char name[96], prefix[48];
+    char name[96], prefix[PREFIX_CAP];
     size_t offset = 0, weights_end = y->binding == CLH_OPTIM_HEADS
                                          ? (y->count / (size_t)(y->in_features + 1)) *
                                                (size_t)y->in_features
                                          : 0;
     *consumed = 0;
     for (size_t t = 0; t < y->num_segments; t++) {
-        if (y->binding == CLH_OPTIM_FLAT)
-            snprintf(prefix, sizeof prefix, "optim.params");
-        else if (y->paradigm == CLH_DIL || y->paradigm == CLH_STL)
-            snprintf(prefix, sizeof prefix, "optim.head");
-        else
-            snprintf(prefix, sizeof prefix, "optim.heads.%lld", (long long)y->task_ids[t]);
+        segment_prefix(prefix, y->binding, y->paradigm,
+                       y->binding == CLH_OPTIM_HEADS ? y->task_ids[t] : 0);
         for (size_t b = 0; b < nb; b++) {
             clh_status st;
             if (y->binding == CLH_OPTIM_FLAT) {

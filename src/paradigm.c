@@ -1,6 +1,5 @@
 /* Paradigm names: "TIL", "CIL", "DIL", "MTL", "STL" (parsed case-insensitively). */
-#include <ctype.h>
-
+#include "ascii.h"
 #include "error.h"
 #include "clheads/heads.h"
 
@@ -12,18 +11,11 @@ const char *clh_paradigm_name(clh_paradigm paradigm) {
     return paradigm_names[paradigm];
 }
 
-/* Case-insensitive comparison of a NUL-terminated string with an upper-case name. */
-static int equals_ignore_case(const char *text, const char *upper) {
-    for (; *text && *upper; text++, upper++)
-        if (toupper((unsigned char)*text) != *upper) return 0;
-    return *text == '\0' && *upper == '\0';
-}
-
 clh_status clh_paradigm_parse(const char *name, clh_paradigm *out) {
     if (!name) return clh_fail(CLH_E_NULL, "clh_paradigm_parse: name is NULL");
     if (!out) return clh_fail(CLH_E_NULL, "clh_paradigm_parse: out is NULL");
     for (unsigned i = 0; i < PARADIGM_COUNT; i++) {
-        if (equals_ignore_case(name, paradigm_names[i])) {
+        if (clh_equal_ignoring_case(name, paradigm_names[i])) {
             *out = (clh_paradigm)i;
             return CLH_OK;
         }

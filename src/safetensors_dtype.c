@@ -6,6 +6,7 @@
 #include "clheads/safetensors.h"
 #include "checked.h"
 #include "error.h"
+#include "safetensors_internal.h"
 
 static const struct {
     const char *name;
@@ -42,16 +43,30 @@ clh_status clh_dtype_parse(const char *name, clh_dtype *out) {
     return clh_fail(CLH_E_INVALID_ARG, "unknown dtype \"%.32s\"", name);
 }
 
+int clh_shape_numel(const int64_t *shape, size_t ndim, size_t *numel) {
+    size_t count = 1;
+    int overflows = 0, empty = 0;
+    for (size_t d = 0; d < ndim; d++) {
+        if (shape[d] < 0) return 0;
+        if (shape[d] == 0) empty = 1;
+        else if (!overflows && !clh_mul_size(count, (size_t)shape[d], &count)) overflows = 1;
+    }
+    if (empty) count = 0;
+    else if (overflows) return 0;
+    *numel = count;
+    return 1;
+}
+
 size_t clh_st_numel(const clh_st_tensor *tensor) {
     /* The reader and writer have checked that this product does not overflow
-     * (nbytes = numel x element size); for other callers it saturates. */
+     * (nbytes = numel x element size); for other callers a negative extent
+     * gives 0 and an overflowing product saturates. */
     if (!tensor) return 0;
-    size_t count = 1;
-    for (size_t d = 0; d < tensor->ndim && d < CLH_ST_MAX_DIMS; d++) {
+    size_t ndim = tensor->ndim < CLH_ST_MAX_DIMS ? tensor->ndim : CLH_ST_MAX_DIMS, count;
+    if (clh_shape_numel(tensor->shape, ndim, &count)) return count;
+    for (size_t d = 0; d < ndim; d++)
         if (tensor->shape[d] < 0) return 0;
-        if (__builtin_mul_overflow(count, (size_t)tensor->shape[d], &count)) return SIZE_MAX;
-    }
-    return count;
+    return SIZE_MAX;
 }
 
 static uint16_t load_u16(const unsigned char *p) { return (uint16_t)(p[0] | (p[1] << 8)); }

@@ -1,6 +1,15 @@
-/* Internal: test hooks of the safetensors writer. */
+/* Internal: the element count of a shape, shared by the safetensors reader
+ * and clh_st_numel, and the test hooks of the writer. */
 #ifndef CLH_INTERNAL_SAFETENSORS_H
 #define CLH_INTERNAL_SAFETENSORS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The product of shape[0..ndim) into *numel (1 for ndim 0). Returns 0 for a
+ * negative extent, or when the product overflows size_t and no extent is 0
+ * (an empty tensor has 0 elements whatever its other extents). */
+int clh_shape_numel(const int64_t *shape, size_t ndim, size_t *numel);
 
 /* The steps of an atomic save, in order. */
 typedef enum clh_save_step {

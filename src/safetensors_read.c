@@ -20,6 +20,7 @@
 #include "checked.h"
 #include "clheads/safetensors.h"
 #include "error.h"
+#include "safetensors_internal.h"
 
 /* The format's limit on the header: 100 MB. */
 #define ST_MAX_HEADER_BYTES ((uint64_t)100000000)
@@ -93,8 +94,6 @@ static clh_status read_entry(const char *source, const char *name, size_t name_l
     if (out->ndim > CLH_ST_MAX_DIMS)
         return clh_fail(CLH_E_FORMAT, "%s: tensor " NAME_FMT ": rank %zu exceeds the limit of %d",
                         source, name, out->ndim, CLH_ST_MAX_DIMS);
-    size_t numel = 1;
-    int numel_overflows = 0;
     for (size_t d = 0; d < out->ndim; d++) {
         uint64_t extent;
         if (!json_nonnegative(json_array_get(shape, d), &extent))
@@ -102,10 +101,10 @@ static clh_status read_entry(const char *source, const char *name, size_t name_l
                             "%s: tensor " NAME_FMT ": shape[%zu] is not a non-negative integer",
                             source, name, d);
         out->shape[d] = (int64_t)extent;
-        /* A product that overflows is fine if a later extent is 0. */
-        if (!numel_overflows && !clh_mul_size(numel, (size_t)extent, &numel)) numel_overflows = 1;
-        if (extent == 0) numel_overflows = 0, numel = 0;
     }
+    /* A product that overflows is fine if some extent is 0. */
+    size_t numel = 0;
+    int numel_overflows = !clh_shape_numel(out->shape, out->ndim, &numel);
 
     if (!json_is_array(offsets) || json_array_size(offsets) != 2 ||
         !json_nonnegative(json_array_get(offsets, 0), &out->begin) ||

@@ -1,6 +1,7 @@
 /* Status names and messages from one table; the thread-local failure detail. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "error.h"
 
@@ -39,10 +40,15 @@ static _Thread_local char error_detail[512];
 static _Thread_local const void *error_owner;
 
 clh_status clh_fail_owner(const void *owner, clh_status status, const char *fmt, ...) {
+    /* Formatted aside first: an argument may be clh_last_error() itself (a
+     * detail wrapping the previous one), and vsnprintf's source and
+     * destination must not overlap. */
+    char detail[sizeof error_detail];
     va_list args;
     va_start(args, fmt);
-    vsnprintf(error_detail, sizeof error_detail, fmt, args);
+    vsnprintf(detail, sizeof detail, fmt, args);
     va_end(args);
+    memcpy(error_detail, detail, sizeof detail);
     error_owner = owner;
     return status;
 }

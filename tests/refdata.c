@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "file_util.h"
+
 typedef struct cursor {
     const unsigned char *p;
     size_t left;
@@ -31,32 +33,6 @@ static int take_le(cursor *c, int n, uint64_t *out) {
     if (!take(c, b, (size_t)n)) return 0;
     *out = le(b, n);
     return 1;
-}
-
-static unsigned char *read_whole_file(const char *path, size_t *size) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    unsigned char *buf = NULL;
-    size_t cap = 0, len = 0;
-    for (;;) {
-        if (len == cap) {
-            cap = cap ? cap * 2 : 65536;
-            unsigned char *grown = realloc(buf, cap);
-            if (!grown) break;
-            buf = grown;
-        }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0) break;
-    }
-    int failed = ferror(f);
-    fclose(f);
-    if (failed) {
-        free(buf);
-        return NULL;
-    }
-    *size = len;
-    return buf;
 }
 
 /* Parses one array header + data; returns 0 on malformed input. */
@@ -97,7 +73,7 @@ static int parse_array(cursor *c, refdata_array *a) {
 
 refdata *refdata_load(const char *path) {
     size_t size = 0;
-    unsigned char *buf = read_whole_file(path, &size);
+    unsigned char *buf = read_whole(path, &size);
     if (!buf) {
         fprintf(stderr, "refdata: cannot read %s\n", path);
         return NULL;

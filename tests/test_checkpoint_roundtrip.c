@@ -311,6 +311,13 @@ static void test_shapes_that_do_not_fit(void) {
     meta[0].value = "2";
     CHECK_STATUS(load_specs(good, 2, CLH_PARADIGM_FROM_FILE, meta, 5), CLH_E_FORMAT);
     CHECK_DETAIL("clheads_format \"2\" is not supported");
+
+    /* A flag list naming a task the file lacks: the detail wraps the set-up
+     * call's own detail (formatted from the same thread-local buffer). */
+    meta[0].value = "1";
+    clh_st_meta frozen[6] = {meta[0], meta[1], meta[2], meta[3], meta[4], {"frozen_task_ids", "5"}};
+    CHECK_STATUS(load_specs(good, 2, CLH_PARADIGM_FROM_FILE, frozen, 6), CLH_E_FORMAT);
+    CHECK_DETAIL("metadata frozen_task_ids names task 5: clh_heads_set_frozen: task id 5 was never set up");
 }
 
 /* A load that runs out of memory at any point returns CLH_E_NOMEM, leaves

@@ -1,5 +1,5 @@
 /* Helpers shared by the checkpoint and safetensors tests: raw file bytes
- * from a header string, temporary directories, whole-file reads. */
+ * from a header string and error-detail checks (whole-file reads: file_util.h). */
 #ifndef CLH_TEST_CHECKPOINT_UTIL_H
 #define CLH_TEST_CHECKPOINT_UTIL_H
 
@@ -10,6 +10,7 @@
 
 #include "check.h"
 #include "clheads.h"
+#include "file_util.h"
 
 /* 8-byte length + header (+ spaces to a multiple of 8 when pad) + data_len
  * bytes of data (counting up from 0). `length` overrides the stored header
@@ -49,28 +50,5 @@ static inline clh_status parse_raw(const char *header, size_t data_len) {
                     clh_last_error(), (needle));                                          \
         }                                                                                 \
     } while (0)
-
-static inline unsigned char *read_whole(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *bytes = malloc((size_t)size + 1);
-    if (bytes && fread(bytes, 1, (size_t)size, f) != (size_t)size) {
-        free(bytes);
-        bytes = NULL;
-    }
-    fclose(f);
-    *len = (size_t)size;
-    return bytes;
-}
-
-static inline int write_whole(const char *path, const void *bytes, size_t len) {
-    FILE *f = fopen(path, "wb");
-    if (!f) return 0;
-    int ok = fwrite(bytes, 1, len, f) == len;
-    return fclose(f) == 0 && ok;
-}
 
 #endif

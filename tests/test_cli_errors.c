@@ -6,6 +6,7 @@
 
 #include "check.h"
 #include "dataset.h"
+#include "run.h"
 #include "test_cli_util.h"
 
 /* Writes a data file of `count` images (format 0: u8 k/255) with labels i % 10;
@@ -24,10 +25,67 @@ static void write_data(const char *path, uint32_t count, int corrupt) {
     for (size_t i = 0; i < len - 8; i++) h = (h ^ b[i]) * 0x100000001b3ull;
     for (int k = 0; k < 8; k++) b[len - 8 + k] = (unsigned char)(h >> (8 * k));
     if (corrupt == 1) b[28 + count + 5] ^= 1;
-    FILE *f = fopen(path, "wb");
-    fwrite(b, 1, corrupt == 2 ? len - 100 : len, f);
-    fclose(f);
+    CHECK(write_whole(path, b, corrupt == 2 ? len - 100 : len));
     free(b);
+}
+
+/* Copies DIR_FROM/checkpoint.safetensors to DIR_TO with metadata `key` set
+ * to `value`: a hand-edited or corrupt checkpoint. */
+static void edit_checkpoint(const char *from, const char *to, const char *key, const char *value) {
+    char path[600];
+    snprintf(path, sizeof path, "%s/checkpoint.safetensors", from);
+    clh_st_file *file = NULL;
+    CHECK_OK(clh_st_open(&file, path));
+    if (!file) return;
+    size_t n = clh_st_count(file), n_meta = clh_st_meta_count(file);
+    clh_st_tensor *tensors = calloc(n, sizeof *tensors);
+    clh_st_meta *meta = calloc(n_meta, sizeof *meta);
+    if (!tensors || !meta) abort();
+    for (size_t i = 0; i < n; i++) tensors[i] = *clh_st_at(file, i);
+    for (size_t i = 0; i < n_meta; i++) {
+        meta[i] = *clh_st_meta_at(file, i);
+        if (strcmp(meta[i].key, key) == 0) meta[i].value = value;
+    }
+    snprintf(path, sizeof path, "%s/checkpoint.safetensors", to);
+    CHECK_OK(clh_st_save(path, tensors, n, meta, n_meta));
+    free(tensors);
+    free(meta);
+    clh_st_free(file);
+}
+
+/* A resume from a checkpoint whose metadata is out of bounds or does not
+ * describe its tensors fails (exit 1) before it sizes anything from it. */
+static void check_edited_checkpoints(const char *ck) {
+    static const struct {
+        const char *key, *value;
+    } bad[] = {
+        {"run.batch_size", "10000000000000000"}, /* batch x 784 x 4 bytes overflows */
+        {"run.batch_size", "12abc"},
+        {"run.epochs", "-1"},
+        {"run.num_tasks", "0"},
+        {"run.lr", "nan"},
+        {"run.momentum", "2"},
+        {"run.seed", " -1"},
+        {"run.freeze_backbone", "yes"},
+    };
+    char dir[512], err[512];
+    work_dir("errors-edited", dir, sizeof dir);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        edit_checkpoint(ck, dir, bad[i].key, bad[i].value);
+        cli_run_config cfg;
+        memset(&cfg, 0, sizeof cfg);
+        err[0] = '\0';
+        CHECK(cli_state_read_config(dir, &cfg, err, sizeof err) != 0);
+        CHECK(strstr(err, bad[i].key) != NULL);
+        CHECK(run_cli("run", "--resume", dir, "--quiet", NULL) == 1);
+    }
+    /* Valid numbers, but the heads do not match: one head in the file, two
+     * phases claimed done. */
+    edit_checkpoint(ck, dir, "run.phases_done", "2");
+    CHECK(run_cli("run", "--resume", dir, "--quiet", NULL) == 1);
+    /* The unedited copy resumes (the edits above are what fail). */
+    edit_checkpoint(ck, dir, "run.format", "1");
+    CHECK(run_cli("run", "--resume", dir, "--stop-after", "2", "--quiet", NULL) == 0);
 }
 
 int main(void) {
@@ -49,6 +107,16 @@ int main(void) {
     CHECK(run_cli("run", "--paradigm", "til", "--momentum", "0.9", NULL) == 2); /* adam */
     CHECK(run_cli("run", "--paradigm", "til", "--dataset", "synthetic", "--tasks", "6", NULL) == 2);
     CHECK(run_cli("run", "--paradigm", NULL) == 2);                      /* value missing */
+    CHECK(run_cli("run", "--paradigm", "til", "--seed", " -1", NULL) == 2); /* no wrap-around */
+    CHECK(run_cli("run", "--paradigm", "til", "--seed", "+5", NULL) == 2);
+    /* A directory name with no room left for the file names in it. */
+    static char long_dir[CLI_MAX_DIR_LEN + 2];
+    memset(long_dir, 'd', CLI_MAX_DIR_LEN + 1);
+    CHECK(run_cli("run", "--paradigm", "til", "--out", long_dir, NULL) == 2);
+    CHECK(run_cli("run", "--resume", long_dir, NULL) == 2);
+    /* Out of range for the data set: refused before any data is read. */
+    CHECK(run_cli("run", "--paradigm", "til", "--tasks", "6", "--data", "/nonexistent/mnist.bin",
+                  NULL) == 2);
     CHECK(run_cli("inspect", NULL) == 2);
     CHECK(run_cli("inspect", "a", "b", NULL) == 2);
     CHECK(run_cli("predict", "--features", "f", "--out", "o", NULL) == 2); /* no --model */
@@ -93,6 +161,7 @@ int main(void) {
                   "--epochs", "1", "--quiet", "--out", ck, NULL) == 0);
     CHECK(run_cli("run", "--resume", ck, "--paradigm", "cil", "--quiet", NULL) == 1);
     CHECK(run_cli("run", "--resume", ck, "--seed", "99", "--quiet", NULL) == 1);
+    check_edited_checkpoints(ck);
     snprintf(path, sizeof path, "%s/checkpoint.safetensors", ck);
     char out[600];
     snprintf(out, sizeof out, "%s/logits.safetensors", dir);
@@ -109,6 +178,9 @@ int main(void) {
     /* Not a checkpoint at all. */
     snprintf(path, sizeof path, "%s/ok.bin", dir);
     CHECK(run_cli("inspect", path, NULL) == 1);
-    CHECK(run_cli("run", "--resume", dir, "--quiet", NULL) == 1); /* no checkpoint in dir */
+    /* No checkpoint in the directory (a fresh one: `dir` holds the run above). */
+    char empty[512];
+    work_dir("errors-empty", empty, sizeof empty);
+    CHECK(run_cli("run", "--resume", empty, "--quiet", NULL) == 1);
     return check_done("test_cli_errors");
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "file_util.h"
 
 /* Runs `clheads arg...` (NULL-terminated) and returns its exit status. */
 static inline int run_cli(const char *first, ...) {
@@ -41,24 +42,11 @@ static inline const char *work_dir(const char *sub, char *buf, size_t len) {
     return buf;
 }
 
-/* Reads a whole file into a NUL-terminated buffer (free it); NULL if missing. */
+/* The file dir/name read whole and NUL-terminated (free it); NULL if missing. */
 static inline char *slurp(const char *dir, const char *name, size_t *len_out) {
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    if (buf) buf[n] = '\0';
-    if (len_out) *len_out = (size_t)n;
-    return buf;
+    return (char *)read_whole(path, len_out);
 }
 
 /* 1 when both files exist and hold the same bytes. */

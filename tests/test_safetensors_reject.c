@@ -203,6 +203,17 @@ static void test_integer_overflow(void) {
            1, "tensor 'a': data_offsets end 9223372036854775807 lies past the end");
     /* A zero extent after an overflowing product is a legal empty tensor. */
     ACCEPT("{\"a\":{\"dtype\":\"U8\",\"shape\":[4294967296,4294967296,0],\"data_offsets\":[0,0]}}", 0);
+    /* ... and the accessors agree with the reader: 0 elements, converted as such. */
+    size_t len;
+    unsigned char *bytes = raw_file(
+        "{\"a\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296,0],\"data_offsets\":[0,0]}}", 0,
+        1, UINT64_MAX, &len);
+    clh_st_file *file = NULL;
+    CHECK_OK(clh_st_parse(&file, bytes, len));
+    CHECK(clh_st_numel(clh_st_at(file, 0)) == 0);
+    CHECK_OK(clh_st_to_f32(clh_st_at(file, 0), NULL, 0));
+    clh_st_free(file);
+    free(bytes);
 }
 
 static void test_accepted_edges(void) {

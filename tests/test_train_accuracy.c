@@ -43,6 +43,27 @@ static void cil_counts(void) {
     CHECK_OK(clh_heads_accuracy(cil, NULL, 0, CLH_NO_TASK, NULL, NULL, &acc));
     CHECK(acc.samples == 2);
     clh_heads_free(cil);
+
+    /* Four tasks of 1, 2, 1 and 3 classes: for every global label the aware
+     * block is exactly its task's, so a larger logit just outside the block
+     * (after it, or before the last block) never wins. */
+    CHECK_OK(clh_heads_create(&cil, CLH_CIL, 3, 1));
+    const int64_t sizes[4] = {1, 2, 1, 3}, begins[4] = {0, 1, 3, 4};
+    for (int64_t t = 0; t < 4; t++) CHECK_OK(clh_heads_setup_task(cil, 10 - t, sizes[t]));
+    float rows[7 * 7] = {0};
+    int64_t global[7];
+    for (int64_t t = 0, label = 0; t < 4; t++) {
+        for (int64_t c = 0; c < sizes[t]; c++, label++) {
+            int64_t end = begins[t] + sizes[t], outside = end < 7 ? end : begins[t] - 1;
+            global[label] = label;
+            rows[label * 7 + label] = 1.0f;
+            rows[label * 7 + outside] = 5.0f;
+        }
+    }
+    memset(&acc, 0, sizeof acc);
+    CHECK_OK(clh_heads_accuracy(cil, rows, 7, CLH_NO_TASK, NULL, global, &acc));
+    CHECK(acc.correct_aware == 7 && acc.correct_agnostic == 0 && acc.samples == 7);
+    clh_heads_free(cil);
 }
 
 static void til_and_mtl_counts(void) {
@@ -70,6 +91,9 @@ static void til_and_mtl_counts(void) {
     const int64_t mbad[3] = {1, 2, 2}; /* task 0 has no class 2 */
     CHECK_STATUS(clh_heads_accuracy(mtl, mixed, 3, CLH_NO_TASK, tasks, mbad, &acc), CLH_E_LABEL);
     CHECK(strstr(clh_last_error(), "sample 2") != NULL && acc.samples == 3);
+    /* MTL with neither a batch task id nor per-sample ids: no head to check against. */
+    CHECK_STATUS(clh_heads_accuracy(mtl, mixed, 3, CLH_NO_TASK, NULL, mlabels, &acc), CLH_E_PARADIGM);
+    CHECK(acc.correct_aware == 2 && acc.samples == 3);
     clh_heads_free(til);
     clh_heads_free(mtl);
 }

@@ -150,6 +150,24 @@ static void heads_labels(void) {
     /* One task for the whole batch: labels against that head. */
     int64_t one[1] = {2};
     CHECK_OK(clh_heads_cross_entropy(mtl, mlog + 3, 1, 1, NULL, one, &loss, grad));
+    /* Neither a batch task id nor per-sample ids: rejected as forward rejects it. */
+    float before = loss;
+    CHECK_STATUS(clh_heads_cross_entropy(mtl, mlog, 1, CLH_NO_TASK, NULL, one, &loss, grad),
+                 CLH_E_PARADIGM);
+    CHECK(loss == before && strstr(clh_last_error(), "clh_heads_cross_entropy") != NULL);
+    int64_t bad_id_tasks[3] = {0, CLH_NO_TASK, 0};
+    CHECK_STATUS(clh_heads_cross_entropy(mtl, mlog, 3, CLH_NO_TASK, bad_id_tasks, mlabels, &loss,
+                                         grad),
+                 CLH_E_UNKNOWN_TASK);
+
+    /* STL takes CLH_NO_TASK only, as its forward does. */
+    clh_heads *stl = NULL;
+    CHECK_OK(clh_heads_create(&stl, CLH_STL, 2, 1));
+    CHECK_OK(clh_heads_setup_single(stl, 3));
+    CHECK_OK(clh_heads_cross_entropy(stl, mlog + 3, 1, CLH_NO_TASK, NULL, one, &loss, grad));
+    CHECK_STATUS(clh_heads_cross_entropy(stl, mlog + 3, 1, 0, NULL, one, &loss, grad),
+                 CLH_E_PARADIGM);
+    clh_heads_free(stl);
 
     clh_heads_free(til);
     clh_heads_free(cil);

@@ -136,17 +136,22 @@ static void til_backward(clh_heads *heads, int64_t task_id, unsigned salt) {
 }
 
 /* Copies of every state buffer (for "unchanged" checks). */
+#define MAX_STATE_BUFFERS 8
 typedef struct state_copy {
     size_t n;
-    void *data[4];
-    size_t bytes[4];
+    void *data[MAX_STATE_BUFFERS];
+    size_t bytes[MAX_STATE_BUFFERS];
 } state_copy;
 
 static state_copy copy_state(clh_optim *o) {
     state_copy s;
     memset(&s, 0, sizeof s);
     s.n = clh_optim_buffer_count(o);
-    for (size_t i = 0; i < s.n && i < 4; i++) {
+    /* More buffers than room: a failed check, and a copy that can never
+     * compare equal (same_state compares the count first). */
+    CHECK(s.n <= MAX_STATE_BUFFERS);
+    if (s.n > MAX_STATE_BUFFERS) s.n = MAX_STATE_BUFFERS;
+    for (size_t i = 0; i < s.n; i++) {
         clh_optim_buffer b;
         CHECK_OK(clh_optim_buffer_at(o, i, &b));
         s.bytes[i] = b.count * (b.is_int64 ? sizeof(int64_t) : sizeof(float));
@@ -168,7 +173,7 @@ static int same_state(clh_optim *o, const state_copy *s) {
 }
 
 static void free_state(state_copy *s) {
-    for (size_t i = 0; i < s->n && i < 4; i++) free(s->data[i]);
+    for (size_t i = 0; i < s->n; i++) free(s->data[i]);
 }
 
 /* Growth: the state of old tasks is kept in the new layout, new rows are zero. */
