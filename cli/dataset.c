@@ -15,7 +15,8 @@
 #define PALETTE_BYTES 1024u
 #define CHECKSUM_BYTES 8u
 
-static int fail(char *err, size_t err_len, const char *fmt, ...) {
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t err_len, const char *fmt,
+                                                      ...) {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(err, err_len, fmt, ap);

@@ -19,7 +19,9 @@
  * AVX2+FMA (6 x 16) and plain C (6 x 16) for every other CPU.
  * CLH_PORTABLE_KERNEL=c, =avx2 or =avx512 caps the choice, so every path can
  * be tested on one machine. One row of op(A) (a single sample) takes a
- * matrix-vector path that reads B in place instead of packing all of it.
+ * matrix-vector path that reads B in place instead of packing all of it, and
+ * x · Wᵀ with a narrow W (a head of at most 16 classes) takes AVX-512 dot
+ * products along K, where a 16-wide tile would leave lanes idle.
  *
  * Threads: for large shapes only, C is cut into column (or row) bands that
  * the calling thread and clh_gemm_threads() - 1 helpers claim one by one
@@ -333,17 +335,22 @@ static void micro_kernel_avx512(int64_t kc, const float *a, int64_t rs_a, int64_
 CLH_TARGET_AVX512
 static void dots_avx512(int64_t m, int64_t n, int64_t k, float alpha, const float *a, int64_t lda,
                         const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
-    const int64_t k16 = k - k % 16;
-    const __mmask16 tail = (__mmask16)((1u << (k % 16)) - 1u);
+    /* K is walked in chunks so 4 rows of A and 3 of B (7 x 2 KiB) stay in L1;
+     * each chunk's dot products add into sums[row][column]. */
+    enum { K_CHUNK = 512 };
     for (int64_t i = 0; i < m; i += 4) {
-        const float *a0 = a + i * lda;
-        const float *a1 = a + min64(i + 1, m - 1) * lda, *a2 = a + min64(i + 2, m - 1) * lda;
-        const float *a3 = a + min64(i + 3, m - 1) * lda;
-        for (int64_t j = 0; j < n; j += 3) {
-            const float *b0 = b + j * ldb, *b1 = b + min64(j + 1, n - 1) * ldb;
-            const float *b2 = b + min64(j + 2, n - 1) * ldb;
-            __m512 s[12];
-            for (int q = 0; q < 12; q++) s[q] = _mm512_setzero_ps();
+        const int64_t r1 = min64(i + 1, m - 1), r2 = min64(i + 2, m - 1), r3 = min64(i + 3, m - 1);
+        float sums[4][NR] = {{0}};
+        for (int64_t p0 = 0; p0 < k; p0 += K_CHUNK) {
+            const int64_t len = min64(K_CHUNK, k - p0), len16 = len - len % 16;
+            const __mmask16 tail = (__mmask16)((1u << (len % 16)) - 1u);
+            const float *a0 = a + i * lda + p0, *a1 = a + r1 * lda + p0;
+            const float *a2 = a + r2 * lda + p0, *a3 = a + r3 * lda + p0;
+            for (int64_t j = 0; j < n; j += 3) {
+                const float *b0 = b + j * ldb + p0, *b1 = b + min64(j + 1, n - 1) * ldb + p0;
+                const float *b2 = b + min64(j + 2, n - 1) * ldb + p0;
+                __m512 s[12];
+                for (int q = 0; q < 12; q++) s[q] = _mm512_setzero_ps();
 #define CLH_DOT_STEP(LOAD)                                                              \
     {                                                                                   \
         const __m512 x0 = LOAD(a0), x1 = LOAD(a1), x2 = LOAD(a2), x3 = LOAD(a3);        \
@@ -355,25 +362,26 @@ static void dots_avx512(int64_t m, int64_t n, int64_t k, float alpha, const floa
         s[8] = _mm512_fmadd_ps(x2, w2, s[8]), s[9] = _mm512_fmadd_ps(x3, w0, s[9]);     \
         s[10] = _mm512_fmadd_ps(x3, w1, s[10]), s[11] = _mm512_fmadd_ps(x3, w2, s[11]); \
     }
-            int64_t p = 0;
-            for (; p < k16; p += 16) {
+                int64_t p = 0;
+                for (; p < len16; p += 16) {
 #define CLH_LOAD_FULL(ptr) _mm512_loadu_ps((ptr) + p)
-                CLH_DOT_STEP(CLH_LOAD_FULL)
-            }
-            if (tail) {
+                    CLH_DOT_STEP(CLH_LOAD_FULL)
+                }
+                if (tail) {
 #define CLH_LOAD_TAIL(ptr) _mm512_maskz_loadu_ps(tail, (ptr) + p)
-                CLH_DOT_STEP(CLH_LOAD_TAIL)
-            }
+                    CLH_DOT_STEP(CLH_LOAD_TAIL)
+                }
 #undef CLH_LOAD_FULL
 #undef CLH_LOAD_TAIL
 #undef CLH_DOT_STEP
-            for (int r = 0; r < 4 && i + r < m; r++) {
-                for (int q = 0; q < 3 && j + q < n; q++) {
-                    float *out = c + (i + r) * ldc + j + q;
-                    float dot = _mm512_reduce_add_ps(s[r * 3 + q]);
-                    *out = alpha * dot + (beta == 0.0f ? 0.0f : beta * *out);
-                }
+                for (int r = 0; r < 4; r++)
+                    for (int q = 0; q < 3 && j + q < n; q++) sums[r][j + q] += _mm512_reduce_add_ps(s[r * 3 + q]);
             }
+        }
+        for (int r = 0; r < 4 && i + r < m; r++) {
+            float *out = c + (i + r) * ldc;
+            for (int64_t j = 0; j < n; j++)
+                out[j] = alpha * sums[r][j] + (beta == 0.0f ? 0.0f : beta * out[j]);
         }
     }
 }

@@ -128,11 +128,14 @@ clh_status clh_optim_restore(clh_optim *optim, const clh_optim_layout *layout,
                                   "%s: state buffer \"%s\" has %zu %s elements, expected %zu %s",
                                   what, b->name, b->count, b->is_int64 ? "int64" : "float32", want,
                                   is_step ? "int64" : "float32");
-        if (is_step)
-            for (size_t s = 0; s < want; s++)
-                if (((const int64_t *)b->data)[s] < 0)
-                    return clh_fail_owner(optim, CLH_E_MISMATCH,
-                                          "%s: step of segment %zu is negative", what, s);
+        /* Steps may come straight from a file, so they need not be aligned. */
+        for (size_t s = 0; is_step && s < want; s++) {
+            int64_t step;
+            memcpy(&step, (const unsigned char *)b->data + s * sizeof step, sizeof step);
+            if (step < 0)
+                return clh_fail_owner(optim, CLH_E_MISMATCH, "%s: step of segment %zu is negative",
+                                      what, s);
+        }
     }
     for (size_t k = 0; k < nb; k++)
         if (!find_buffer(buffers, n_buffers, names[k]))

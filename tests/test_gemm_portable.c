@@ -120,6 +120,8 @@ static void threaded_shapes(void) {
         {0, 1, 1001, 40, 300},  /* ragged, narrow: split by rows */
         {0, 1, 1, 1000, 512},   /* one sample */
         {0, 0, 1, 512, 1000},
+        {0, 1, 33, 10, 1100},   /* narrow heads: dot products over several K chunks */
+        {0, 1, 5, 3, 530},
     };
     int passed = 0, cases = 0;
     for (int threads = 1; threads <= 2; threads++) {

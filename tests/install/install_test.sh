@@ -40,7 +40,9 @@ step "pkg-config: cflags '$cflags' libs '$libs'"
 # -I and -L only from pkg-config: nothing from the source or build tree.
 # shellcheck disable=SC2086
 $cc -std=c11 -Wall -Wextra -Werror $extra "$here/consumer.c" -o "$tmp/consumer_pc" $cflags $libs -lm
-ldd "$tmp/consumer_pc" | grep -q "$libdir/libclheads.so" || LD_LIBRARY_PATH=$libdir ldd "$tmp/consumer_pc" | grep -q "$libdir/libclheads.so" || fail "consumer not linked to the installed libclheads.so"
+# grep reads all of ldd's output (no -q): with pipefail, a grep that exits at
+# its first match can kill ldd with SIGPIPE and fail the pipeline under load.
+ldd "$tmp/consumer_pc" | grep -F "$libdir/libclheads.so" >/dev/null || LD_LIBRARY_PATH=$libdir ldd "$tmp/consumer_pc" | grep -F "$libdir/libclheads.so" >/dev/null || fail "consumer not linked to the installed libclheads.so"
 step "run (shared, pkg-config)"
 LD_LIBRARY_PATH=$libdir "$tmp/consumer_pc" || fail "pkg-config consumer (shared)"
 
@@ -48,7 +50,7 @@ static_libs=$(pkg-config --static --libs clheads | sed 's/-lclheads\b/-l:libclhe
 step "pkg-config --static: libs '$static_libs'"
 # shellcheck disable=SC2086
 $cc -std=c11 -Wall -Wextra -Werror $extra "$here/consumer.c" -o "$tmp/consumer_pc_static" $cflags $static_libs -lm
-if ldd "$tmp/consumer_pc_static" | grep -q libclheads; then fail "static consumer still needs libclheads.so"; fi
+if ldd "$tmp/consumer_pc_static" | grep libclheads >/dev/null; then fail "static consumer still needs libclheads.so"; fi
 step "run (static, pkg-config)"
 "$tmp/consumer_pc_static" || fail "pkg-config consumer (static)"
 
