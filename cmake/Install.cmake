@@ -16,11 +16,6 @@ install(TARGETS clheads_static clheads_shared EXPORT clheadsTargets
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(EXPORT clheadsTargets NAMESPACE clheads:: FILE clheadsTargets.cmake DESTINATION ${CLH_CMAKE_DIR})
 
-# Lets clheadsConfig.cmake look for what the static library links privately.
-set(CLH_USES_OPENMP OFF)
-if(OpenMP_C_FOUND)
-  set(CLH_USES_OPENMP ON)
-endif()
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/clheadsConfig.cmake.in
   ${PROJECT_BINARY_DIR}/clheadsConfig.cmake INSTALL_DESTINATION ${CLH_CMAKE_DIR})
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/clheadsConfigVersion.cmake
@@ -46,14 +41,6 @@ else()
 endif()
 set(CLH_PC_REQUIRES_PRIVATE "jansson")
 set(CLH_PC_LIBS_PRIVATE "-lm -pthread")
-if(OpenMP_C_FOUND)
-  # The portable kernel's OpenMP runtime (libgomp with gcc, libomp with clang).
-  foreach(lib ${OpenMP_C_LIB_NAMES})
-    if(NOT lib STREQUAL "pthread")
-      string(APPEND CLH_PC_LIBS_PRIVATE " -l${lib}")
-    endif()
-  endforeach()
-endif()
 if(CLH_HAVE_CBLAS)
   string(APPEND CLH_PC_REQUIRES_PRIVATE " openblas")
 endif()

@@ -1,19 +1,35 @@
 /* The one matrix-multiply dispatch point: counts calls, then CBLAS (OpenBLAS)
- * when the build has it, else the portable kernel (gemm_portable.c). Also the
+ * or the portable kernel (gemm_portable.c) by the policy in linear.h. Also the
  * thread-count setting shared by both backends. */
 #include <limits.h>
 #include <stdatomic.h>
 #include <unistd.h>
 
-#include "gemm.h"
 #include "clheads/linear.h"
+#include "error.h"
+#include "gemm.h"
 
 #ifdef CLH_HAVE_CBLAS
 #include <cblas.h>
+#include <ctype.h>
+#include <string.h>
+
+#include "gemm_portable.h"
 #endif
 
 static _Atomic uint64_t gemm_calls;
 static _Atomic int chosen_threads; /* 0 = not set: the default */
+static _Atomic int gemm_policy = CLH_GEMM_AUTO;
+
+clh_status clh_set_gemm_policy(clh_gemm_policy policy) {
+    if (policy != CLH_GEMM_AUTO && policy != CLH_GEMM_BLAS && policy != CLH_GEMM_PORTABLE)
+        return clh_fail(CLH_E_INVALID_ARG, "clh_set_gemm_policy: %d is not a clh_gemm_policy",
+                        (int)policy);
+    atomic_store(&gemm_policy, (int)policy);
+    return CLH_OK;
+}
+
+clh_gemm_policy clh_get_gemm_policy(void) { return (clh_gemm_policy)atomic_load(&gemm_policy); }
 
 uint64_t clh_gemm_call_count(void) { return atomic_load(&gemm_calls); }
 
@@ -55,6 +71,37 @@ static void scale_only(int64_t m, int64_t n, float beta, float *c, int64_t ldc) 
 }
 
 #ifdef CLH_HAVE_CBLAS
+/* 1 when OpenBLAS runs AVX-512 kernels (OPENBLAS_CORETYPE may pin it to less). */
+static int blas_has_avx512(void) {
+    static const char *const cores[] = {"skylakex", "cooperlake", "sapphirerapids"};
+    const char *name = openblas_get_corename();
+    char lower[32] = {0};
+    for (size_t i = 0; name && name[i] && i + 1 < sizeof lower; i++)
+        lower[i] = (char)tolower((unsigned char)name[i]);
+    for (size_t i = 0; i < sizeof cores / sizeof *cores; i++)
+        if (strcmp(lower, cores[i]) == 0) return 1;
+    return 0;
+}
+
+/* CLH_GEMM_AUTO's choice (see linear.h for why each case goes portable). */
+static int auto_prefers_portable(int64_t m, int64_t n, int64_t k) {
+    static _Atomic int wider_than_blas = -1; /* decided once: the CPU does not change */
+    int wider = atomic_load(&wider_than_blas);
+    if (wider < 0) {
+        wider = clh_gemm_portable_vector_width() >= 16 && !blas_has_avx512();
+        atomic_store(&wider_than_blas, wider);
+    }
+    return wider || m == 1 || (double)m * (double)n * (double)k < 8.0 * 1024 * 1024;
+}
+
+static int use_blas(int64_t m, int64_t n, int64_t k) {
+    switch ((clh_gemm_policy)atomic_load(&gemm_policy)) {
+    case CLH_GEMM_BLAS: return 1;
+    case CLH_GEMM_PORTABLE: return 0;
+    default: return !auto_prefers_portable(m, n, k);
+    }
+}
+
 /* CBLAS takes int sizes; larger shapes go to the portable kernel. */
 static int fits_int(int64_t m, int64_t n, int64_t k, int64_t lda, int64_t ldb, int64_t ldc) {
     return m <= INT_MAX && n <= INT_MAX && k <= INT_MAX && lda <= INT_MAX && ldb <= INT_MAX &&
@@ -73,7 +120,7 @@ void clh_gemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float a
         return;
     }
 #ifdef CLH_HAVE_CBLAS
-    if (fits_int(m, n, k, lda, ldb, ldc)) {
+    if (fits_int(m, n, k, lda, ldb, ldc) && use_blas(m, n, k)) {
         cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
                     (int)m, (int)n, (int)k, alpha, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
         return;

@@ -82,26 +82,47 @@ clh_status clh_label_space_sample(const clh_label_space *space, int64_t i, int64
 
 /* ---- the loss --------------------------------------------------------------- */
 
-/* One row: -log softmax(x)[label] through log-sum-exp, in double. -inf
- * entries are skipped (exp(-inf) = 0); NaN propagates as in PyTorch. When
- * grad is not NULL writes (softmax - onehot) * scale (grad may alias x). */
+/* A row holding NaN, or +inf as its largest logit: PyTorch's log-sum-exp
+ * gives NaN for the loss and for every gradient entry except the -inf ones,
+ * which stay exactly 0. */
+static double row_not_finite(const float *x, int64_t classes, float *grad) {
+    if (grad) /* one read then one write per entry: safe when grad aliases x */
+        for (int64_t j = 0; j < classes; j++) grad[j] = x[j] == -INFINITY ? 0.0f : NAN;
+    return NAN;
+}
+
+/* One row: -log softmax(x)[label] = max + log(sum_j exp(x_j - max)) - x_label.
+ * One float expf per logit; the sum is accumulated in double so a wide row
+ * (thousands of classes) keeps the loss accurate to float precision. When
+ * grad is not NULL each exp is stored there, then the row is normalised into
+ * (softmax - onehot) * scale; grad may alias x, which is why x_label is read
+ * before the first write. With a finite max, a -inf logit gives expf(-inf)
+ * = 0 exactly, hence exactly 0 gradient, with no special case. */
 static double row_cross_entropy(const float *x, int64_t classes, int64_t label, double scale,
                                 float *grad) {
-    double max = -INFINITY;
+    float max = -INFINITY;
     for (int64_t j = 0; j < classes; j++)
-        if (x[j] > max || isnan(x[j])) max = x[j];
-    double sum = 0.0;
-    for (int64_t j = 0; j < classes; j++)
-        if (x[j] != -INFINITY) sum += exp((double)x[j] - max);
-    double log_sum = max + log(sum);
-    double loss = log_sum - (double)x[label];
+        if (x[j] > max || isnan(x[j])) max = x[j]; /* a NaN sticks */
+    if (!isfinite(max)) return row_not_finite(x, classes, grad); /* never -inf: label's logit is not */
+    const float x_label = x[label];
+    double sum = 0.0; /* >= 1: the max's own term is expf(0) */
     if (grad) {
         for (int64_t j = 0; j < classes; j++) {
-            double p = x[j] == -INFINITY ? 0.0 : exp((double)x[j] - log_sum);
-            grad[j] = (float)((p - (j == label ? 1.0 : 0.0)) * scale);
+            float e = expf(x[j] - max);
+            grad[j] = e;
+            sum += e;
         }
+    } else { /* the same terms in the same order: the loss does not depend on grad */
+        for (int64_t j = 0; j < classes; j++) sum += expf(x[j] - max);
     }
-    return loss;
+    if (grad) {
+        const float e_label = grad[label];
+        const float norm = (float)(scale / sum);
+        for (int64_t j = 0; j < classes; j++) grad[j] *= norm;
+        /* The label's entry p - 1 cancels when p is near 1: form it in double. */
+        grad[label] = (float)(((double)e_label / sum - 1.0) * scale);
+    }
+    return (double)max + log(sum) - (double)x_label;
 }
 
 /* Mean over the rows; labels validated by the caller. */

@@ -8,6 +8,12 @@ foreach(t ${CLH_CORE_TESTS})
     clh_add_test(test_core_${t} test_core_${t}.c refdata.c)
   endif()
 endforeach()
+# The PyTorch reference again with each multiply kernel forced (the default
+# policy mixes them by shape).
+if(TARGET test_core_reference)
+  add_test(NAME test_core_reference_blas COMMAND test_core_reference blas)
+  add_test(NAME test_core_reference_portable COMMAND test_core_reference portable)
+endif()
 if(TARGET test_core_threads)
   target_link_libraries(test_core_threads PRIVATE Threads::Threads)
 endif()

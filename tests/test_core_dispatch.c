@@ -51,7 +51,10 @@ static void mixed_forward_groups_by_task(void) {
     clh_heads_free(h);
 }
 
+/* The portable kernel against the BLAS path of the dispatch (forced, since the
+ * default policy sends these small shapes to the portable kernel too). */
 static void portable_matches_dispatch(void) {
+    CHECK_OK(clh_set_gemm_policy(CLH_GEMM_BLAS));
     const int64_t shapes[][3] = {{1, 1, 1}, {3, 5, 7}, {13, 11, 37}, {33, 17, 65}, {70, 9, 130}};
     double worst = 0;
     for (int s = 0; s < 5; s++)
@@ -63,7 +66,7 @@ static void portable_matches_dispatch(void) {
                 float *c1 = test_random_floats(nc), *c2 = malloc(nc * sizeof(float));
                 memcpy(c2, c1, (size_t)(m * n) * sizeof(float));
                 int64_t lda = ta ? m : k, ldb = tb ? k : n;
-                clh_gemm(ta, tb, m, n, k, 0.5f, a, lda, b, ldb, 1.0f, c1, n);
+                clh_gemm(ta, tb, m, n, k, 0.5f, a, lda, b, ldb, 1.0f, c1, n); /* BLAS (forced) */
                 clh_gemm_portable(ta, tb, m, n, k, 0.5f, a, lda, b, ldb, 1.0f, c2, n);
                 double scale = check_max_abs(c1, (size_t)(m * n)) + 1e-30;
                 for (int64_t i = 0; i < m * n; i++) {
@@ -83,6 +86,10 @@ static void portable_matches_dispatch(void) {
             }
     CHECK(worst < 1e-5);
     printf("  portable kernel vs %s: max relative difference %.2g\n", clh_gemm_backend(), worst);
+    CHECK_OK(clh_set_gemm_policy(CLH_GEMM_AUTO));
+    CHECK(clh_get_gemm_policy() == CLH_GEMM_AUTO);
+    CHECK_STATUS(clh_set_gemm_policy((clh_gemm_policy)7), CLH_E_INVALID_ARG);
+    CHECK(clh_get_gemm_policy() == CLH_GEMM_AUTO);
 }
 
 int main(void) {

@@ -177,7 +177,15 @@ static void run_call(const refdata *rd, const char *name, int call, clh_heads *h
     free(dx);
 }
 
-int main(void) {
+/* argv[1] "blas" or "portable" forces that multiply kernel (clh_set_gemm_policy),
+ * so both are checked against PyTorch whatever CLH_GEMM_AUTO would pick. */
+int main(int argc, char **argv) {
+    if (argc > 1) {
+        clh_gemm_policy policy = strcmp(argv[1], "blas") == 0 ? CLH_GEMM_BLAS : CLH_GEMM_PORTABLE;
+        CHECK(strcmp(argv[1], "blas") == 0 || strcmp(argv[1], "portable") == 0);
+        CHECK_OK(clh_set_gemm_policy(policy));
+        printf("multiply policy forced to %s\n", argv[1]);
+    }
     refdata *rd = refdata_load_test_file("core/core_reference.bin");
     CHECK(rd != NULL);
     if (!rd) return check_done("test_core_reference");
