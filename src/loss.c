@@ -100,10 +100,16 @@ static double row_not_finite(const float *x, int64_t classes, float *grad) {
  * = 0 exactly, hence exactly 0 gradient, with no special case. */
 static double row_cross_entropy(const float *x, int64_t classes, int64_t label, double scale,
                                 float *grad) {
+    /* Max and a NaN flag as two plain reductions: a NaN-sticky max compiles
+     * to a slow dependency chain. */
     float max = -INFINITY;
-    for (int64_t j = 0; j < classes; j++)
-        if (x[j] > max || isnan(x[j])) max = x[j]; /* a NaN sticks */
-    if (!isfinite(max)) return row_not_finite(x, classes, grad); /* never -inf: label's logit is not */
+    int has_nan = 0;
+    for (int64_t j = 0; j < classes; j++) {
+        max = x[j] > max ? x[j] : max;
+        has_nan |= isnan(x[j]);
+    }
+    /* max is never -inf: the label's logit is not. */
+    if (has_nan || max == INFINITY) return row_not_finite(x, classes, grad);
     const float x_label = x[label];
     double sum = 0.0; /* >= 1: the max's own term is expf(0) */
     if (grad) {
