@@ -9,7 +9,7 @@
 # Extra arguments are passed to every `clheads run` (e.g. --seed 2 --threads 1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/deps.sh
+bash scripts/deps.sh --with-npm
 build=${CLH_BUILD_DIR:-build}
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build" -j"$(nproc)" --target clheads >/dev/null
