@@ -62,14 +62,6 @@ int clh_gemm_threads(void) {
     return threads > 0 ? threads : default_threads();
 }
 
-/* C[M, N] = beta · C for K == 0 (no product terms); C is not read when beta == 0. */
-static void scale_only(int64_t m, int64_t n, float beta, float *c, int64_t ldc) {
-    for (int64_t i = 0; i < m; i++) {
-        float *row = c + i * ldc;
-        for (int64_t j = 0; j < n; j++) row[j] = beta == 0.0f ? 0.0f : beta * row[j];
-    }
-}
-
 #ifdef CLH_HAVE_CBLAS
 /* 1 when OpenBLAS runs AVX-512 kernels (OPENBLAS_CORETYPE may pin it to less). */
 static int blas_has_avx512(void) {
@@ -114,13 +106,10 @@ void clh_gemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float a
               int64_t ldc) {
     atomic_fetch_add_explicit(&gemm_calls, 1, memory_order_relaxed);
     if (m <= 0 || n <= 0) return;
-    /* Empty products: BLAS would reject lda = 0, and the result is just beta · C. */
-    if (k <= 0) {
-        scale_only(m, n, beta, c, ldc);
-        return;
-    }
 #ifdef CLH_HAVE_CBLAS
-    if (fits_int(m, n, k, lda, ldb, ldc) && use_blas(m, n, k)) {
+    /* Empty products (k == 0, the result is just beta · C) stay portable:
+     * BLAS would reject their lda = 0. */
+    if (k > 0 && fits_int(m, n, k, lda, ldb, ldc) && use_blas(m, n, k)) {
         cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
                     (int)m, (int)n, (int)k, alpha, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
         return;

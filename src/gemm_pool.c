@@ -14,6 +14,10 @@
 #include <stdatomic.h>
 
 enum { MAX_HELPERS = 63 };
+/* A helper's stack: the multiply's 64 KiB packing buffer plus its frames,
+ * with room to spare. Set explicitly so it does not follow RLIMIT_STACK
+ * (glibc's default for new threads), which may be small or 8 MiB each. */
+enum { HELPER_STACK_BYTES = 1 << 20 };
 
 typedef struct pool_job {
     clh_pool_task task;
@@ -96,6 +100,7 @@ static void start_helpers(int count) {
         pthread_attr_t attr;
         if (pthread_attr_init(&attr) != 0) break;
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        pthread_attr_setstacksize(&attr, HELPER_STACK_BYTES); /* on failure: the default */
         int failed = pthread_create(&thread, &attr, helper_main, (void *)(intptr_t)pool.started);
         pthread_attr_destroy(&attr);
         if (failed) break; /* fewer helpers; the caller does the rest */

@@ -4,7 +4,7 @@
  * workers - 1 helper threads claim one at a time. The caller works too and
  * waits only for chunks a helper has already claimed: a helper the scheduler
  * has not run yet (a busy machine) finds no work left when it wakes, so a
- * call is never slower than doing it all on the calling thread. One call uses
+ * late helper delays a call by at most the chunks it did claim. One call uses
  * the helpers at a time; a concurrent call runs on its own thread. Helpers
  * start on first use and stay asleep between calls. Never fails: without
  * helpers (none could be started) the caller does every chunk.

@@ -20,8 +20,8 @@
  * CLH_PORTABLE_KERNEL=c, =avx2 or =avx512 caps the choice, so every path can
  * be tested on one machine. One row of op(A) (a single sample) takes a
  * matrix-vector path that reads B in place instead of packing all of it, and
- * x · Wᵀ with a narrow W (a head of at most 16 classes) takes AVX-512 dot
- * products along K, where a 16-wide tile would leave lanes idle.
+ * x · Wᵀ with a narrow W (a head of at most 16 classes, K >= 32) takes
+ * AVX-512 dot products along K, where a 16-wide tile would leave lanes idle.
  *
  * Threads: for large shapes only, C is cut into column (or row) bands that
  * the calling thread and clh_gemm_threads() - 1 helpers claim one by one

@@ -3,19 +3,25 @@
  * rows, 16 or 32 columns, 256-deep passes, 64-column packs), leading dimensions with
  * padding that must stay untouched, alpha/beta including beta = 0 over NaN
  * (C must not be read) and alpha = 0, one thread and two (shapes large enough
- * to be split). ctest runs it three times: with the kernels the CPU selects,
+ * to be split), several application threads multiplying at once, and a fork
+ * while the helper threads exist. ctest runs it three times: with the kernels the CPU selects,
  * and with CLH_PORTABLE_KERNEL=avx2 and =c (the paths of other CPUs). */
 #include <math.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "clheads.h"
 #include "gemm.h"
 
-static uint64_t state = 12345;
+/* One generator per thread: concurrent_callers runs check_product on several. */
+static _Thread_local uint64_t state = 12345;
 /* Uniform in [-1, 1). */
 static float next_float(void) {
     state = state * 6364136223846793005ull + 1442695040888963407ull;
@@ -137,11 +143,110 @@ static void threaded_shapes(void) {
     printf("  heads' shapes on 1 and 2 threads: %d of %d products match\n", passed, cases);
 }
 
+/* A shape big enough to be cut into bands for the helper threads. */
+static int split_product(void) { return check_product(0, 1, 256, 200, 300, 1.0f, 0.5f); }
+
+static void *caller_main(void *arg) {
+    int *ok = arg;
+    for (int r = 0; r < 4; r++) *ok &= split_product();
+    return NULL;
+}
+
+/* Three application threads (and this one) multiply at once: one of them
+ * has the helpers, the others run on their own thread; every result right. */
+static void concurrent_callers(void) {
+    clh_set_num_threads(2);
+    enum { CALLERS = 3 };
+    pthread_t threads[CALLERS];
+    int ok[CALLERS] = {1, 1, 1}, made[CALLERS], mine = 1;
+    for (int t = 0; t < CALLERS; t++) {
+        made[t] = pthread_create(&threads[t], NULL, caller_main, &ok[t]) == 0;
+        CHECK(made[t]);
+    }
+    for (int r = 0; r < 4; r++) mine &= split_product();
+    for (int t = 0; t < CALLERS; t++)
+        if (made[t]) pthread_join(threads[t], NULL);
+    clh_set_num_threads(0);
+    const int all_ok = mine && ok[0] && ok[1] && ok[2];
+    CHECK(all_ok);
+    printf("  %d application threads multiplying at once: %s\n", CALLERS + 1,
+           all_ok ? "all match" : "MISMATCH");
+}
+
+/* fork() after the helpers started, once while no multiply runs and once
+ * while another thread is inside one: the child's own split multiply must
+ * finish (an alarm turns a deadlock into a failure) and match the parent's.
+ * Operands and the expected result are made before the fork, so the child
+ * calls no malloc: the other thread may hold the allocator's lock at the
+ * fork, and ASan's allocator is not fork-safe. The bands are fixed by the
+ * shape and thread count, so the result is the same bits on any thread. */
+enum { FM = 256, FN = 200, FK = 300 };
+static float fork_a[FM * FK], fork_b[FN * FK], fork_c[FM * FN], fork_want[FM * FN];
+
+static void fork_product(float *c) {
+    for (int64_t i = 0; i < FM * FN; i++) c[i] = NAN; /* beta = 0: never read */
+    clh_gemm_portable(0, 1, FM, FN, FK, 1.0f, fork_a, FK, fork_b, FK, 0.0f, c, FN);
+}
+
+static int child_multiplies(void) {
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) return 0;
+    if (pid == 0) {
+        alarm(30);
+        fork_product(fork_c);
+        _exit(memcmp(fork_c, fork_want, sizeof fork_c) == 0 ? 0 : 1);
+    }
+    int status = 0;
+    if (waitpid(pid, &status, 0) != pid) return 0;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return 1;
+    fprintf(stderr, "forked child: %s %d\n", WIFSIGNALED(status) ? "killed by signal" : "exit status",
+            WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+    return 0;
+}
+
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define CLH_TEST_TSAN_CLANG 1
+#endif
+#endif
+#ifndef CLH_TEST_TSAN_CLANG
+#define CLH_TEST_TSAN_CLANG 0
+#endif
+
+static void fork_with_helpers(void) {
+#if defined(__SANITIZE_THREAD__) || CLH_TEST_TSAN_CLANG
+    /* ThreadSanitizer does not support threads started after a fork. */
+    (void)child_multiplies;
+    printf("  fork: skipped under ThreadSanitizer\n");
+#else
+    clh_set_num_threads(2);
+    CHECK(split_product()); /* the helpers exist from here on */
+    for (int64_t i = 0; i < FM * FK; i++) fork_a[i] = next_float();
+    for (int64_t i = 0; i < FN * FK; i++) fork_b[i] = next_float();
+    fork_product(fork_want);
+    CHECK(child_multiplies());
+    int busy_ok = 1;
+    pthread_t busy;
+    const int made = pthread_create(&busy, NULL, caller_main, &busy_ok) == 0;
+    CHECK(made);
+    int children_ok = 1;
+    for (int r = 0; r < 3; r++) children_ok &= child_multiplies();
+    if (made) pthread_join(busy, NULL);
+    clh_set_num_threads(0);
+    CHECK(children_ok && busy_ok);
+    printf("  fork with helper threads alive: %s\n",
+           children_ok && busy_ok ? "children multiply correctly" : "FAILED");
+#endif
+}
+
 int main(void) {
     const char *forced = getenv("CLH_PORTABLE_KERNEL");
     printf("  kernel: %s\n", forced ? forced : "selected by the CPU");
     scaling_only();
     ragged_shapes();
     threaded_shapes();
+    concurrent_callers();
+    fork_with_helpers();
     return check_done("test_gemm_portable");
 }
