@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rng.h"
+#include "cli_rng.h"
 
 #define HEADER_BYTES 28u
 #define PALETTE_BYTES 1024u

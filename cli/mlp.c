@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "clheads.h"
-#include "rng.h"
+#include "cli_rng.h"
 
 static void fill_uniform(cli_rng *rng, float *out, size_t count, double bound) {
     for (size_t i = 0; i < count; i++)

@@ -10,7 +10,7 @@
 #include "dataset.h"
 #include "mlp.h"
 #include "progress.h"
-#include "rng.h"
+#include "cli_rng.h"
 
 /* Which options the user gave explicitly (a resumed run checks them against
  * the checkpoint). */

@@ -1,6 +1,6 @@
-/* The CLI's seeded generator: splitmix64 (the same recurrence the library
- * documents in src/rng.h), used for the backbone's initial weights, the
- * synthetic data, the pixel permutations and the shuffling of every epoch.
+/* The CLI's seeded generator: the library's splitmix64 (src/rng.h), used for
+ * the backbone's initial weights, the synthetic data, the pixel permutations
+ * and the shuffling of every epoch.
  * Its whole state is one uint64, which a checkpoint stores, so a resumed run
  * shuffles exactly as an uninterrupted one. */
 #ifndef CLI_RNG_H
@@ -8,26 +8,19 @@
 
 #include <stdint.h>
 
-typedef struct cli_rng {
-    uint64_t state;
-} cli_rng;
+#include "rng.h" /* the library's clh_rng (src/rng.h) */
 
-static inline uint64_t cli_rng_next(cli_rng *rng) {
-    uint64_t z = (rng->state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
+typedef clh_rng cli_rng;
+
+static inline uint64_t cli_rng_next(cli_rng *rng) { return clh_rng_next(rng); }
 
 /* Uniform in [0, 1) with 24 random bits (exact in float). */
-static inline double cli_rng_uniform(cli_rng *rng) {
-    return (double)(cli_rng_next(rng) >> 40) * (1.0 / 16777216.0);
-}
+static inline double cli_rng_uniform(cli_rng *rng) { return clh_rng_uniform(rng); }
 
 /* Uniform integer in [0, n) for 0 < n <= 2^32 (multiply-shift; the tiny bias
  * of this method is irrelevant for shuffling and is the same on every run). */
 static inline uint64_t cli_rng_below(cli_rng *rng, uint64_t n) {
-    return ((cli_rng_next(rng) >> 32) * n) >> 32;
+    return ((clh_rng_next(rng) >> 32) * n) >> 32;
 }
 
 /* Independent streams for the purposes above, derived from the run's seed. */
@@ -36,9 +29,9 @@ static inline uint64_t cli_rng_below(cli_rng *rng, uint64_t n) {
 #define CLI_STREAM_PERMUTE 0x9E12A17E5EEDull
 #define CLI_STREAM_SYNTHETIC 0x5F17E71C5EEDull
 
+/* A stream starts where the library starts a head's: seed ^ (stream * 0xD1B5...). */
 static inline cli_rng cli_rng_stream(uint64_t seed, uint64_t stream) {
-    cli_rng rng = {seed ^ (stream * 0xD1B54A32D192ED03ull)};
-    return rng;
+    return clh_rng_for_head(seed, (int64_t)stream);
 }
 
 #endif
