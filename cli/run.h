@@ -42,6 +42,7 @@ typedef struct cli_run_config {
     const char *out_dir;
     const char *resume_dir;
     int quiet;
+    int force;                 /* --force: replace another run in out_dir */
     int64_t stop_after;        /* stop after this many tasks (0: never); simulates an interruption */
     unsigned set;              /* CLI_SET_* flags */
 } cli_run_config;
@@ -53,6 +54,8 @@ typedef struct cli_run_config {
 #define CLI_MAX_EPOCHS 100000
 #define CLI_MAX_LR 1e6
 #define CLI_MAX_WEIGHT_DECAY 1e6
+/* Seeds are recorded as JSON integers (signed 64-bit): 0..INT64_MAX. */
+#define CLI_MAX_SEED ((uint64_t)INT64_MAX)
 
 /* Longest --out/--resume directory name: leaves room for "/<file name>" in
  * the 4096-byte path buffers. */

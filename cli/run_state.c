@@ -276,9 +276,9 @@ int cli_state_read_config(const char *dir, cli_run_config *cfg, char *err, size_
         meta_i64(file, "run.freeze_backbone", 0, 1, &freeze, err, err_len))
         goto done;
     if (!(v = meta(file, "run.seed", err, err_len))) goto done;
-    if (cli_to_u64(v, &seed) != 0) {
-        snprintf(err, err_len, "checkpoint metadata run.seed is \"%s\", expected a non-negative "
-                 "integer", v);
+    if (cli_to_u64(v, &seed) != 0 || seed > CLI_MAX_SEED) {
+        snprintf(err, err_len, "checkpoint metadata run.seed is \"%s\", expected an integer in "
+                 "[0, %llu]", v, (unsigned long long)CLI_MAX_SEED);
         goto done;
     }
 
