@@ -155,7 +155,7 @@ int cli_cmd_predict(int argc, char **argv) {
         }
     }
     /* One task for the batch: [1], or [B > 0] with all ids equal. (Empty ids
-     * name no task: TIL refuses them.) */
+     * name no task: TIL refuses them; MTL takes them for an empty batch.) */
     int one_task = ids && n_ids > 0;
     for (int64_t i = 1; one_task && i < n_ids; i++)
         if (ids[i] != ids[0]) one_task = 0;
@@ -165,11 +165,6 @@ int cli_cmd_predict(int argc, char **argv) {
                               "(use an MTL model, or one batch per task)"
                             : "TIL needs the batch's task id, but task_ids is empty (give it "
                               "shape [1])");
-        goto done;
-    }
-    if (p == CLH_MTL && n_ids == 0) {
-        cli_fail(CMD, "MTL needs task ids, but task_ids is empty (give it shape [1] or [%lld])",
-                 (long long)batch);
         goto done;
     }
     /* MTL: the mixed path for every batch, one id per sample (a [1] id is

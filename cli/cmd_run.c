@@ -329,7 +329,7 @@ int cli_cmd_run(int argc, char **argv) {
         }
         if (!cfg.quiet)
             fprintf(stderr, "resuming %s %s from %s after %lld of %lld %s\n",
-                    clh_paradigm_name(cfg.paradigm), cli_dataset_name(cfg.dataset), cfg.resume_dir,
+                    clh_paradigm_name(cfg.paradigm), cli_dataset_name(cfg.dataset), cli_esc(cfg.resume_dir),
                     (long long)results.rows_done, (long long)results.rows,
                     joint ? "phases" : "tasks");
     }
@@ -349,7 +349,7 @@ int cli_cmd_run(int argc, char **argv) {
         if (cfg.stop_after && row + 1 >= cfg.stop_after && row + 1 < results.rows) {
             if (!cfg.quiet)
                 fprintf(stderr, "stopped after task %lld (--stop-after); continue with "
-                                "'clheads run --resume %s'\n", (long long)row + 1, cfg.out_dir);
+                                "'clheads run --resume %s'\n", (long long)row + 1, cli_esc(cfg.out_dir));
             break;
         }
     }
