@@ -15,7 +15,8 @@
 
 /* Formats the message whole (never cut) and prints it escaped: it quotes
  * names and values from files and the command line (text.h). */
-static void print_message(const char *cmd, const char *fmt, va_list ap) {
+__attribute__((format(printf, 2, 0))) static void print_message(const char *cmd, const char *fmt,
+                                                               va_list ap) {
     va_list copy;
     va_copy(copy, ap);
     int n = vsnprintf(NULL, 0, fmt, copy);
