@@ -1,3 +1,6 @@
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L /* fileno, dup */
+#endif
 /* Captures what the in-process CLI prints on stdout or stderr into a file,
  * to assert on messages. */
 #ifndef CLH_TEST_CLI_CAPTURE_H
@@ -12,7 +15,7 @@
 typedef struct capture {
     int fd, saved;
     FILE *stream;
-    char path[600];
+    char path[1024];
 } capture;
 
 /* Redirects stream (stdout or stderr) to path until capture_end. */
