@@ -22,6 +22,8 @@ if(TARGET clheads_cli)
   # Issue 8 (hostile input): each test names the findings it covers.
   clh_add_cli_test(test_cli_fix_f02_f17_data test_cli_fix_data.c)
   clh_add_cli_test(test_cli_fix_f03_f06_f10_f17_outputs test_cli_fix_outputs.c)
+  clh_add_cli_test(test_cli_fix_f04_f05_resume test_cli_fix_resume.c)
+  clh_add_cli_test(test_cli_fix_locale test_cli_fix_locale.c)
   # The resume fuzz target over its committed corpus (fuzz/corpus_resume/),
   # without libFuzzer, so CI replays it under the sanitizers.
   add_executable(fuzz_resume_replay ${PROJECT_SOURCE_DIR}/fuzz/replay.c
