@@ -4,7 +4,9 @@
 paradigm (synthetic data, frozen backbone so the backbone's optimizer holds
 no state), with the backbone's weights removed (fuzz_resume.c adds zeros in
 their place), and a few hand-made rejections (+inf accuracy, an edited
-phases_done, a missing loss). Standard library only:
+phases_done, a missing loss). The found_<sha1> files beside them are small
+inputs (< 8 KiB) a fuzzing run added for coverage (libFuzzer -merge=1), kept
+as they are. Standard library only:
     python3 fuzz/make_resume_corpus.py build/cli/clheads"""
 import json
 import os
