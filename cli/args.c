@@ -1,7 +1,7 @@
 /* Argument helpers shared by the subcommands (see cli.h). */
-#define _POSIX_C_SOURCE 200809L
-#include <ctype.h>
+#define _POSIX_C_SOURCE 200809L /* newlocale, uselocale */
 #include <errno.h>
+#include <locale.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,12 +10,27 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "clheads.h"
+#include "text.h"
+
+/* Formats the message whole (never cut) and prints it escaped: it quotes
+ * names and values from files and the command line (text.h). */
+__attribute__((format(printf, 2, 0))) static void print_message(const char *cmd, const char *fmt,
+                                                               va_list ap) {
+    va_list copy;
+    va_copy(copy, ap);
+    int n = vsnprintf(NULL, 0, fmt, copy);
+    va_end(copy);
+    char *msg = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (msg) vsnprintf(msg, (size_t)n + 1, fmt, ap);
+    fprintf(stderr, "clheads %s: %s", cmd, msg ? cli_esc(msg) : "(out of memory for the message)");
+    free(msg);
+}
 
 int cli_usage_error(const char *cmd, const char *fmt, ...) {
     va_list ap;
-    fprintf(stderr, "clheads %s: ", cmd);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    print_message(cmd, fmt, ap);
     va_end(ap);
     fprintf(stderr, "\nTry 'clheads %s --help'.\n", cmd);
     return CLI_EXIT_USAGE;
@@ -23,12 +38,24 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) {
 
 int cli_fail(const char *cmd, const char *fmt, ...) {
     va_list ap;
-    fprintf(stderr, "clheads %s: ", cmd);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    print_message(cmd, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
     return CLI_EXIT_FAIL;
+}
+
+int cli_print_version(void) {
+    printf("clheads %s (matrix multiply: %s)\n", CLHEADS_VERSION_STRING, clh_gemm_backend());
+    return CLI_EXIT_OK;
+}
+
+int cli_once(const char *cmd, const char *opt, cli_seen_options *seen) {
+    for (size_t i = 0; i < seen->n; i++)
+        if (strcmp(seen->names[i], opt) == 0)
+            return cli_usage_error(cmd, "option %s is given more than once", opt);
+    if (seen->n < sizeof seen->names / sizeof seen->names[0]) seen->names[seen->n++] = opt;
+    return 0;
 }
 
 int cli_take_value(int argc, char **argv, int *i, const char *name, const char **value) {
@@ -45,18 +72,51 @@ int cli_take_value(int argc, char **argv, int *i, const char *name, const char *
     return 1;
 }
 
+/* The strict grammar of numbers, from the command line and from files
+ * alike: an optional '-', digits, and for reals an optional fraction and
+ * exponent. No blanks, no '+', no hex, no inf/nan, whatever strtoll/strtod
+ * would take. */
+static int digits(const char **p) {
+    const char *start = *p;
+    while (**p >= '0' && **p <= '9') (*p)++;
+    return *p > start;
+}
+
+static int is_integer_text(const char *text, int allow_minus) {
+    const char *p = text;
+    if (allow_minus && *p == '-') p++;
+    return digits(&p) && *p == '\0';
+}
+
+static int is_decimal_text(const char *text) {
+    const char *p = text;
+    if (*p == '-') p++;
+    int whole = digits(&p), fraction = 0;
+    if (*p == '.') {
+        p++;
+        fraction = digits(&p);
+    }
+    if (!whole && !fraction) return 0;
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '-' || *p == '+') p++;
+        if (!digits(&p)) return 0;
+    }
+    return *p == '\0';
+}
+
 int cli_to_i64(const char *text, int64_t min, int64_t max, int64_t *out) {
+    if (!is_integer_text(text, 1)) return -1;
     char *end = NULL;
     errno = 0;
     long long v = strtoll(text, &end, 10);
-    if (errno || end == text || *end != '\0' || v < min || v > max) return -1;
+    if (errno || *end != '\0' || v < min || v > max) return -1;
     *out = v;
     return 0;
 }
 
 int cli_to_u64(const char *text, uint64_t *out) {
-    /* strtoull skips blanks and negates a '-': accept digits only. */
-    if (!isdigit((unsigned char)text[0])) return -1;
+    if (!is_integer_text(text, 0)) return -1;
     char *end = NULL;
     errno = 0;
     unsigned long long v = strtoull(text, &end, 10);
@@ -65,11 +125,22 @@ int cli_to_u64(const char *text, uint64_t *out) {
     return 0;
 }
 
+/* strtod in the C locale: "0.5" means one half under de_DE too. */
+static double strtod_c(const char *text, char **end) {
+    static locale_t c_locale;
+    if (!c_locale) c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+    locale_t previous = c_locale ? uselocale(c_locale) : (locale_t)0;
+    double v = strtod(text, end);
+    if (c_locale) uselocale(previous);
+    return v;
+}
+
 int cli_to_f64(const char *text, double min, double max, double *out) {
+    if (!is_decimal_text(text)) return -1;
     char *end = NULL;
     errno = 0;
-    double v = strtod(text, &end);
-    if (errno || end == text || *end != '\0' || !isfinite(v) || v < min || v > max) return -1;
+    double v = strtod_c(text, &end);
+    if (errno || *end != '\0' || !isfinite(v) || v < min || v > max) return -1;
     *out = v;
     return 0;
 }
@@ -82,9 +153,11 @@ int cli_parse_i64(const char *cmd, const char *opt, const char *text, int64_t mi
     return 0;
 }
 
-int cli_parse_u64(const char *cmd, const char *opt, const char *text, uint64_t *out) {
-    if (cli_to_u64(text, out) != 0)
-        return cli_usage_error(cmd, "%s expects a non-negative integer, got '%s'", opt, text);
+int cli_parse_u64(const char *cmd, const char *opt, const char *text, uint64_t max,
+                  uint64_t *out) {
+    if (cli_to_u64(text, out) != 0 || *out > max)
+        return cli_usage_error(cmd, "%s expects an integer in [0, %llu], got '%s'", opt,
+                               (unsigned long long)max, text);
     return 0;
 }
 
@@ -99,7 +172,10 @@ int cli_parse_f64(const char *cmd, const char *opt, const char *text, double min
 int cli_mkdir_p(const char *path) {
     char buf[4096];
     size_t n = strlen(path);
-    if (n == 0 || n >= sizeof buf) return -1;
+    if (n == 0 || n >= sizeof buf) {
+        errno = n ? ENAMETOOLONG : ENOENT;
+        return -1;
+    }
     memcpy(buf, path, n + 1);
     for (size_t i = 1; i <= n; i++) {
         if (buf[i] != '/' && buf[i] != '\0') continue;
@@ -109,5 +185,16 @@ int cli_mkdir_p(const char *path) {
         buf[i] = saved;
     }
     struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -1;
+    if (stat(path, &st) != 0) return -1;
+    if (!S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    return 0;
+}
+
+int cli_same_file(const char *a, const char *b) {
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
 }

@@ -5,6 +5,7 @@
 #ifndef CLI_CLI_H
 #define CLI_CLI_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define CLI_EXIT_OK 0
@@ -29,8 +30,18 @@ int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf
  * missing (the caller reports it). */
 int cli_take_value(int argc, char **argv, int *i, const char *name, const char **value);
 
-/* Strict number parsing: the whole string (digits only for u64), within
- * [min, max]. Return 0, or -1 without printing (for values read from files). */
+/* The options a parser has seen: a repeated option is an error, never "the
+ * last one wins". cli_once returns 0 the first time, else CLI_EXIT_USAGE
+ * with a message. */
+typedef struct cli_seen_options {
+    const char *names[32];
+    size_t n;
+} cli_seen_options;
+int cli_once(const char *cmd, const char *opt, cli_seen_options *seen);
+
+/* Strict number parsing, locale-independent: the whole string, an optional
+ * '-' (not for u64), digits, for reals an optional fraction and exponent (no
+ * blanks, '+', hex, inf or nan), within [min, max]. Return 0, or -1 without printing (for values read from files). */
 int cli_to_i64(const char *text, int64_t min, int64_t max, int64_t *out);
 int cli_to_u64(const char *text, uint64_t *out);
 int cli_to_f64(const char *text, double min, double max, double *out);
@@ -38,11 +49,23 @@ int cli_to_f64(const char *text, double min, double max, double *out);
  * the value, and return CLI_EXIT_USAGE. */
 int cli_parse_i64(const char *cmd, const char *opt, const char *text, int64_t min, int64_t max,
                   int64_t *out);
-int cli_parse_u64(const char *cmd, const char *opt, const char *text, uint64_t *out);
+int cli_parse_u64(const char *cmd, const char *opt, const char *text, uint64_t max,
+                  uint64_t *out);
 int cli_parse_f64(const char *cmd, const char *opt, const char *text, double min, double max,
                   double *out);
 
-/* mkdir -p. Returns 0 on success. */
+/* `clheads --version` (every subcommand takes it too). */
+int cli_print_version(void);
+
+/* Size of the message buffers: room for the longest paths (two of
+ * CLI_MAX_DIR_LEN plus file names) and a library detail, so no message is
+ * cut before its reason. */
+#define CLI_ERR_LEN 16384
+
+/* 1 when the two paths name the same existing file (device and inode). */
+int cli_same_file(const char *a, const char *b);
+
+/* mkdir -p. Returns 0 on success, else -1 with errno set. */
 int cli_mkdir_p(const char *path);
 
 #endif

@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "clheads.h"
 #include "clheads/checkpoint.h"
+#include "text.h"
 
 #define CMD "inspect"
 
@@ -20,7 +21,9 @@ static const char *const HELP =
     "\n"
     "Prints the paradigm, tasks, class counts, shapes and metadata of a heads\n"
     "checkpoint (safetensors), also one written by PyTorch without clheads\n"
-    "metadata (then the heads are inferred from the tensor names).\n";
+    "metadata (then the heads are inferred from the tensor names).\n"
+    "Names and values from the file are printed escaped: bytes outside printable\n"
+    "ASCII as \\xNN, a backslash as \\\\.\n";
 
 static void print_shape(const clh_st_tensor *t) {
     putchar('[');
@@ -57,7 +60,7 @@ static void print_heads(const clh_heads *heads) {
 /* A metadata value, or "?" when a (hand-edited) file lacks it. */
 static const char *meta_or_unknown(const clh_st_file *file, const char *key) {
     const char *value = clh_st_meta_get(file, key);
-    return value ? value : "?";
+    return value ? cli_esc(value) : "?";
 }
 
 /* Heads inferred from tensor names in a file without clheads metadata. */
@@ -89,7 +92,7 @@ static void infer_heads(const clh_st_file *file) {
         clh_status st = clh_heads_load_file(&heads, file, &options);
         if (st != CLH_OK) {
             printf("  the head tensors do not form valid heads: %s (%s)\n",
-                   clh_status_message(st), clh_last_error());
+                   clh_status_message(st), cli_esc(clh_last_error()));
             continue;
         }
         size_t n = clh_heads_num_tasks(heads);
@@ -123,6 +126,7 @@ int cli_cmd_inspect(int argc, char **argv) {
             fputs(HELP, stdout);
             return CLI_EXIT_OK;
         }
+        if (strcmp(argv[i], "--version") == 0) return cli_print_version();
         if (argv[i][0] == '-') return cli_usage_error(CMD, "unknown option '%s'", argv[i]);
         if (path) return cli_usage_error(CMD, "one FILE expected, got '%s' and '%s'", path, argv[i]);
         path = argv[i];
@@ -133,7 +137,7 @@ int cli_cmd_inspect(int argc, char **argv) {
     if (st != CLH_OK)
         return cli_fail(CMD, "cannot read %s: %s (%s)", path, clh_status_message(st),
                         clh_last_error());
-    printf("file: %s (safetensors, %zu tensors)\n", path, clh_st_count(file));
+    printf("file: %s (safetensors, %zu tensors)\n", cli_esc(path), clh_st_count(file));
     int has_clheads = clh_st_meta_get(file, "clheads_format") != NULL;
     if (has_clheads) {
         clh_load_options options;
@@ -153,24 +157,24 @@ int cli_cmd_inspect(int argc, char **argv) {
         infer_heads(file);
     }
     if (clh_st_meta_get(file, "run.format")) {
-        printf("clheads run state: %s on %s, %s of %s tasks completed, %s lr %s, batch %s, "
-               "%s epochs, seed %s\n",
+        /* At most eight escaped values per call (cli_esc's ring). */
+        printf("clheads run state: %s on %s, %s of %s tasks completed, %s lr %s",
                meta_or_unknown(file, "run.paradigm"), meta_or_unknown(file, "run.dataset"),
                meta_or_unknown(file, "run.phases_done"), meta_or_unknown(file, "run.num_tasks"),
-               meta_or_unknown(file, "run.optimizer"), meta_or_unknown(file, "run.lr"),
-               meta_or_unknown(file, "run.batch_size"), meta_or_unknown(file, "run.epochs"),
-               meta_or_unknown(file, "run.seed"));
+               meta_or_unknown(file, "run.optimizer"), meta_or_unknown(file, "run.lr"));
+        printf(", batch %s, %s epochs, seed %s\n", meta_or_unknown(file, "run.batch_size"),
+               meta_or_unknown(file, "run.epochs"), meta_or_unknown(file, "run.seed"));
     }
     size_t n_meta = clh_st_meta_count(file);
     printf("metadata (%zu):\n", n_meta);
     for (size_t i = 0; i < n_meta; i++) {
         const clh_st_meta *m = clh_st_meta_at(file, i);
-        printf("  %s = %s\n", m->key, m->value);
+        printf("  %s = %s\n", cli_esc(m->key), cli_esc(m->value));
     }
     printf("tensors:\n");
     for (size_t i = 0; i < clh_st_count(file); i++) {
         const clh_st_tensor *t = clh_st_at(file, i);
-        printf("  %-40s %-5s ", t->name, clh_dtype_name(t->dtype));
+        printf("  %-40s %-5s ", cli_esc(t->name), clh_dtype_name(t->dtype));
         print_shape(t);
         putchar('\n');
     }

@@ -1,8 +1,9 @@
 /* `clheads predict`: logits for a batch handed over in a safetensors file.
  * Reads `feature` [B, in] (F32; F16/BF16/F64 are converted) and, for TIL and
  * MTL, `task_ids` (I64, [1] for the whole batch or [B] per sample); writes
- * `logits` [B, width] F32. MTL with per-sample ids gives the widest head's
- * width, -inf past a sample's own head. */
+ * `logits` [B, width] F32. One shape rule: width is the task's class count
+ * for TIL, the widest head's for MTL (always, whether the ids differ or not;
+ * -inf past a sample's own head), the single head's for CIL/DIL/STL. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,10 @@ static const char *const HELP =
     "  --model FILE     heads checkpoint (clheads, or a state dict PyTorch wrote)\n"
     "  --features FILE  safetensors with 'feature' [B, in] F32 and, for TIL/MTL,\n"
     "                   'task_ids' I64 [1] or [B]\n"
-    "  --out FILE       safetensors to write with 'logits' [B, width] F32\n"
+    "  --out FILE       safetensors to write with 'logits' [B, width] F32 (never\n"
+    "                   one of the input files); width: TIL the task's classes,\n"
+    "                   MTL the widest head (-inf past a sample's own head),\n"
+    "                   CIL/DIL/STL all classes of the head\n"
     "  --paradigm P     til|cil|dil|mtl|stl: needed when the model file has no\n"
     "                   clheads metadata; must match it when it has\n"
     "  --prefix S       read only keys under S (e.g. 'heads.' for a whole model)\n";
@@ -32,12 +36,14 @@ static int lib_error(const char *what, const char *path, clh_status st) {
 int cli_cmd_predict(int argc, char **argv) {
     const char *model = NULL, *features = NULL, *out = NULL, *prefix = NULL, *v = NULL;
     int paradigm = CLH_PARADIGM_FROM_FILE;
+    cli_seen_options seen = {{0}, 0};
     for (int i = 1; i < argc; i++) {
         int m;
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             fputs(HELP, stdout);
             return CLI_EXIT_OK;
         }
+        if (strcmp(argv[i], "--version") == 0) return cli_print_version();
         const char **dst = NULL;
         const char *name = NULL;
         if ((m = cli_take_value(argc, argv, &i, "--model", &v)) != 0) dst = &model, name = "--model";
@@ -49,6 +55,8 @@ int cli_cmd_predict(int argc, char **argv) {
             return cli_usage_error(CMD, argv[i][0] == '-' ? "unknown option '%s'"
                                                           : "unexpected argument '%s'", argv[i]);
         if (m < 0) return cli_usage_error(CMD, "option %s needs a value", name);
+        int rc = cli_once(CMD, name, &seen);
+        if (rc) return rc;
         if (dst) {
             *dst = v;
         } else {
@@ -62,6 +70,12 @@ int cli_cmd_predict(int argc, char **argv) {
     if (!model) return cli_usage_error(CMD, "missing --model FILE");
     if (!features) return cli_usage_error(CMD, "missing --features FILE");
     if (!out) return cli_usage_error(CMD, "missing --out FILE");
+    /* Writing the logits over an input would destroy it. */
+    if (cli_same_file(out, model) || strcmp(out, model) == 0)
+        return cli_usage_error(CMD, "--out %s is the model file; write the logits elsewhere", out);
+    if (cli_same_file(out, features) || strcmp(out, features) == 0)
+        return cli_usage_error(CMD, "--out %s is the features file; write the logits elsewhere",
+                               out);
 
     clh_st_file *mfile = NULL, *ffile = NULL;
     clh_heads *heads = NULL;
@@ -130,12 +144,21 @@ int cli_cmd_predict(int argc, char **argv) {
         }
         if (n_ids) memcpy(ids, tt->data, (size_t)n_ids * sizeof(int64_t));
     }
+    /* Task ids are outside input: each must name a task of the model (a
+     * negative id, CLH_NO_TASK included, names none). */
+    for (int64_t i = 0; i < n_ids; i++) {
+        int64_t classes = 0;
+        if (ids[i] < 0 || clh_heads_task_classes(heads, ids[i], &classes, NULL) != CLH_OK) {
+            cli_fail(CMD, "%s: task_ids[%lld] is %lld, which is not a task of model %s", features,
+                     (long long)i, (long long)ids[i], model);
+            goto done;
+        }
+    }
     /* One task for the batch: [1], or [B > 0] with all ids equal. (Empty ids
-     * name no task: TIL refuses them, MTL takes the mixed path.) */
+     * name no task: TIL refuses them; MTL takes them for an empty batch.) */
     int one_task = ids && n_ids > 0;
     for (int64_t i = 1; one_task && i < n_ids; i++)
         if (ids[i] != ids[0]) one_task = 0;
-    int64_t task_id = one_task ? ids[0] : CLH_NO_TASK;
     int64_t width = 0;
     if (p == CLH_TIL && !one_task) {
         cli_fail(CMD, n_ids ? "TIL takes one task id for the whole batch, but task_ids differ "
@@ -144,6 +167,20 @@ int cli_cmd_predict(int argc, char **argv) {
                               "shape [1])");
         goto done;
     }
+    /* MTL: the mixed path for every batch, one id per sample (a [1] id is
+     * repeated), so the shape is [B, widest] whatever the ids. */
+    if (p == CLH_MTL && n_ids == 1 && batch != 1) {
+        int64_t *all = malloc(batch ? (size_t)batch * sizeof(int64_t) : 1);
+        if (!all) {
+            cli_fail(CMD, "out of memory for %lld task ids", (long long)batch);
+            goto done;
+        }
+        for (int64_t i = 0; i < batch; i++) all[i] = ids[0];
+        free(ids);
+        ids = all;
+        n_ids = batch;
+    }
+    int64_t task_id = p == CLH_TIL ? ids[0] : CLH_NO_TASK;
     st = clh_heads_logits_width(heads, task_id, &width);
     if (st != CLH_OK) {
         lib_error("logits width for", model, st);
@@ -157,7 +194,7 @@ int cli_cmd_predict(int argc, char **argv) {
                  (long long)width);
         goto done;
     }
-    if (p == CLH_MTL && !one_task)
+    if (p == CLH_MTL)
         st = clh_heads_forward_mixed(heads, x, batch, ids, logits, NULL, 0);
     else
         st = clh_heads_forward(heads, x, batch, task_id, logits);

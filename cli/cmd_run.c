@@ -1,10 +1,14 @@
 /* `clheads run`: options, then data -> learner -> phases (with a checkpoint
  * after each) -> table, results.json, acc.csv and the two SVG pictures. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "text.h"
 #include "report.h"
 #include "run.h"
 
@@ -34,14 +38,19 @@ static const char *const HELP =
     "  --weight-decay X     weight decay (default 0; adamw 0.01)\n"
     "  --batch-size N       mini-batch size (default 128)\n"
     "  --epochs N           epochs per task (default 4, as Hsu et al. 2018)\n"
-    "  --seed N             seed of initial weights and shuffling (default 1)\n"
+    "  --seed N             seed of initial weights and shuffling, 0..2^63-1\n"
+    "                       (default 1)\n"
     "  --threads N          threads for matrix multiplies (default: all cores)\n"
     "  --freeze-backbone    train only the heads\n"
     "  --out DIR            output directory (default runs/<dataset>-<paradigm>)\n"
     "  --resume DIR         continue the run checkpointed in DIR after its last\n"
     "                       completed task (options come from the checkpoint)\n"
     "  --stop-after N       stop after N tasks, as if interrupted (for --resume)\n"
+    "  --force              write into an --out directory that holds another run\n"
+    "                       (its report files and checkpoint are deleted first);\n"
+    "                       without it such a directory is refused\n"
     "  --quiet              no progress output\n"
+    "  --version            print the version and exit\n"
     "\n"
     "Split MNIST: tasks (0,1) (2,3) (4,5) (6,7) (8,9); of each digit's images in\n"
     "file order the first 80% train and the rest test. DIL uses one head with the\n"
@@ -51,21 +60,31 @@ static const char *const HELP =
 static int parse_options(int argc, char **argv, cli_run_config *cfg, int *help) {
     const char *v = NULL;
     int paradigm_given = 0;
+    cli_seen_options seen = {{0}, 0};
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         int m;
         int rc = 0;
 #define OPTION(name) ((m = cli_take_value(argc, argv, &i, name, &v)) != 0)
-#define NEED_VALUE(name) \
-    if (m < 0) return cli_usage_error(CMD, "option %s needs a value", name)
+#define NEED_VALUE(name)                                                        \
+    if (m < 0) return cli_usage_error(CMD, "option %s needs a value", name);   \
+    if ((rc = cli_once(CMD, name, &seen)) != 0) return rc
         if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
             *help = 1;
             return 0;
+        } else if (strcmp(arg, "--version") == 0) {
+            *help = 2;
+            return 0;
         } else if (strcmp(arg, "--freeze-backbone") == 0) {
+            if ((rc = cli_once(CMD, arg, &seen)) != 0) return rc;
             cfg->freeze_backbone = 1;
             cfg->set |= CLI_SET_FREEZE;
         } else if (strcmp(arg, "--quiet") == 0) {
+            if ((rc = cli_once(CMD, arg, &seen)) != 0) return rc;
             cfg->quiet = 1;
+        } else if (strcmp(arg, "--force") == 0) {
+            if ((rc = cli_once(CMD, arg, &seen)) != 0) return rc;
+            cfg->force = 1;
         } else if (OPTION("--paradigm")) {
             NEED_VALUE("--paradigm");
             if (clh_paradigm_parse(v, &cfg->paradigm) != CLH_OK)
@@ -115,7 +134,7 @@ static int parse_options(int argc, char **argv, cli_run_config *cfg, int *help) 
             cfg->set |= CLI_SET_EPOCHS;
         } else if (OPTION("--seed")) {
             NEED_VALUE("--seed");
-            rc = cli_parse_u64(CMD, "--seed", v, &cfg->seed);
+            rc = cli_parse_u64(CMD, "--seed", v, CLI_MAX_SEED, &cfg->seed);
             cfg->set |= CLI_SET_SEED;
         } else if (OPTION("--threads")) {
             NEED_VALUE("--threads");
@@ -164,32 +183,73 @@ static void settle_optimizer(cli_run_config *cfg) {
     if (cfg->set & CLI_SET_WEIGHT_DECAY) cfg->optim.weight_decay = wd;
 }
 
+/* Appends one writer's message to the list of failures in all[len]. */
+static void add_failure(char *all, size_t len, const char *err) {
+    size_t used = strlen(all);
+    snprintf(all + used, len - used, "%s%s", used ? "; " : "", err);
+}
+
+/* Writes every report file, each atomically; a failure does not stop the
+ * others, and the message names all that failed. */
 static int write_reports(const cli_run_config *cfg, const cli_tasks *tasks,
                          const cli_results *results, const char *dir) {
-    char path[4096], title[160], err[512] = "";
+    char path[4096], title[160], err[CLI_ERR_LEN], all[CLI_ERR_LEN * 2] = "";
     const char *name = clh_paradigm_name(cfg->paradigm);
-    int rc = 0;
+    int failed = 0;
+#define WRITE(call)                                   \
+    if (call) {                                        \
+        failed++;                                      \
+        add_failure(all, sizeof all, err);             \
+    }
     snprintf(path, sizeof path, "%s/results.json", dir);
-    rc |= cli_report_json(path, cfg, tasks, results, err, sizeof err);
+    WRITE(cli_report_json(path, cfg, tasks, results, err, sizeof err));
     snprintf(path, sizeof path, "%s/acc.csv", dir);
-    rc |= cli_report_csv(path, results, 0, err, sizeof err);
+    WRITE(cli_report_csv(path, results, 0, err, sizeof err));
     if (results->acc_aware) {
         snprintf(path, sizeof path, "%s/acc_task_aware.csv", dir);
-        rc |= cli_report_csv(path, results, 1, err, sizeof err);
+        WRITE(cli_report_csv(path, results, 1, err, sizeof err));
     }
     snprintf(title, sizeof title, "%s %s on %s: %saccuracy (%%)", name,
              cli_is_joint(cfg->paradigm) ? "joint" : "fine-tuning", cli_dataset_name(cfg->dataset),
              results->acc_aware ? "task-agnostic " : "");
     snprintf(path, sizeof path, "%s/acc_heatmap.svg", dir);
-    rc |= cli_report_svg_heatmap(path, title, results, err, sizeof err);
+    WRITE(cli_report_svg_heatmap(path, title, results, err, sizeof err));
     snprintf(title, sizeof title, "%s on %s: average accuracy after each task", name,
              cli_dataset_name(cfg->dataset));
     snprintf(path, sizeof path, "%s/average_accuracy.svg", dir);
-    rc |= cli_report_svg_average(path, title, results, err, sizeof err);
-    if (rc) return cli_fail(CMD, "%s", err);
+    WRITE(cli_report_svg_average(path, title, results, err, sizeof err));
+#undef WRITE
+    if (failed) return cli_fail(CMD, "%d report file%s not written: %s", failed,
+                                failed > 1 ? "s" : "", all);
     if (!cfg->quiet)
         fprintf(stderr, "wrote %s/{results.json,acc.csv,acc_heatmap.svg,average_accuracy.svg,"
-                        "checkpoint.safetensors}\n", dir);
+                        "checkpoint.safetensors}\n", cli_esc(dir));
+    return 0;
+}
+
+/* The files a run writes into its directory. */
+static const char *const RUN_FILES[] = {"checkpoint.safetensors", "results.json", "acc.csv",
+                                        "acc_task_aware.csv", "acc_heatmap.svg",
+                                        "average_accuracy.svg"};
+#define NUM_RUN_FILES (sizeof RUN_FILES / sizeof RUN_FILES[0])
+
+/* An --out directory that holds another run is refused: a new run would
+ * replace its checkpoint and leave the rest of its files beside the new
+ * ones. Allowed: the directory being resumed, or --force, which deletes the
+ * other run's files first (so none of them is left behind). */
+static int claim_out_dir(const cli_run_config *cfg) {
+    if (cfg->resume_dir && cli_same_file(cfg->out_dir, cfg->resume_dir)) return 0;
+    char path[4096];
+    for (size_t i = 0; i < NUM_RUN_FILES; i++) {
+        snprintf(path, sizeof path, "%s/%s", cfg->out_dir, RUN_FILES[i]);
+        if (access(path, F_OK) != 0) continue;
+        if (!cfg->force)
+            return cli_usage_error(CMD, "--out %s holds another run (%s); continue it with "
+                                   "--resume, choose another --out, or replace it with --force",
+                                   cfg->out_dir, RUN_FILES[i]);
+        if (unlink(path) != 0)
+            return cli_fail(CMD, "--force: cannot delete %s: %s", path, strerror(errno));
+    }
     return 0;
 }
 
@@ -207,11 +267,12 @@ int cli_cmd_run(int argc, char **argv) {
     int help = 0;
     int rc = parse_options(argc, argv, &cfg, &help);
     if (rc) return rc;
+    if (help == 2) return cli_print_version();
     if (help) {
         fputs(HELP, stdout);
         return CLI_EXIT_OK;
     }
-    char err[1024] = "";
+    char err[CLI_ERR_LEN] = "";
     if (cfg.resume_dir) {
         /* Options come from the checkpoint; those given must agree with it. */
         if (cli_state_read_config(cfg.resume_dir, &cfg, err, sizeof err))
@@ -236,6 +297,7 @@ int cli_cmd_run(int argc, char **argv) {
         snprintf(default_out, sizeof default_out, "runs/%s-%s", cli_dataset_name(cfg.dataset), lower);
         cfg.out_dir = default_out;
     }
+    if ((rc = claim_out_dir(&cfg)) != 0) return rc;
     if (cfg.threads > 0) clh_set_num_threads(cfg.threads);
 
     cli_images images;
@@ -267,12 +329,12 @@ int cli_cmd_run(int argc, char **argv) {
         }
         if (!cfg.quiet)
             fprintf(stderr, "resuming %s %s from %s after %lld of %lld %s\n",
-                    clh_paradigm_name(cfg.paradigm), cli_dataset_name(cfg.dataset), cfg.resume_dir,
+                    clh_paradigm_name(cfg.paradigm), cli_dataset_name(cfg.dataset), cli_esc(cfg.resume_dir),
                     (long long)results.rows_done, (long long)results.rows,
                     joint ? "phases" : "tasks");
     }
     if (cli_mkdir_p(cfg.out_dir) != 0) {
-        cli_fail(CMD, "cannot create output directory %s", cfg.out_dir);
+        cli_fail(CMD, "cannot create output directory %s: %s", cfg.out_dir, strerror(errno));
         goto done;
     }
     cli_progress progress;
@@ -287,7 +349,7 @@ int cli_cmd_run(int argc, char **argv) {
         if (cfg.stop_after && row + 1 >= cfg.stop_after && row + 1 < results.rows) {
             if (!cfg.quiet)
                 fprintf(stderr, "stopped after task %lld (--stop-after); continue with "
-                                "'clheads run --resume %s'\n", (long long)row + 1, cfg.out_dir);
+                                "'clheads run --resume %s'\n", (long long)row + 1, cli_esc(cfg.out_dir));
             break;
         }
     }

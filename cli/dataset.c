@@ -1,5 +1,6 @@
 /* The data behind `clheads run` (see dataset.h for the file layout and the
  * split): a strict loader, the synthetic set and the task sequences. */
+#define _POSIX_C_SOURCE 200809L /* fileno */
 #include "dataset.h"
 
 #include <errno.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli_rng.h"
 
@@ -48,34 +50,50 @@ static uint64_t fnv1a64(const unsigned char *data, size_t len) {
     return h;
 }
 
-/* Reads the whole file; the caller frees *bytes. */
+/* Largest data file the header limits allow (1e7 images of f32 pixels). */
+#define MAX_DATA_BYTES ((uint64_t)HEADER_BYTES + PALETTE_BYTES + CHECKSUM_BYTES + \
+                        10000000ull * (1 + 784 * 4))
+
+/* Reads the whole file; the caller frees *bytes. Only a regular file of a
+ * size a data file can have is read (a directory or device is not sized by
+ * seeking, and nothing is allocated from an unchecked size). */
 static int read_file(const char *path, unsigned char **bytes, size_t *len, char *err,
                      size_t err_len) {
     FILE *f = fopen(path, "rb");
     if (!f)
         return fail(err, err_len, "cannot open data file %s: %s", path, strerror(errno));
-    if (fseek(f, 0, SEEK_END) != 0) {
+    struct stat info;
+    if (fstat(fileno(f), &info) != 0) {
+        int code = errno;
         fclose(f);
-        return fail(err, err_len, "cannot seek in data file %s", path);
+        return fail(err, err_len, "cannot stat data file %s: %s", path, strerror(code));
     }
-    long size = ftell(f);
-    if (size < 0 || fseek(f, 0, SEEK_SET) != 0) {
+    if (!S_ISREG(info.st_mode)) {
         fclose(f);
-        return fail(err, err_len, "cannot size data file %s", path);
+        return fail(err, err_len, "data file %s is not a regular file (%s)", path,
+                    S_ISDIR(info.st_mode) ? "a directory" : "a device, pipe or socket");
     }
-    unsigned char *buf = malloc(size > 0 ? (size_t)size : 1);
+    if (info.st_size < 0 || (uint64_t)info.st_size > MAX_DATA_BYTES) {
+        fclose(f);
+        return fail(err, err_len, "data file %s has %lld bytes, more than any digits file "
+                    "(at most %llu)", path, (long long)info.st_size,
+                    (unsigned long long)MAX_DATA_BYTES);
+    }
+    size_t size = (size_t)info.st_size;
+    unsigned char *buf = malloc(size > 0 ? size : 1);
     if (!buf) {
         fclose(f);
-        return fail(err, err_len, "out of memory reading %s (%ld bytes)", path, size);
+        return fail(err, err_len, "out of memory reading %s (%zu bytes)", path, size);
     }
-    size_t got = fread(buf, 1, (size_t)size, f);
+    size_t got = fread(buf, 1, size, f);
+    int extra = fgetc(f) != EOF; /* grew while read */
     fclose(f);
-    if (got != (size_t)size) {
+    if (got != size || extra) {
         free(buf);
-        return fail(err, err_len, "short read on data file %s", path);
+        return fail(err, err_len, "short read on data file %s (it changed while read?)", path);
     }
     *bytes = buf;
-    *len = (size_t)size;
+    *len = size;
     return 0;
 }
 
@@ -125,7 +143,13 @@ int cli_images_load(cli_images *images, const char *path, char *err, size_t err_
     }
     const unsigned char *p = raw + HEADER_BYTES;
     if (format == 2) {
-        for (int i = 0; i < 256; i++) images->palette[i] = read_f32(p + 4 * i);
+        for (int i = 0; i < 256; i++) {
+            images->palette[i] = read_f32(p + 4 * i);
+            if (!isfinite(images->palette[i])) {
+                fail(err, err_len, "%s: palette entry %d is not a finite number", path, i);
+                goto done;
+            }
+        }
         p += PALETTE_BYTES;
     } else {
         for (int i = 0; i < 256; i++) images->palette[i] = (float)(i / 255.0);
@@ -150,7 +174,14 @@ int cli_images_load(cli_images *images, const char *path, char *err, size_t err_
     }
     p += count;
     if (format == 1) {
-        for (size_t i = 0; i < pixels; i++) images->values[i] = read_f32(p + 4 * i);
+        for (size_t i = 0; i < pixels; i++) {
+            images->values[i] = read_f32(p + 4 * i);
+            if (!isfinite(images->values[i])) {
+                fail(err, err_len, "%s: image %zu has a pixel that is not a finite number "
+                     "(pixel %zu)", path, i / dim, i % dim);
+                goto done;
+            }
+        }
     } else {
         memcpy(images->codes, p, pixels);
     }
@@ -284,10 +315,11 @@ int cli_tasks_build(cli_tasks *tasks, const cli_images *images, cli_dataset_kind
         }
         for (int d = first; d <= last; d++) split_digit(images, d, task);
         if (task->num_train == 0 || task->num_test == 0) {
+            /* The message first: it reads the task, which the free releases. */
+            fail(err, err_len, "task %lld has no %s images (digits %d..%d missing from the "
+                 "data)", (long long)t, task->num_train ? "test" : "training", first, last);
             cli_tasks_free(tasks);
-            return fail(err, err_len, "task %lld has no %s images (digits %d..%d missing from "
-                        "the data)", (long long)t, task->num_train ? "test" : "training", first,
-                        last);
+            return 1;
         }
         if (kind == CLI_DATA_PERMUTED_MNIST && t > 0) {
             task->perm = malloc((size_t)images->dim * sizeof(int32_t));

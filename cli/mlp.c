@@ -69,9 +69,12 @@ static void relu_backward(float *d, const float *activation, size_t n) {
 
 const float *cli_mlp_forward(cli_mlp *mlp, const float *x, int64_t batch) {
     size_t n = (size_t)(batch * mlp->hidden);
-    clh_linear_forward(mlp->h1, x, mlp->w1, mlp->b1, batch, mlp->in, mlp->hidden);
+    if (clh_linear_forward(mlp->h1, x, mlp->w1, mlp->b1, batch, mlp->in, mlp->hidden) != CLH_OK)
+        return NULL;
     relu(mlp->h1, n);
-    clh_linear_forward(mlp->h2, mlp->h1, mlp->w2, mlp->b2, batch, mlp->hidden, mlp->hidden);
+    if (clh_linear_forward(mlp->h2, mlp->h1, mlp->w2, mlp->b2, batch, mlp->hidden, mlp->hidden) !=
+        CLH_OK)
+        return NULL;
     relu(mlp->h2, n);
     return mlp->h2;
 }

@@ -25,7 +25,8 @@ int cli_mlp_init(cli_mlp *mlp, int64_t in, int64_t hidden, int64_t max_batch, ui
 void cli_mlp_free(cli_mlp *mlp);
 
 /* feature = relu(W2 relu(W1 x + b1) + b2) for x [batch, in]; returns the
- * feature [batch, hidden] (owned by mlp, valid until the next forward). */
+ * feature [batch, hidden] (owned by mlp, valid until the next forward), or
+ * NULL when a linear layer fails (its detail in clh_last_error()). */
 const float *cli_mlp_forward(cli_mlp *mlp, const float *x, int64_t batch);
 
 /* Given d(feature) [batch, hidden] for the last forward's batch (modified in

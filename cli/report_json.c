@@ -3,11 +3,14 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "atomic_file.h"
 #include "metrics.h"
 #include "report.h"
 
+/* JSON has no NaN or infinity (and jansson's json_real refuses them):
+ * a number that is not finite is written as null. */
 static json_t *number_or_null(double v) {
-    return isnan(v) ? json_null() : json_real(v);
+    return isfinite(v) ? json_real(v) : json_null();
 }
 
 static json_t *matrix(const cli_results *results, const double *acc) {
@@ -27,11 +30,11 @@ static json_t *summary(const cli_results *results, const double *acc) {
     json_object_set_new(obj, "accuracy", matrix(results, acc));
     json_t *avg = json_array();
     for (int64_t r = 0; r < results->rows_done; r++)
-        json_array_append_new(avg, json_real(cli_row_average(results, acc, r)));
+        json_array_append_new(avg, number_or_null(cli_row_average(results, acc, r)));
     json_object_set_new(obj, "average_accuracy", avg);
     int complete = results->rows_done == results->rows;
     json_object_set_new(obj, "final_average_accuracy",
-                        complete ? json_real(cli_row_average(results, acc, results->rows - 1)) : json_null());
+                        complete ? number_or_null(cli_row_average(results, acc, results->rows - 1)) : json_null());
     int sequential = results->rows == T && complete;
     json_object_set_new(obj, "backward_transfer",
                         sequential ? number_or_null(cli_backward_transfer(acc, T)) : json_null());
@@ -49,9 +52,9 @@ int cli_report_json(const char *path, const cli_run_config *cfg, const cli_tasks
     json_object_set_new(root, "dataset", json_string(cli_dataset_name(cfg->dataset)));
     json_t *opts = json_object();
     json_object_set_new(opts, "optimizer", json_string(clh_optim_kind_name(cfg->optim.kind)));
-    json_object_set_new(opts, "lr", json_real(cfg->optim.lr));
-    json_object_set_new(opts, "momentum", json_real(cfg->optim.momentum));
-    json_object_set_new(opts, "weight_decay", json_real(cfg->optim.weight_decay));
+    json_object_set_new(opts, "lr", number_or_null(cfg->optim.lr));
+    json_object_set_new(opts, "momentum", number_or_null(cfg->optim.momentum));
+    json_object_set_new(opts, "weight_decay", number_or_null(cfg->optim.weight_decay));
     json_object_set_new(opts, "batch_size", json_integer(cfg->batch_size));
     json_object_set_new(opts, "epochs", json_integer(cfg->epochs));
     json_object_set_new(opts, "seed", json_integer((json_int_t)cfg->seed));
@@ -91,11 +94,17 @@ int cli_report_json(const char *path, const cli_run_config *cfg, const cli_tasks
     json_t *value;
     json_object_foreach(headline, key, value) json_object_set(root, key, value);
     json_decref(headline);
-    int rc = json_dump_file(root, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
-    json_decref(root);
-    if (rc != 0) {
-        snprintf(err, err_len, "cannot write %s", path);
+    cli_out_file out;
+    if (cli_out_open(&out, path, err, err_len)) {
+        json_decref(root);
         return 1;
     }
-    return 0;
+    int rc = json_dumpf(root, out.stream, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+    json_decref(root);
+    if (rc != 0) {
+        cli_out_abort(&out);
+        snprintf(err, err_len, "cannot write %s: the JSON could not be serialised", path);
+        return 1;
+    }
+    return cli_out_commit(&out, err, err_len);
 }

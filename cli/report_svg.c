@@ -1,18 +1,16 @@
 /* The two pictures of `clheads run` (see report.h): plain SVG 1.1 with text
  * in a generic font, so any browser opens them without anything else. */
-#include <errno.h>
 #include <math.h>
 #include <string.h>
 
+#include "atomic_file.h"
 #include "metrics.h"
 #include "report.h"
 
-static FILE *open_svg(const char *path, int width, int height, char *err, size_t err_len) {
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        snprintf(err, err_len, "cannot write %s: %s", path, strerror(errno));
-        return NULL;
-    }
+static FILE *open_svg(cli_out_file *out, const char *path, int width, int height, char *err,
+                      size_t err_len) {
+    if (cli_out_open(out, path, err, err_len)) return NULL;
+    FILE *f = out->stream;
     fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"%d\" "
                "height=\"%d\" viewBox=\"0 0 %d %d\" font-family=\"Helvetica, Arial, sans-serif\">\n"
@@ -21,13 +19,9 @@ static FILE *open_svg(const char *path, int width, int height, char *err, size_t
     return f;
 }
 
-static int close_svg(FILE *f, const char *path, char *err, size_t err_len) {
-    fputs("</svg>\n", f);
-    if (fclose(f) != 0) {
-        snprintf(err, err_len, "error writing %s", path);
-        return 1;
-    }
-    return 0;
+static int close_svg(cli_out_file *out, char *err, size_t err_len) {
+    fputs("</svg>\n", out->stream);
+    return cli_out_commit(out, err, err_len);
 }
 
 /* White (0%) to dark blue (100%), linear in each channel. */
@@ -44,7 +38,8 @@ int cli_report_svg_heatmap(const char *path, const char *title, const cli_result
     int64_t T = results->tasks, rows = results->rows;
     int cell = T <= 10 ? 64 : 640 / (int)T, left = 110, top = 70;
     int width = left + (int)T * cell + 40, height = top + (int)rows * cell + 70;
-    FILE *f = open_svg(path, width, height, err, err_len);
+    cli_out_file out;
+    FILE *f = open_svg(&out, path, width, height, err, err_len);
     if (!f) return 1;
     fprintf(f, "<text x=\"%d\" y=\"26\" font-size=\"16\" text-anchor=\"middle\">%s</text>\n",
             width / 2, title);
@@ -67,7 +62,7 @@ int cli_report_svg_heatmap(const char *path, const char *title, const cli_result
         for (int64_t tau = 0; tau < T; tau++) {
             int x = left + (int)tau * cell;
             double a = r < results->rows_done ? results->acc[r * T + tau] : NAN;
-            if (isnan(a)) {
+            if (!isfinite(a)) { /* not evaluated */
                 fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#eeeeee\" "
                            "stroke=\"white\"/>\n", x, y, cell, cell);
                 continue;
@@ -98,14 +93,15 @@ int cli_report_svg_heatmap(const char *path, const char *title, const cli_result
     fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"11\">0%%</text>\n", left, ly + 28);
     fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"11\" text-anchor=\"end\">100%% accuracy</text>\n",
             left + lw, ly + 28);
-    return close_svg(f, path, err, err_len);
+    return close_svg(&out, err, err_len);
 }
 
 int cli_report_svg_average(const char *path, const char *title, const cli_results *results,
                            char *err, size_t err_len) {
     int64_t T = results->tasks;
     int left = 70, top = 50, pw = 480, ph = 280, width = left + pw + 40, height = top + ph + 60;
-    FILE *f = open_svg(path, width, height, err, err_len);
+    cli_out_file out;
+    FILE *f = open_svg(&out, path, width, height, err, err_len);
     if (!f) return 1;
     fprintf(f, "<text x=\"%d\" y=\"26\" font-size=\"16\" text-anchor=\"middle\">%s</text>\n",
             width / 2, title);
@@ -135,16 +131,18 @@ int cli_report_svg_average(const char *path, const char *title, const cli_result
         if (!series[s].acc || results->rows_done == 0) continue;
         fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2.5\" points=\"",
                 series[s].stroke);
-        for (int64_t r = 0; r < results->rows_done; r++) {
+        for (int64_t r = 0, drawn = 0; r < results->rows_done; r++) {
             int64_t t = cli_row_task(results, r);
             double a = cli_row_average(results, series[s].acc, r);
-            fprintf(f, "%s%.1f,%.1f", r ? " " : "", left + (T > 1 ? t * step : pw / 2.0),
+            if (!isfinite(a)) continue; /* no point without a number */
+            fprintf(f, "%s%.1f,%.1f", drawn++ ? " " : "", left + (T > 1 ? t * step : pw / 2.0),
                     top + ph - a * ph);
         }
         fputs("\"/>\n", f);
         for (int64_t r = 0; r < results->rows_done; r++) {
             int64_t t = cli_row_task(results, r);
             double a = cli_row_average(results, series[s].acc, r);
+            if (!isfinite(a)) continue;
             double x = left + (T > 1 ? t * step : pw / 2.0), y = top + ph - a * ph;
             fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"><title>after task "
                        "%lld: %.2f%%</title></circle>\n", x, y, series[s].stroke,
@@ -160,5 +158,5 @@ int cli_report_svg_average(const char *path, const char *title, const cli_result
         fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"12\">%s</text>\n", left + 44, ly + 4,
                 series[s].name);
     }
-    return close_svg(f, path, err, err_len);
+    return close_svg(&out, err, err_len);
 }

@@ -7,6 +7,7 @@
 
 #include "clheads.h"
 #include "clheads/optim.h"
+#include "clheads/safetensors.h"
 #include "dataset.h"
 #include "mlp.h"
 #include "progress.h"
@@ -42,6 +43,7 @@ typedef struct cli_run_config {
     const char *out_dir;
     const char *resume_dir;
     int quiet;
+    int force;                 /* --force: replace another run in out_dir */
     int64_t stop_after;        /* stop after this many tasks (0: never); simulates an interruption */
     unsigned set;              /* CLI_SET_* flags */
 } cli_run_config;
@@ -53,6 +55,8 @@ typedef struct cli_run_config {
 #define CLI_MAX_EPOCHS 100000
 #define CLI_MAX_LR 1e6
 #define CLI_MAX_WEIGHT_DECAY 1e6
+/* Seeds are recorded as JSON integers (signed 64-bit): 0..INT64_MAX. */
+#define CLI_MAX_SEED ((uint64_t)INT64_MAX)
 
 /* Longest --out/--resume directory name: leaves room for "/<file name>" in
  * the 4096-byte path buffers. */
@@ -113,5 +117,22 @@ int cli_state_save(const cli_learner *learner, const cli_results *results, const
 int cli_state_read_config(const char *dir, cli_run_config *config, char *err, size_t err_len);
 int cli_state_restore(cli_learner *learner, cli_results *results, const char *dir, char *err,
                       size_t err_len);
+/* The same on a parsed checkpoint (dir only names it in messages); the fuzz
+ * target of the resume path calls these. */
+int cli_state_config_from(const clh_st_file *file, const char *dir, cli_run_config *config,
+                          char *err, size_t err_len);
+int cli_state_restore_from(cli_learner *learner, cli_results *results, const clh_st_file *file,
+                           const char *dir, char *err, size_t err_len);
+
+/* Checks of the run state read back on resume, as strict as the options
+ * (run_state_check.c). The results after `phases` completed phases: for a
+ * completed row every accuracy of a task seen by then finite in [0, 1] and
+ * the others NaN (not evaluated), its loss finite and >= 0 (NaN when it had
+ * no epochs); every later row all NaN. Returns 0, or 1 naming the cell. */
+int cli_state_check_results(const cli_results *results, int64_t phases, int joint,
+                            int has_epochs, char *err, size_t err_len);
+/* Every value finite; else 1 naming the tensor and index. */
+int cli_state_check_finite(const char *name, const float *values, size_t count, char *err,
+                           size_t err_len);
 
 #endif

@@ -244,7 +244,20 @@ static int meta_f64(const clh_st_file *file, const char *key, double max, double
 int cli_state_read_config(const char *dir, cli_run_config *cfg, char *err, size_t err_len) {
     clh_st_file *file = NULL;
     if (open_state(dir, &file, err, err_len)) return 1;
+    int rc = cli_state_config_from(file, dir, cfg, err, err_len);
+    clh_st_free(file);
+    return rc;
+}
+
+int cli_state_config_from(const clh_st_file *file, const char *dir, cli_run_config *cfg,
+                          char *err, size_t err_len) {
     int rc = 1;
+    const char *format = clh_st_meta_get(file, "run.format");
+    if (!format || strcmp(format, STATE_FORMAT) != 0) {
+        snprintf(err, err_len, "cannot resume from %s: not a `clheads run` checkpoint (no "
+                 "run.format \"%s\" metadata)", dir, STATE_FORMAT);
+        return 1;
+    }
     const char *v;
     clh_paradigm paradigm;
     cli_dataset_kind kind;
@@ -275,10 +288,22 @@ int cli_state_read_config(const char *dir, cli_run_config *cfg, char *err, size_
         meta_i64(file, "run.epochs", 0, CLI_MAX_EPOCHS, &epochs, err, err_len) ||
         meta_i64(file, "run.freeze_backbone", 0, 1, &freeze, err, err_len))
         goto done;
+    /* The rules the option parser applies between options. */
+    if (num_tasks > cli_dataset_max_tasks(kind)) {
+        snprintf(err, err_len, "checkpoint metadata run.num_tasks is %lld, but %s has 1..%lld "
+                 "tasks", (long long)num_tasks, cli_dataset_name(kind),
+                 (long long)cli_dataset_max_tasks(kind));
+        goto done;
+    }
+    if (okind != CLH_OPTIM_SGD && momentum != 0) {
+        snprintf(err, err_len, "checkpoint metadata run.momentum is %g, but momentum applies "
+                 "to sgd only (run.optimizer is %s)", momentum, clh_optim_kind_name(okind));
+        goto done;
+    }
     if (!(v = meta(file, "run.seed", err, err_len))) goto done;
-    if (cli_to_u64(v, &seed) != 0) {
-        snprintf(err, err_len, "checkpoint metadata run.seed is \"%s\", expected a non-negative "
-                 "integer", v);
+    if (cli_to_u64(v, &seed) != 0 || seed > CLI_MAX_SEED) {
+        snprintf(err, err_len, "checkpoint metadata run.seed is \"%s\", expected an integer in "
+                 "[0, %llu]", v, (unsigned long long)CLI_MAX_SEED);
         goto done;
     }
 
@@ -320,7 +345,6 @@ int cli_state_read_config(const char *dir, cli_run_config *cfg, char *err, size_
     cfg->freeze_backbone = (int)freeze;
     rc = 0;
 done:
-    clh_st_free(file);
     return rc;
 }
 
@@ -425,6 +449,13 @@ int cli_state_restore(cli_learner *learner, cli_results *results, const char *di
                       size_t err_len) {
     clh_st_file *file = NULL;
     if (open_state(dir, &file, err, err_len)) return 1;
+    int rc = cli_state_restore_from(learner, results, file, dir, err, err_len);
+    clh_st_free(file);
+    return rc;
+}
+
+int cli_state_restore_from(cli_learner *learner, cli_results *results, const clh_st_file *file,
+                           const char *dir, char *err, size_t err_len) {
     int rc = 1;
     const cli_run_config *cfg = learner->config;
     int64_t phases;
@@ -459,6 +490,8 @@ int cli_state_restore(cli_learner *learner, cli_results *results, const char *di
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
         if (!(t = expect(file, parts[i].name, CLH_DT_F32, parts[i].count, err, err_len))) goto done;
         memcpy(parts[i].dst, t->data, parts[i].count * sizeof(float));
+        if (cli_state_check_finite(parts[i].name, parts[i].dst, parts[i].count, err, err_len))
+            goto done;
     }
 
     const char *bound = clh_st_meta_get(file, "run.optimizer_heads_bound");
@@ -513,12 +546,14 @@ int cli_state_restore(cli_learner *learner, cli_results *results, const char *di
     }
     if (!(t = expect(file, "run.loss", CLH_DT_F64, (size_t)results->rows, err, err_len))) goto done;
     memcpy(results->loss, t->data, (size_t)results->rows * sizeof(double));
+    if (cli_state_check_results(results, phases, cli_is_joint(cfg->paradigm), cfg->epochs > 0, err,
+                                err_len))
+        goto done;
     results->rows_done = phases;
     size_t n = clh_heads_num_tasks(heads);
     if (!(t = expect(file, "run.heads_with_grad", CLH_DT_I64, n, err, err_len))) goto done;
     if (restore_grad_flags(learner, t, n, err, err_len)) goto done;
     rc = 0;
 done:
-    clh_st_free(file);
     return rc;
 }

@@ -171,12 +171,43 @@ static void gather(cli_learner *learner, const int64_t *pair_task, const int64_t
     }
 }
 
-/* One optimisation step on the gathered batch; writes its mean loss. */
+/* 1 when every logit a loss or an accuracy reads is finite: the row's
+ * width for one call, a sample's own head for an MTL mixed batch (past it
+ * the row holds -inf by design). A non-finite logit means training diverged
+ * (a learning rate too large); it is reported as such, before the loss
+ * sees it. */
+static int logits_finite(const cli_learner *learner, int64_t batch, int64_t id) {
+    const clh_heads *heads = learner->heads;
+    int mixed = learner->config->paradigm == CLH_MTL && id == CLH_NO_TASK;
+    int64_t width = 0;
+    if (clh_heads_logits_width(heads, id, &width) != CLH_OK) return 0;
+    for (int64_t b = 0; b < batch; b++) {
+        int64_t used = width;
+        if (mixed) clh_heads_task_classes(heads, learner->task_ids[b], &used, NULL);
+        const float *row = learner->logits + b * width;
+        for (int64_t j = 0; j < used; j++)
+            if (!isfinite(row[j])) return 0;
+    }
+    return 1;
+}
+
+static int diverged(char *err, size_t err_len, const char *what, const char *where) {
+    snprintf(err, err_len, "training diverged: %s at %s (try a smaller --lr)", what, where);
+    return 1;
+}
+
+static int forward_failed(char *err, size_t err_len) {
+    return lib_fail(err, err_len, "backbone forward", CLH_E_INVALID_ARG);
+}
+
+/* One optimisation step on the gathered batch; writes its mean loss. where
+ * names the step for a divergence message ("task 2/5, epoch 1, step 7"). */
 static int train_batch(cli_learner *learner, int64_t batch, int64_t task, float *loss,
-                       char *err, size_t err_len) {
+                       const char *where, char *err, size_t err_len) {
     const cli_run_config *cfg = learner->config;
     clh_paradigm p = cfg->paradigm;
     const float *feature = cli_mlp_forward(&learner->mlp, learner->x, batch);
+    if (!feature) return forward_failed(err, err_len);
     float *dfeature = cfg->freeze_backbone ? NULL : learner->dfeature;
     clh_status st;
     if (p == CLH_MTL) {
@@ -184,6 +215,8 @@ static int train_batch(cli_learner *learner, int64_t batch, int64_t task, float 
         st = clh_heads_forward_mixed(learner->heads, feature, batch, learner->task_ids,
                                      learner->logits, learner->workspace, learner->workspace_bytes);
         if (st != CLH_OK) return lib_fail(err, err_len, "mixed forward", st);
+        if (!logits_finite(learner, batch, CLH_NO_TASK))
+            return diverged(err, err_len, "non-finite logits", where);
         st = clh_heads_cross_entropy(learner->heads, learner->logits, batch, CLH_NO_TASK,
                                      learner->task_ids, learner->labels, loss, learner->dlogits);
         if (st != CLH_OK) return lib_fail(err, err_len, "cross-entropy", st);
@@ -195,12 +228,15 @@ static int train_batch(cli_learner *learner, int64_t batch, int64_t task, float 
         int64_t id = call_task_id(p, task);
         st = clh_heads_forward(learner->heads, feature, batch, id, learner->logits);
         if (st != CLH_OK) return lib_fail(err, err_len, "heads forward", st);
+        if (!logits_finite(learner, batch, id))
+            return diverged(err, err_len, "non-finite logits", where);
         st = clh_heads_cross_entropy(learner->heads, learner->logits, batch, id, NULL,
                                      learner->labels, loss, learner->dlogits);
         if (st != CLH_OK) return lib_fail(err, err_len, "cross-entropy", st);
         st = clh_heads_backward(learner->heads, feature, batch, id, learner->dlogits, dfeature);
         if (st != CLH_OK) return lib_fail(err, err_len, "heads backward", st);
     }
+    if (!isfinite(*loss)) return diverged(err, err_len, "a non-finite loss", where);
     if (!cfg->freeze_backbone) {
         if (cli_mlp_backward(&learner->mlp, learner->x, batch, learner->dfeature))
             return lib_fail(err, err_len, "backbone backward", CLH_E_INVALID_ARG);
@@ -232,8 +268,14 @@ static int evaluate_task(cli_learner *learner, int64_t tau, double *agnostic, do
             learner->labels[b] = sample_label(learner, tau, image);
         }
         const float *feature = cli_mlp_forward(&learner->mlp, learner->x, batch);
+        if (!feature) return forward_failed(err, err_len);
         clh_status st = clh_heads_forward(learner->heads, feature, batch, id, learner->logits);
         if (st != CLH_OK) return lib_fail(err, err_len, "evaluation forward", st);
+        if (!logits_finite(learner, batch, id)) {
+            char where[64];
+            snprintf(where, sizeof where, "the evaluation on task %lld", (long long)tau + 1);
+            return diverged(err, err_len, "non-finite logits", where);
+        }
         st = clh_heads_accuracy(learner->heads, learner->logits, batch, id, NULL, learner->labels,
                                 &counts);
         if (st != CLH_OK) return lib_fail(err, err_len, "accuracy", st);
@@ -296,7 +338,10 @@ int cli_train_phase(cli_learner *learner, int64_t row, cli_results *results,
             int64_t end = begin + cfg->batch_size < n ? begin + cfg->batch_size : n;
             gather(learner, pair_task, pair_image, order, begin, end);
             float loss = 0.0f;
-            if (train_batch(learner, end - begin, row, &loss, err, err_len)) {
+            char where[128];
+            snprintf(where, sizeof where, "%s, epoch %lld, step %lld", phase, (long long)epoch + 1,
+                     (long long)b + 1);
+            if (train_batch(learner, end - begin, row, &loss, where, err, err_len)) {
                 rc = 1;
                 break;
             }

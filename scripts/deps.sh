@@ -3,7 +3,8 @@
 # skipping those already present. Needs root (or sudo) only when something is missing.
 set -euo pipefail
 packages=(cmake make gcc clang pkg-config libopenblas-dev libjansson-dev
-          python3 python3-torch python3-numpy libclang-rt-14-dev)
+          python3 python3-torch python3-numpy libclang-rt-14-dev
+          locales-all) # de_DE.UTF-8 and tr_TR.UTF-8 for the locale tests
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -20,7 +20,7 @@ mkdir -p "$out"
 start=$(date +%s.%N)
 for p in til cil dil mtl stl; do
   echo "== clheads run --paradigm $p --dataset split-mnist $*" >&2
-  "$build/cli/clheads" run --paradigm "$p" --dataset split-mnist --out "$out/$p" --quiet "$@" \
+  "$build/cli/clheads" run --paradigm "$p" --dataset split-mnist --out "$out/$p" --force --quiet "$@" \
     | tee "$out/$p.txt"
   echo
 done

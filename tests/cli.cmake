@@ -19,6 +19,21 @@ if(TARGET clheads_cli)
   clh_add_cli_test(test_cli_resume test_cli_resume.c)
   clh_add_cli_test(test_cli_predict test_cli_predict.c)
   clh_add_cli_test(test_cli_errors test_cli_errors.c)
+  # Issue 8 (hostile input): each test names the findings it covers.
+  clh_add_cli_test(test_cli_fix_f02_f17_data test_cli_fix_data.c)
+  clh_add_cli_test(test_cli_fix_f03_f06_f10_f17_outputs test_cli_fix_outputs.c)
+  clh_add_cli_test(test_cli_fix_f04_f05_resume test_cli_fix_resume.c)
+  clh_add_cli_test(test_cli_fix_locale test_cli_fix_locale.c)
+  # The resume fuzz target over its committed corpus (fuzz/corpus_resume/),
+  # without libFuzzer, so CI replays it under the sanitizers.
+  add_executable(fuzz_resume_replay ${PROJECT_SOURCE_DIR}/fuzz/replay.c
+    ${PROJECT_SOURCE_DIR}/fuzz/fuzz_resume.c)
+  target_link_libraries(fuzz_resume_replay PRIVATE clheads_cli clheads_static PkgConfig::JANSSON m)
+  target_include_directories(fuzz_resume_replay PRIVATE ${PROJECT_SOURCE_DIR}/fuzz
+    ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/cli)
+  clh_enable_warnings(fuzz_resume_replay)
+  add_test(NAME test_cli_fuzz_resume_replay
+           COMMAND fuzz_resume_replay ${PROJECT_SOURCE_DIR}/fuzz/corpus_resume)
   add_test(NAME test_cli_exit_codes
            COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/test_cli_exit_codes.sh
                    $<TARGET_FILE:clheads> ${CMAKE_CURRENT_BINARY_DIR}/cli_work/test_cli_exit_codes)

@@ -5,6 +5,8 @@
 set -u
 bin=$1
 work=$2
+# A fresh directory each time: `run --out` refuses one that holds an earlier run.
+rm -rf "$work/run"
 mkdir -p "$work"
 fails=0
 expect() { # expect STATUS PATTERN -- command...

@@ -1,0 +1,44 @@
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L /* fileno, dup */
+#endif
+/* Captures what the in-process CLI prints on stdout or stderr into a file,
+ * to assert on messages. */
+#ifndef CLH_TEST_CLI_CAPTURE_H
+#define CLH_TEST_CLI_CAPTURE_H
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "file_util.h"
+
+typedef struct capture {
+    int fd, saved;
+    FILE *stream;
+    char path[1024];
+} capture;
+
+/* Redirects stream (stdout or stderr) to path until capture_end. */
+static inline void capture_begin(capture *c, FILE *stream, const char *path) {
+    fflush(stream);
+    c->stream = stream;
+    c->fd = fileno(stream);
+    snprintf(c->path, sizeof c->path, "%s", path);
+    c->saved = dup(c->fd);
+    int out = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(out, c->fd);
+    close(out);
+}
+
+/* Restores the stream; returns what was printed (NUL-terminated; free it). */
+static inline char *capture_end(capture *c) {
+    fflush(c->stream);
+    dup2(c->saved, c->fd);
+    close(c->saved);
+    size_t len = 0;
+    char *text = (char *)read_whole(c->path, &len);
+    fputs(text ? text : "", stderr); /* still visible in the test log */
+    return text;
+}
+
+#endif
