@@ -66,21 +66,21 @@ int cli_idx_read_file(const char *path, unsigned char **bytes, size_t *len, char
         }
         size_t want = cap - got < READ_CHUNK ? cap - got : READ_CHUNK;
         int n = gzread(f, buf + got, (unsigned)want);
-        if (n < 0) {
-            int code = 0;
-            fail(err, err_len, "cannot read data file %s: %s", path, gzerror(f, &code));
-            goto done;
-        }
+        if (n < 0) break; /* reported below */
         if (n == 0) break;
         got += (size_t)n;
     }
-    /* A gzip stream cut short ends with a short read and Z_BUF_ERROR; a bad
-     * CRC or length trailer with Z_DATA_ERROR. */
+    /* A gzip stream cut short ends with a short read and Z_BUF_ERROR; bad
+     * deflate data or a bad CRC/length trailer fail with Z_DATA_ERROR. */
     int code = Z_OK;
     const char *message = gzerror(f, &code);
     if (code != Z_OK) {
-        fail(err, err_len, "cannot read data file %s: %s (truncated or corrupt gzip)", path,
-             message);
+        /* zlib's message starts with the path: show it once. */
+        size_t plen = strlen(path);
+        if (strncmp(message, path, plen) == 0 && strncmp(message + plen, ": ", 2) == 0)
+            message += plen + 2;
+        fail(err, err_len, "cannot read data file %s: %s%s", path, message,
+             gzdirect(f) ? "" : " (truncated or corrupt gzip)");
         goto done;
     }
     rc = 0;
