@@ -66,8 +66,7 @@ int cli_idx_read_file(const char *path, unsigned char **bytes, size_t *len, char
         }
         size_t want = cap - got < READ_CHUNK ? cap - got : READ_CHUNK;
         int n = gzread(f, buf + got, (unsigned)want);
-        if (n < 0) break; /* reported below */
-        if (n == 0) break;
+        if (n <= 0) break; /* the end, or an error reported below */
         got += (size_t)n;
     }
     /* A gzip stream cut short ends with a short read and Z_BUF_ERROR; bad
