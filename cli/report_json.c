@@ -59,7 +59,12 @@ int cli_report_json(const char *path, const cli_run_config *cfg, const cli_tasks
     json_object_set_new(opts, "epochs", json_integer(cfg->epochs));
     json_object_set_new(opts, "seed", json_integer((json_int_t)cfg->seed));
     json_object_set_new(opts, "freeze_backbone", json_boolean(cfg->freeze_backbone));
-    json_object_set_new(opts, "backbone", json_string("MLP 784-400-400 ReLU"));
+    char backbone[64];
+    snprintf(backbone, sizeof backbone, "MLP %lld-%d-%d ReLU", (long long)cfg->input_dim,
+             CLI_HIDDEN, CLI_HIDDEN);
+    json_object_set_new(opts, "backbone", json_string(backbone));
+    json_object_set_new(opts, "input_dim", json_integer(cfg->input_dim));
+    json_object_set_new(opts, "pad32", json_boolean(cfg->pad32));
     json_object_set_new(root, "options", opts);
     json_t *list = json_array();
     for (int64_t t = 0; t < tasks->count; t++) {

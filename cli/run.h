@@ -26,13 +26,16 @@ enum {
     CLI_SET_BATCH = 1 << 7,
     CLI_SET_EPOCHS = 1 << 8,
     CLI_SET_SEED = 1 << 9,
-    CLI_SET_FREEZE = 1 << 10
+    CLI_SET_FREEZE = 1 << 10,
+    CLI_SET_PAD32 = 1 << 11
 };
 
 typedef struct cli_run_config {
     clh_paradigm paradigm;     /* TIL, CIL, DIL: tasks in sequence; MTL, STL: joint */
     cli_dataset_kind dataset;
-    const char *data_path;     /* MNIST data file (not used by synthetic) */
+    const char *data_path;     /* --data; NULL: the kind's default (dataset.h) */
+    int pad32;                 /* --pad32: 28x28 images framed to 32x32 */
+    int64_t input_dim;         /* inputs per image (784, or 1024 padded), set once loaded */
     int64_t num_tasks;
     clh_optim_config optim;
     int64_t batch_size;

@@ -16,7 +16,8 @@
  *   run.loss F64 [rows]                    mean training loss per phase
  *   run.heads_with_grad I64 [tasks]        which heads have had a gradient (the
  *                                          optimizer steps exactly those)
- * and metadata run.* with the options of the run and run.phases_done.
+ * and metadata run.* with the options of the run (run.pad32 and run.input_dim,
+ * the inputs per image, among them) and run.phases_done.
  * A resume restores all of it, so the remaining tasks compute exactly what an
  * uninterrupted run computes. */
 #include <stdio.h>
@@ -165,6 +166,8 @@ int cli_state_save(const cli_learner *learner, const cli_results *results, const
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)cfg->seed);
     add_meta(e, "run.seed", seed);
     add_meta_i64(e, "run.freeze_backbone", cfg->freeze_backbone);
+    add_meta_i64(e, "run.pad32", cfg->pad32);
+    add_meta_i64(e, "run.input_dim", (long long)mlp->in);
     add_meta_i64(e, "run.optimizer_heads_bound", clh_optim_buffer_count(learner->opt_heads) > 0);
     add_meta_i64(e, "run.optimizer_backbone_bound",
                  clh_optim_buffer_count(learner->opt_backbone) > 0);
@@ -262,7 +265,7 @@ int cli_state_config_from(const clh_st_file *file, const char *dir, cli_run_conf
     clh_paradigm paradigm;
     cli_dataset_kind kind;
     clh_optim_kind okind;
-    int64_t num_tasks, batch_size, epochs, freeze;
+    int64_t num_tasks, batch_size, epochs, freeze, pad32;
     double lr, momentum, wd;
     uint64_t seed;
     if (!(v = meta(file, "run.paradigm", err, err_len))) goto done;
@@ -286,7 +289,8 @@ int cli_state_config_from(const clh_st_file *file, const char *dir, cli_run_conf
         meta_f64(file, "run.weight_decay", CLI_MAX_WEIGHT_DECAY, &wd, err, err_len) ||
         meta_i64(file, "run.batch_size", 1, CLI_MAX_BATCH, &batch_size, err, err_len) ||
         meta_i64(file, "run.epochs", 0, CLI_MAX_EPOCHS, &epochs, err, err_len) ||
-        meta_i64(file, "run.freeze_backbone", 0, 1, &freeze, err, err_len))
+        meta_i64(file, "run.freeze_backbone", 0, 1, &freeze, err, err_len) ||
+        meta_i64(file, "run.pad32", 0, 1, &pad32, err, err_len))
         goto done;
     /* The rules the option parser applies between options. */
     if (num_tasks > cli_dataset_max_tasks(kind)) {
@@ -325,10 +329,12 @@ int cli_state_config_from(const clh_st_file *file, const char *dir, cli_run_conf
     DIFFERS(CLI_SET_SEED, "--seed", "run.seed", seed == cfg->seed);
     DIFFERS(CLI_SET_FREEZE, "--freeze-backbone", "run.freeze_backbone",
             freeze == cfg->freeze_backbone);
+    DIFFERS(CLI_SET_PAD32, "--pad32", "run.pad32", pad32 == cfg->pad32);
 #undef DIFFERS
     if (option) {
         const char *shown = clh_st_meta_get(file, key);
         if (strcmp(key, "run.freeze_backbone") == 0) shown = freeze ? "on" : "off";
+        if (strcmp(key, "run.pad32") == 0) shown = pad32 ? "on" : "off";
         snprintf(err, err_len, "cannot resume from %s: %s in the checkpoint is %s, which differs "
                  "from the option given", dir, option, shown);
         goto done;
@@ -343,6 +349,7 @@ int cli_state_config_from(const clh_st_file *file, const char *dir, cli_run_conf
     cfg->epochs = epochs;
     cfg->seed = seed;
     cfg->freeze_backbone = (int)freeze;
+    cfg->pad32 = (int)pad32;
     rc = 0;
 done:
     return rc;
@@ -460,6 +467,15 @@ int cli_state_restore_from(cli_learner *learner, cli_results *results, const clh
     const cli_run_config *cfg = learner->config;
     int64_t phases;
     if (meta_i64(file, "run.phases_done", 1, results->rows, &phases, err, err_len)) goto done;
+    /* The backbone's input width follows the data (and --pad32). */
+    int64_t input_dim;
+    if (meta_i64(file, "run.input_dim", 1, INT32_MAX, &input_dim, err, err_len)) goto done;
+    if (input_dim != learner->mlp.in) {
+        snprintf(err, err_len, "cannot resume from %s: its backbone takes %lld inputs per image, "
+                 "the data gives %lld (a different data set, or --pad32 differs)", dir,
+                 (long long)input_dim, (long long)learner->mlp.in);
+        goto done;
+    }
     clh_load_options options;
     clh_load_options_init(&options);
     options.paradigm = (int)cfg->paradigm;

@@ -143,7 +143,8 @@ int main(void) {
         CHECK(strstr(err, expect[c]) != NULL);
         if (!strstr(err, expect[c])) fprintf(stderr, "case %d: %s\n", c, err);
         /* And through the command: exit 1. */
-        CHECK(run_cli("run", "--paradigm", "til", "--data", path, "--quiet", "--out", dir, NULL) == 1);
+        CHECK(run_cli("run", "--paradigm", "til", "--dataset", "split-mnist-10k", "--data", path,
+                      "--quiet", "--out", dir, NULL) == 1);
     }
     CHECK(run_cli("run", "--paradigm", "til", "--data", "/nonexistent/mnist.bin", "--quiet",
                   NULL) == 1);
@@ -151,8 +152,8 @@ int main(void) {
      * the first tasks only when each has test images: 20 images give 2 per
      * digit, 1 train + 1 test, so it runs. */
     snprintf(path, sizeof path, "%s/ok.bin", dir);
-    CHECK(run_cli("run", "--paradigm", "til", "--data", path, "--epochs", "1", "--quiet",
-                  "--out", dir, NULL) == 0);
+    CHECK(run_cli("run", "--paradigm", "til", "--dataset", "split-mnist-10k", "--data", path,
+                  "--epochs", "1", "--quiet", "--out", dir, NULL) == 0);
 
     /* A checkpoint of the wrong paradigm: resume and predict refuse it. */
     char ck[512];
