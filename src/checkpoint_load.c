@@ -22,6 +22,7 @@ void clh_load_options_init(clh_load_options *options) {
     options->prefix = NULL;
     options->seed = 0;
     options->ignore_unknown = 0;
+    options->structure_only = 0;
 }
 
 /* ---- collecting the head tensors ---------------------------------------- */
@@ -349,8 +350,9 @@ static clh_status set_up(clh_heads *heads, const load_plan *plan) {
     }
 }
 
-static clh_status fill(clh_heads *heads, const load_plan *plan, const char *source) {
-    for (size_t i = 0; i < plan->n; i++) {
+static clh_status fill(clh_heads *heads, const load_plan *plan, const char *source,
+                       int structure_only) {
+    for (size_t i = 0; !structure_only && i < plan->n; i++) {
         const found_head *found = &plan->heads[i];
         int64_t id = is_multi_head(plan->paradigm) ? found->id : CLH_NO_TASK;
         clh_head_view view;
@@ -412,7 +414,7 @@ static clh_status load_parsed(clh_heads **out, const clh_st_file *file, const ch
                           options->prefix && options->prefix[0] ? "'" : "");
     if (status == CLH_OK) status = clh_heads_create(&heads, plan.paradigm, plan.in, options->seed);
     if (status == CLH_OK) status = set_up(heads, &plan);
-    if (status == CLH_OK) status = fill(heads, &plan, source);
+    if (status == CLH_OK) status = fill(heads, &plan, source, options->structure_only);
     plan_release(&plan);
     if (status != CLH_OK) {
         clh_heads_free(heads);

@@ -68,6 +68,12 @@ typedef struct clh_load_options {
      * or the load fails with CLH_E_MISMATCH naming it. 1: other keys are
      * ignored (e.g. optimizer state saved in the same file). */
     int ignore_unknown;
+    /* 0 (the default): the weights are copied in. 1: only the structure is
+     * loaded (tasks, class counts, frozen/masked/gradient flags) and the
+     * heads keep their initial weights: for describing a file opened with
+     * clh_st_open_header, whose tensors have no data (without this option
+     * such a file fails to load with CLH_E_NULL naming the tensor). */
+    int structure_only;
 } clh_load_options;
 
 /* Fills *options with the defaults above. */
