@@ -77,7 +77,7 @@ clh_status clh_heads_resolve(const clh_heads *heads, int64_t task_id, const char
     if (single_head(heads->paradigm)) {
         if (task_id != CLH_NO_TASK && task_id != 0)
             return clh_heads_fail(heads, CLH_E_UNKNOWN_TASK,
-                                  "%s: task id %lld: %s has one head, pass CLH_NO_TASK or 0", what,
+                                  "%s: task id %lld: %s has one head (task 0), pass CLH_NO_TASK or 0", what,
                                   (long long)task_id, clh_paradigm_name(heads->paradigm));
         if (heads->num_tasks == 0) return clh_heads_fail_not_setup(heads, what);
         *index = 0;
