@@ -97,7 +97,10 @@ clh_status clh_optim_get_config(const clh_optim *optim, clh_optim_config *config
 clh_status clh_optim_set_lr(clh_optim *optim, double lr);
 
 /* One step over the heads' parameters with their accumulated gradients (see
- * above). The first call binds the optimizer to this handle's layout. */
+ * above). The first call binds the optimizer to this handle's layout; a
+ * later call on heads of another paradigm or in_features, or whose tasks
+ * differ from the bound ones in order, ids or class counts, is
+ * CLH_E_MISMATCH (the handle may only have grown by new tasks). */
 clh_status clh_optim_step_heads(clh_optim *optim, clh_heads *heads);
 
 /* One step over a plain vector params[count] with grads[count]. */

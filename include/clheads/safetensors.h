@@ -22,7 +22,10 @@
  * and pads it with spaces to a multiple of 8, and replaces the target file
  * atomically: a temporary file in the same directory is written, flushed and
  * fsynced, then renamed over the target, and the directory is fsynced. If any
- * step before the rename fails, the previous file is left untouched.
+ * step before the rename fails, the previous file is left untouched and the
+ * save fails. Once the rename succeeded the save has succeeded (CLH_OK): the
+ * directory fsync after it is best effort (it only makes the rename survive
+ * a power loss), so its failure is not reported.
  */
 #ifndef CLHEADS_SAFETENSORS_H
 #define CLHEADS_SAFETENSORS_H
