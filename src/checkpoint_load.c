@@ -324,30 +324,20 @@ done:
 /* ---- building the handle ---------------------------------------------------- */
 
 static clh_status set_up(clh_heads *heads, const load_plan *plan) {
-    switch (plan->paradigm) {
-    case CLH_DIL:
-    case CLH_STL:
+    if (!is_multi_head(plan->paradigm))
         return plan->n ? clh_heads_setup_single(heads, plan->heads[0].weight->shape[0]) : CLH_OK;
-    case CLH_MTL: {
-        if (!plan->n) return CLH_OK;
-        int64_t *ids = clh_malloc(2 * plan->n * sizeof *ids);
-        if (!ids) return clh_fail(CLH_E_NOMEM, "checkpoint: no memory for the MTL set-up");
-        for (size_t i = 0; i < plan->n; i++) {
-            ids[i] = plan->heads[i].id;
-            ids[plan->n + i] = plan->heads[i].weight->shape[0];
-        }
-        clh_status status = clh_heads_setup_tasks(heads, ids, ids + plan->n, plan->n);
-        clh_free(ids);
-        return status;
+    if (!plan->n) return CLH_OK;
+    /* All tasks in one set-up: one at a time would move the bank's bias block
+     * once per task (quadratic in the number of heads). */
+    int64_t *ids = clh_malloc(2 * plan->n * sizeof *ids);
+    if (!ids) return clh_fail(CLH_E_NOMEM, "checkpoint: no memory for the set-up");
+    for (size_t i = 0; i < plan->n; i++) {
+        ids[i] = plan->heads[i].id;
+        ids[plan->n + i] = plan->heads[i].weight->shape[0];
     }
-    default:
-        for (size_t i = 0; i < plan->n; i++) {
-            clh_status status =
-                clh_heads_setup_task(heads, plan->heads[i].id, plan->heads[i].weight->shape[0]);
-            if (status != CLH_OK) return status;
-        }
-        return CLH_OK;
-    }
+    clh_status status = clh_heads_setup_list(heads, ids, ids + plan->n, plan->n, "checkpoint");
+    clh_free(ids);
+    return status;
 }
 
 static clh_status fill(clh_heads *heads, const load_plan *plan, const char *source,

@@ -45,7 +45,11 @@ const char *clh_heads_last_error(const clh_heads *heads) {
 /* ---- task lookup ---- */
 
 ptrdiff_t clh_heads_find(const clh_heads *heads, int64_t task_id) {
-    size_t lo = 0, hi = heads->num_tasks;
+    return clh_heads_find_among(heads, heads->num_tasks, task_id);
+}
+
+ptrdiff_t clh_heads_find_among(const clh_heads *heads, size_t indexed, int64_t task_id) {
+    size_t lo = 0, hi = indexed;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         int64_t id = heads->tasks[heads->by_id[mid]].id;
