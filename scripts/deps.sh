@@ -2,8 +2,9 @@
 # Installs the Debian packages that building, testing and running clheads need,
 # skipping those already present. Needs root (or sudo) only when something is missing.
 set -euo pipefail
+# locales-all: the locale tests (de_DE.UTF-8, tr_TR.UTF-8; test_fix_f07_locale).
 packages=(cmake make gcc clang pkg-config libopenblas-dev libjansson-dev
-          python3 python3-torch python3-numpy libclang-rt-14-dev)
+          python3 python3-torch python3-numpy libclang-rt-14-dev locales-all)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
