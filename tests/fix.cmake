@@ -13,3 +13,8 @@ endforeach()
 add_executable(bench_fix_f09_many_heads bench_fix_f09_many_heads.c)
 target_link_libraries(bench_fix_f09_many_heads PRIVATE clheads_static m)
 clh_enable_warnings(bench_fix_f09_many_heads)
+
+# Finding 1 through the CLI's resume (the tool's test helper, tests/cli.cmake).
+if(TARGET clheads_cli)
+  clh_add_cli_test(test_fix_f01_cli_resume test_fix_f01_cli_resume.c)
+endif()
