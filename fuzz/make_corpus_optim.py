@@ -4,7 +4,11 @@
 describes them (every kind, heads and flat bindings, each paradigm's tensor
 names) and one file per rejection of the loader (buffers stored in another
 dtype or shape, a missing tensor, a huge optim.count, a bad number).
-Standard library only; run from anywhere: python3 fuzz/make_corpus_optim.py"""
+Standard library only; run from anywhere: python3 fuzz/make_corpus_optim.py
+
+The found_<sha1> files beside the seeds are inputs that a fuzzing run found
+to add coverage (libFuzzer -merge=1 of the run's corpus into the seeds);
+they are kept as they are and replayed in CI with the seeds."""
 import os
 import struct
 
