@@ -87,6 +87,7 @@ static void infer_heads(const clh_st_file *file) {
         clh_load_options_init(&options);
         options.prefix = prefix;
         options.ignore_unknown = 1;
+        options.structure_only = 1; /* the file was opened header-only */
         options.paradigm = multi ? CLH_TIL : CLH_DIL;
         clh_heads *heads = NULL;
         clh_status st = clh_heads_load_file(&heads, file, &options);
@@ -133,7 +134,7 @@ int cli_cmd_inspect(int argc, char **argv) {
     }
     if (!path) return cli_usage_error(CMD, "missing FILE");
     clh_st_file *file = NULL;
-    clh_status st = clh_st_open(&file, path);
+    clh_status st = clh_st_open_header(&file, path); /* no tensor data is printed */
     if (st != CLH_OK)
         return cli_fail(CMD, "cannot read %s: %s (%s)", path, clh_status_message(st),
                         clh_last_error());
@@ -143,6 +144,7 @@ int cli_cmd_inspect(int argc, char **argv) {
         clh_load_options options;
         clh_load_options_init(&options);
         options.ignore_unknown = 1;
+        options.structure_only = 1;
         clh_heads *heads = NULL;
         st = clh_heads_load_file(&heads, file, &options);
         if (st != CLH_OK) {

@@ -14,8 +14,8 @@
  *   run.accuracy F64 [rows, tasks]         the accuracy matrix so far (NaN: not yet)
  *   run.accuracy_task_aware F64            CIL only
  *   run.loss F64 [rows]                    mean training loss per phase
- *   run.heads_with_grad I64 [tasks]        which heads have had a gradient (the
- *                                          optimizer steps exactly those)
+ * Which heads have had a gradient (the optimizer steps exactly those) is the
+ * heads checkpoint's own grad_task_ids metadata (checkpoint.h).
  * and metadata run.* with the options of the run (run.pad32 and run.input_dim,
  * the inputs per image, among them) and run.phases_done.
  * A resume restores all of it, so the remaining tasks compute exactly what an
@@ -117,13 +117,7 @@ int cli_state_save(const cli_learner *learner, const cli_results *results, const
     const cli_run_config *cfg = learner->config;
     const cli_mlp *mlp = &learner->mlp;
     extras *e = calloc(1, sizeof *e);
-    size_t num_tasks = clh_heads_num_tasks(learner->heads);
-    int64_t *with_grad = calloc(num_tasks ? num_tasks : 1, sizeof(int64_t));
-    if (!e || !with_grad) {
-        free(e);
-        free(with_grad);
-        return fail_msg(err, err_len, "out of memory writing the checkpoint");
-    }
+    if (!e) return fail_msg(err, err_len, "out of memory writing the checkpoint");
     clh_st_tensor *t;
     t = add_tensor(e, "backbone.0.weight", CLH_DT_F32, mlp->w1, (size_t)(mlp->hidden * mlp->in), 4);
     t->ndim = 2, t->shape[0] = mlp->hidden, t->shape[1] = mlp->in;
@@ -135,7 +129,6 @@ int cli_state_save(const cli_learner *learner, const cli_results *results, const
     if (add_optim(e, learner->opt_heads, "optimizer.heads") ||
         add_optim(e, learner->opt_backbone, "optimizer.backbone")) {
         free(e);
-        free(with_grad);
         return fail_msg(err, err_len, "cannot collect the optimizer state for the checkpoint");
     }
     add_tensor(e, "run.shuffle_state", CLH_DT_U64, &learner->shuffle.state, 1, 8);
@@ -148,8 +141,6 @@ int cli_state_save(const cli_learner *learner, const cli_results *results, const
         t->ndim = 2, t->shape[0] = results->rows, t->shape[1] = results->tasks;
     }
     add_tensor(e, "run.loss", CLH_DT_F64, results->loss, (size_t)results->rows, 8);
-    for (size_t i = 0; i < num_tasks; i++) with_grad[i] = clh_heads_task_has_grad(learner->heads, i);
-    add_tensor(e, "run.heads_with_grad", CLH_DT_I64, with_grad, num_tasks, 8);
 
     add_meta(e, "run.format", STATE_FORMAT);
     add_meta(e, "run.paradigm", clh_paradigm_name(cfg->paradigm));
@@ -174,14 +165,12 @@ int cli_state_save(const cli_learner *learner, const cli_results *results, const
 
     if (e->full) {
         free(e);
-        free(with_grad);
         return fail_msg(err, err_len, "too many tensors or metadata for the checkpoint");
     }
     char path[4096];
     state_path(dir, path, sizeof path);
     clh_status st = clh_heads_save_ex(learner->heads, path, e->t, e->n, e->meta, e->n_meta);
     free(e);
-    free(with_grad);
     if (st != CLH_OK) {
         snprintf(err, err_len, "writing checkpoint %s: %s (%s)", path, clh_status_message(st),
                  clh_last_error());
@@ -379,8 +368,17 @@ static int restore_optim(clh_optim *optim, const clh_st_file *file, const char *
         const clh_st_tensor *t = clh_st_at(file, i);
         if (strncmp(t->name, prefix, plen) != 0) continue;
         if (n == 8) return fail_msg(err, err_len, "too many optimizer buffers in checkpoint");
+        /* The buffer is passed by element count, so its dtype and rank must
+         * be exactly what that count means: int64 steps, float32 values. */
+        int is_step = strcmp(t->name + plen, "step") == 0;
+        if (t->dtype != (is_step ? CLH_DT_I64 : CLH_DT_F32) || t->ndim != 1) {
+            snprintf(err, err_len, "checkpoint tensor %s is %s of rank %zu, expected a 1-D %s "
+                     "tensor", t->name, clh_dtype_name(t->dtype), t->ndim,
+                     is_step ? "I64" : "F32");
+            return 1;
+        }
         buffers[n].name = t->name + plen;
-        buffers[n].is_int64 = t->dtype == CLH_DT_I64;
+        buffers[n].is_int64 = is_step;
         buffers[n].data = (void *)t->data;
         buffers[n].count = clh_st_numel(t);
         n++;
@@ -390,23 +388,6 @@ static int restore_optim(clh_optim *optim, const clh_st_file *file, const char *
         snprintf(err, err_len, "restoring optimizer state %s*: %s (%s)", prefix,
                  clh_status_message(st), clh_last_error());
         return 1;
-    }
-    return 0;
-}
-
-/* The optimizer steps exactly the heads that have had a gradient; a loaded
- * handle starts with none, so restore the flags the checkpoint recorded. */
-static int restore_grad_flags(cli_learner *learner, const clh_st_tensor *flags, size_t n,
-                              char *err, size_t err_len) {
-    for (size_t i = 0; i < n; i++) {
-        int64_t flag; /* memcpy: a tensor's data need not be 8-byte aligned */
-        memcpy(&flag, (const unsigned char *)flags->data + i * sizeof flag, sizeof flag);
-        clh_status st = clh_heads_set_task_has_grad(learner->heads, i, flag != 0);
-        if (st != CLH_OK) {
-            snprintf(err, err_len, "restoring gradient flags: %s (%s)", clh_status_message(st),
-                     clh_last_error());
-            return 1;
-        }
     }
     return 0;
 }
@@ -565,10 +546,7 @@ int cli_state_restore_from(cli_learner *learner, cli_results *results, const clh
     if (cli_state_check_results(results, phases, cli_is_joint(cfg->paradigm), cfg->epochs > 0, err,
                                 err_len))
         goto done;
-    results->rows_done = phases;
-    size_t n = clh_heads_num_tasks(heads);
-    if (!(t = expect(file, "run.heads_with_grad", CLH_DT_I64, n, err, err_len))) goto done;
-    if (restore_grad_flags(learner, t, n, err, err_len)) goto done;
+    results->rows_done = phases; /* the heads' gradient flags came with the heads */
     rc = 0;
 done:
     return rc;

@@ -68,6 +68,6 @@ int main(int argc, char **argv) {
         }
         closedir(dir);
     }
-    printf("replay: %zu inputs ran through the safetensors fuzz target\n", replayed);
+    printf("replay: %zu inputs ran through the fuzz target\n", replayed);
     return replayed > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

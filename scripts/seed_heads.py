@@ -1,5 +1,6 @@
 """The seed's five head classes (CLArena's clarena.heads), reconstructed from
-/work/shared/seed/clarena-heads-api.txt, bugs included.
+the seed's API description (clarena-heads-api.txt, handed over with the
+project brief; not part of this repository), bugs included.
 
 These are the reference the C library is checked against (tests/data/*), and
 the "seed side" of side-by-side training and benchmarks, so they stay

@@ -16,5 +16,9 @@ void clh_test_fail_alloc_after(long countdown);
 /* Test hook: allocations made since the process started (for "no allocation
  * in the steady state" checks). */
 unsigned long clh_test_alloc_count(void);
+/* Test hook: the largest single request (bytes, count x size for calloc)
+ * since the last call, which resets it (for "a small file never asks for
+ * gigabytes" checks). */
+size_t clh_test_largest_alloc(void);
 
 #endif

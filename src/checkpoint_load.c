@@ -11,6 +11,7 @@
 #include "checked.h"
 #include "clheads/checkpoint.h"
 #include "error.h"
+#include "heads_internal.h"
 #include "id_list.h"
 
 #define NAME_FMT "'%.120s'"
@@ -21,6 +22,7 @@ void clh_load_options_init(clh_load_options *options) {
     options->prefix = NULL;
     options->seed = 0;
     options->ignore_unknown = 0;
+    options->structure_only = 0;
 }
 
 /* ---- collecting the head tensors ---------------------------------------- */
@@ -42,12 +44,15 @@ typedef struct load_plan {
     size_t n_frozen;
     int64_t *masked;
     size_t n_masked;
+    int64_t *with_grad;
+    size_t n_with_grad;
 } load_plan;
 
 static void plan_release(load_plan *plan) {
     clh_free(plan->heads);
     clh_free(plan->frozen);
     clh_free(plan->masked);
+    clh_free(plan->with_grad);
 }
 
 static int is_multi_head(clh_paradigm paradigm) {
@@ -78,17 +83,40 @@ static int by_id(const void *a, const void *b) {
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
+static int by_int64(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 static found_head *find_head(load_plan *plan, int64_t id) {
     found_head key = {id, NULL, NULL};
     return bsearch(&key, plan->heads, plan->n, sizeof key, by_id);
 }
 
+/* One head tensor found under the prefix, before pairing. */
+typedef struct found_tensor {
+    int64_t id;
+    int is_weight;
+    const clh_st_tensor *tensor;
+} found_tensor;
+
+static int by_found_id(const void *a, const void *b) {
+    const found_tensor *x = a, *y = b;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Classifies every tensor, then pairs weights and biases by id after a sort
+ * (O(n log n) in the number of tensors). */
 static clh_status collect(load_plan *plan, const clh_st_file *file, const char *source,
                           const clh_load_options *options) {
     const char *prefix = options->prefix ? options->prefix : "";
-    size_t prefix_len = strlen(prefix), total = clh_st_count(file);
+    size_t prefix_len = strlen(prefix), total = clh_st_count(file), n_found = 0;
     plan->heads = clh_calloc(total ? total : 1, sizeof *plan->heads);
-    if (!plan->heads) return clh_fail(CLH_E_NOMEM, "%s: no memory for %zu tensors", source, total);
+    found_tensor *found = clh_calloc(total ? total : 1, sizeof *found);
+    if (!plan->heads || !found) {
+        clh_free(found);
+        return clh_fail(CLH_E_NOMEM, "%s: no memory for %zu tensors", source, total);
+    }
     for (size_t i = 0; i < total; i++) {
         const clh_st_tensor *t = clh_st_at(file, i);
         if (strncmp(t->name, prefix, prefix_len) != 0) continue;
@@ -98,24 +126,26 @@ static clh_status collect(load_plan *plan, const clh_st_file *file, const char *
         if (kind == 2) continue;
         if (kind == 0) {
             if (options->ignore_unknown) continue;
+            clh_free(found);
             return clh_fail(CLH_E_MISMATCH,
                             "%s: tensor " NAME_FMT " is not a %s head tensor (expected %s%s)",
                             source, t->name, clh_paradigm_name(plan->paradigm), prefix,
                             is_multi_head(plan->paradigm) ? "heads.<task_id>.weight / .bias"
                                                           : "head.weight / head.bias");
         }
-        found_head *head = NULL;
-        for (size_t h = 0; h < plan->n && !head; h++)
-            if (plan->heads[h].id == id) head = &plan->heads[h];
-        if (!head) {
-            head = &plan->heads[plan->n++];
-            head->id = id;
-        }
-        /* Names are unique in a valid file, so a slot is never filled twice. */
-        if (is_weight) head->weight = t;
-        else head->bias = t;
+        found[n_found++] = (found_tensor){id, is_weight, t};
     }
-    if (plan->n > 0) qsort(plan->heads, plan->n, sizeof *plan->heads, by_id);
+    if (n_found > 0) qsort(found, n_found, sizeof *found, by_found_id);
+    for (size_t i = 0; i < n_found; i++) {
+        if (plan->n == 0 || plan->heads[plan->n - 1].id != found[i].id)
+            plan->heads[plan->n++].id = found[i].id;
+        found_head *head = &plan->heads[plan->n - 1];
+        /* Names are unique in a valid file, so a slot is never filled twice
+         * ("heads.01" is not an id: clh_parse_int64 is canonical). */
+        if (found[i].is_weight) head->weight = found[i].tensor;
+        else head->bias = found[i].tensor;
+    }
+    clh_free(found);
     return CLH_OK;
 }
 
@@ -253,12 +283,6 @@ static clh_status apply_metadata(load_plan *plan, const clh_st_file *file, const
                               source, (long long)ids[i]);
             goto done;
         }
-        for (size_t j = 0; j < i; j++)
-            if (ids[j] == ids[i]) {
-                status = clh_fail(CLH_E_FORMAT, "%s: metadata task_ids lists task %lld twice",
-                                  source, (long long)ids[i]);
-                goto done;
-            }
         if (head->weight->shape[0] != classes[i]) {
             status = clh_fail(CLH_E_MISMATCH,
                               "%s: tensor " NAME_FMT " has %lld classes, metadata num_classes says "
@@ -269,10 +293,21 @@ static clh_status apply_metadata(load_plan *plan, const clh_st_file *file, const
         }
         ordered[i] = *head;
     }
+    /* Each id found a head and there are as many ids as heads, so a repeated
+     * id shows as two equal neighbours once sorted. */
+    if (n_ids > 1) qsort(ids, n_ids, sizeof *ids, by_int64);
+    for (size_t i = 1; i < n_ids; i++)
+        if (ids[i - 1] == ids[i]) {
+            status = clh_fail(CLH_E_FORMAT, "%s: metadata task_ids lists task %lld twice", source,
+                              (long long)ids[i]);
+            goto done;
+        }
     if (plan->n) memcpy(plan->heads, ordered, plan->n * sizeof *ordered);
     status = meta_list(file, source, "frozen_task_ids", &plan->frozen, &plan->n_frozen);
     if (status == CLH_OK)
         status = meta_list(file, source, "masked_task_ids", &plan->masked, &plan->n_masked);
+    if (status == CLH_OK)
+        status = meta_list(file, source, "grad_task_ids", &plan->with_grad, &plan->n_with_grad);
     if (status == CLH_OK && plan->n_masked && plan->paradigm != CLH_CIL)
         status = clh_fail(CLH_E_FORMAT, "%s: masked_task_ids is for CIL only, the file is %s",
                           source, clh_paradigm_name(plan->paradigm));
@@ -289,34 +324,25 @@ done:
 /* ---- building the handle ---------------------------------------------------- */
 
 static clh_status set_up(clh_heads *heads, const load_plan *plan) {
-    switch (plan->paradigm) {
-    case CLH_DIL:
-    case CLH_STL:
+    if (!is_multi_head(plan->paradigm))
         return plan->n ? clh_heads_setup_single(heads, plan->heads[0].weight->shape[0]) : CLH_OK;
-    case CLH_MTL: {
-        if (!plan->n) return CLH_OK;
-        int64_t *ids = clh_malloc(2 * plan->n * sizeof *ids);
-        if (!ids) return clh_fail(CLH_E_NOMEM, "checkpoint: no memory for the MTL set-up");
-        for (size_t i = 0; i < plan->n; i++) {
-            ids[i] = plan->heads[i].id;
-            ids[plan->n + i] = plan->heads[i].weight->shape[0];
-        }
-        clh_status status = clh_heads_setup_tasks(heads, ids, ids + plan->n, plan->n);
-        clh_free(ids);
-        return status;
+    if (!plan->n) return CLH_OK;
+    /* All tasks in one set-up: one at a time would move the bank's bias block
+     * once per task (quadratic in the number of heads). */
+    int64_t *ids = clh_malloc(2 * plan->n * sizeof *ids);
+    if (!ids) return clh_fail(CLH_E_NOMEM, "checkpoint: no memory for the set-up");
+    for (size_t i = 0; i < plan->n; i++) {
+        ids[i] = plan->heads[i].id;
+        ids[plan->n + i] = plan->heads[i].weight->shape[0];
     }
-    default:
-        for (size_t i = 0; i < plan->n; i++) {
-            clh_status status =
-                clh_heads_setup_task(heads, plan->heads[i].id, plan->heads[i].weight->shape[0]);
-            if (status != CLH_OK) return status;
-        }
-        return CLH_OK;
-    }
+    clh_status status = clh_heads_setup_list(heads, ids, ids + plan->n, plan->n, "checkpoint");
+    clh_free(ids);
+    return status;
 }
 
-static clh_status fill(clh_heads *heads, const load_plan *plan, const char *source) {
-    for (size_t i = 0; i < plan->n; i++) {
+static clh_status fill(clh_heads *heads, const load_plan *plan, const char *source,
+                       int structure_only) {
+    for (size_t i = 0; !structure_only && i < plan->n; i++) {
         const found_head *found = &plan->heads[i];
         int64_t id = is_multi_head(plan->paradigm) ? found->id : CLH_NO_TASK;
         clh_head_view view;
@@ -339,6 +365,16 @@ static clh_status fill(clh_heads *heads, const load_plan *plan, const char *sour
         if (status != CLH_OK)
             return clh_fail(CLH_E_FORMAT, "%s: metadata masked_task_ids names task %lld: %s",
                             source, (long long)plan->masked[i], clh_last_error());
+    }
+    for (size_t i = 0; i < plan->n_with_grad; i++) {
+        int64_t id = plan->with_grad[i];
+        ptrdiff_t index = is_multi_head(plan->paradigm) ? clh_heads_find(heads, id)
+                          : id == 0 && clh_heads_num_tasks(heads) == 1 ? 0
+                                                                         : -1;
+        if (index < 0)
+            return clh_fail(CLH_E_FORMAT, "%s: metadata grad_task_ids names task %lld, which has "
+                            "no head", source, (long long)id);
+        clh_heads_set_task_has_grad(heads, (size_t)index, 1);
     }
     return CLH_OK;
 }
@@ -368,7 +404,7 @@ static clh_status load_parsed(clh_heads **out, const clh_st_file *file, const ch
                           options->prefix && options->prefix[0] ? "'" : "");
     if (status == CLH_OK) status = clh_heads_create(&heads, plan.paradigm, plan.in, options->seed);
     if (status == CLH_OK) status = set_up(heads, &plan);
-    if (status == CLH_OK) status = fill(heads, &plan, source);
+    if (status == CLH_OK) status = fill(heads, &plan, source, options->structure_only);
     plan_release(&plan);
     if (status != CLH_OK) {
         clh_heads_free(heads);
@@ -465,8 +501,9 @@ clh_status clh_heads_load_into(clh_heads *heads, const char *path,
                 clh_heads_is_masked(loaded, id, &flag);
                 clh_heads_set_masked(heads, id, flag);
             }
+            clh_heads_set_task_has_grad(heads, i, clh_heads_task_has_grad(loaded, i));
         }
     }
     clh_heads_free(loaded);
-    return status;
+    return clh_fail_adopt(heads, status); /* clh_heads_last_error(heads) finds it */
 }

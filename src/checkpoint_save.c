@@ -30,8 +30,9 @@ typedef struct save_plan {
     char *names; /* [n][NAME_CAP] */
     clh_st_meta *meta;
     size_t n_meta;
-    char *lists; /* the task id / class count / flag lists, 4 x list_cap */
+    char *lists; /* the task id / class count / flag lists, 5 x list_cap */
     size_t list_cap;
+    size_t list_len[5]; /* their lengths, so appending stays O(1) */
     char in_text[24];
 } save_plan;
 
@@ -42,10 +43,14 @@ static void plan_release(save_plan *plan) {
     clh_free(plan->lists);
 }
 
-/* Appends ",value" (or "value" first) to a list of capacity cap. */
-static void append_id(char *list, size_t cap, int64_t value) {
-    size_t len = strlen(list);
-    snprintf(list + len, cap - len, "%s%" PRId64, len ? "," : "", value);
+enum { LIST_TASKS, LIST_CLASSES, LIST_FROZEN, LIST_MASKED, LIST_GRAD };
+
+/* Appends ",value" (or "value" first) to list k of the plan. */
+static void append_id(save_plan *plan, int k, int64_t value) {
+    char *list = plan->lists + (size_t)k * plan->list_cap;
+    size_t len = plan->list_len[k];
+    int n = snprintf(list + len, plan->list_cap - len, "%s%" PRId64, len ? "," : "", value);
+    if (n > 0) plan->list_len[k] += (size_t)n;
 }
 
 /* Adds "heads.<id>.weight/bias" (or "head.weight/bias" when single). */
@@ -78,12 +83,12 @@ static clh_status plan_save(save_plan *plan, const clh_heads *heads, const clh_s
     int single = paradigm == CLH_DIL || paradigm == CLH_STL;
     size_t n_tensors, n_meta, tensor_bytes, name_bytes, meta_bytes, list_bytes;
     if (!clh_mul_size(num_tasks, 2, &n_tensors) ||
-        !clh_add_size(n_tensors, n_extra, &n_tensors) || !clh_add_size(7, n_extra_meta, &n_meta) ||
+        !clh_add_size(n_tensors, n_extra, &n_tensors) || !clh_add_size(8, n_extra_meta, &n_meta) ||
         !clh_mul_size(n_tensors, sizeof(clh_st_tensor), &tensor_bytes) ||
         !clh_mul_size(n_tensors, NAME_CAP, &name_bytes) ||
         !clh_mul_size(n_meta, sizeof(clh_st_meta), &meta_bytes) ||
         !clh_mul_size(num_tasks + 1, ID_TEXT_CAP, &plan->list_cap) ||
-        !clh_mul_size(plan->list_cap, 4, &list_bytes))
+        !clh_mul_size(plan->list_cap, 5, &list_bytes))
         return clh_fail(CLH_E_OVERFLOW, "checkpoint: sizes overflow");
     plan->tensors = clh_malloc(tensor_bytes ? tensor_bytes : 1);
     plan->names = clh_malloc(name_bytes ? name_bytes : 1);
@@ -94,6 +99,7 @@ static clh_status plan_save(save_plan *plan, const clh_heads *heads, const clh_s
 
     char *task_list = plan->lists, *class_list = task_list + plan->list_cap;
     char *frozen_list = class_list + plan->list_cap, *masked_list = frozen_list + plan->list_cap;
+    char *grad_list = masked_list + plan->list_cap;
     const float *params = NULL;
     clh_heads_flat_const(heads, &params, NULL, NULL);
     int64_t rows = clh_heads_total_classes(heads);
@@ -107,10 +113,11 @@ static clh_status plan_save(save_plan *plan, const clh_heads *heads, const clh_s
         if (status != CLH_OK) return status;
         add_head_tensors(plan, single, id, params + offset * in, params + rows * in + offset, classes,
                          in);
-        if (!single) append_id(task_list, plan->list_cap, id);
-        append_id(class_list, plan->list_cap, classes);
-        if (frozen) append_id(frozen_list, plan->list_cap, single ? 0 : id);
-        if (masked) append_id(masked_list, plan->list_cap, id);
+        if (!single) append_id(plan, LIST_TASKS, id);
+        append_id(plan, LIST_CLASSES, classes);
+        if (frozen) append_id(plan, LIST_FROZEN, single ? 0 : id);
+        if (masked) append_id(plan, LIST_MASKED, id);
+        if (clh_heads_task_has_grad(heads, i)) append_id(plan, LIST_GRAD, single ? 0 : id);
     }
     for (size_t e = 0; e < n_extra; e++) plan->tensors[plan->n++] = extra[e];
 
@@ -123,6 +130,7 @@ static clh_status plan_save(save_plan *plan, const clh_heads *heads, const clh_s
     m[plan->n_meta++] = (clh_st_meta){"num_classes", class_list};
     if (frozen_list[0]) m[plan->n_meta++] = (clh_st_meta){"frozen_task_ids", frozen_list};
     if (masked_list[0]) m[plan->n_meta++] = (clh_st_meta){"masked_task_ids", masked_list};
+    if (grad_list[0]) m[plan->n_meta++] = (clh_st_meta){"grad_task_ids", grad_list};
     for (size_t e = 0; e < n_extra_meta; e++) m[plan->n_meta++] = extra_meta[e];
     return CLH_OK;
 }
@@ -139,7 +147,7 @@ clh_status clh_heads_save_ex(const clh_heads *heads, const char *path,
     clh_status status = plan_save(&plan, heads, extra, n_extra, extra_meta, n_extra_meta);
     if (status == CLH_OK) status = clh_st_save(path, plan.tensors, plan.n, plan.meta, plan.n_meta);
     plan_release(&plan);
-    return status;
+    return clh_fail_adopt(heads, status); /* clh_heads_last_error(heads) finds it */
 }
 
 clh_status clh_heads_save(const clh_heads *heads, const char *path) {

@@ -17,6 +17,11 @@ clh_status clh_fail_owner(const void *owner, clh_status status, const char *fmt,
     CLH_PRINTF(3, 4);
 #define clh_fail(status, ...) clh_fail_owner(NULL, (status), __VA_ARGS__)
 
+/* Ties the calling thread's current detail to `owner` (a failure that a
+ * lower layer recorded without one, e.g. the file writer under
+ * clh_heads_save) and returns status unchanged; CLH_OK passes through. */
+clh_status clh_fail_adopt(const void *owner, clh_status status);
+
 /* The handle that the calling thread's last failure concerned (NULL if none). */
 const void *clh_error_owner(void);
 

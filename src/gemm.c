@@ -11,7 +11,7 @@
 
 #ifdef CLH_HAVE_CBLAS
 #include <cblas.h>
-#include <ctype.h>
+#include "ascii.h"
 #include <string.h>
 
 #include "gemm_portable.h"
@@ -69,7 +69,7 @@ static int blas_has_avx512(void) {
     const char *name = openblas_get_corename();
     char lower[32] = {0};
     for (size_t i = 0; name && name[i] && i + 1 < sizeof lower; i++)
-        lower[i] = (char)tolower((unsigned char)name[i]);
+        lower[i] = (char)clh_ascii_lower((unsigned char)name[i]);
     for (size_t i = 0; i < sizeof cores / sizeof *cores; i++)
         if (strcmp(lower, cores[i]) == 0) return 1;
     return 0;

@@ -45,7 +45,11 @@ const char *clh_heads_last_error(const clh_heads *heads) {
 /* ---- task lookup ---- */
 
 ptrdiff_t clh_heads_find(const clh_heads *heads, int64_t task_id) {
-    size_t lo = 0, hi = heads->num_tasks;
+    return clh_heads_find_among(heads, heads->num_tasks, task_id);
+}
+
+ptrdiff_t clh_heads_find_among(const clh_heads *heads, size_t indexed, int64_t task_id) {
+    size_t lo = 0, hi = indexed;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         int64_t id = heads->tasks[heads->by_id[mid]].id;
@@ -77,7 +81,7 @@ clh_status clh_heads_resolve(const clh_heads *heads, int64_t task_id, const char
     if (single_head(heads->paradigm)) {
         if (task_id != CLH_NO_TASK && task_id != 0)
             return clh_heads_fail(heads, CLH_E_UNKNOWN_TASK,
-                                  "%s: task id %lld: %s has one head, pass CLH_NO_TASK or 0", what,
+                                  "%s: task id %lld: %s has one head (task 0), pass CLH_NO_TASK or 0", what,
                                   (long long)task_id, clh_paradigm_name(heads->paradigm));
         if (heads->num_tasks == 0) return clh_heads_fail_not_setup(heads, what);
         *index = 0;

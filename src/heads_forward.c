@@ -21,37 +21,23 @@ clh_status clh_heads_plan_call(const clh_heads *heads, int64_t batch, int64_t ta
                                const char *what, clh_heads_plan *plan) {
     clh_status st = clh_heads_check_batch(heads, batch, what);
     if (st) return st;
-    switch (heads->paradigm) {
-    case CLH_TIL:
-    case CLH_MTL: {
-        if (task_id == CLH_NO_TASK)
-            return clh_heads_fail(heads, CLH_E_PARADIGM, "%s: %s needs the batch's task id, got CLH_NO_TASK%s",
-                                  what, clh_paradigm_name(heads->paradigm),
-                                  heads->paradigm == CLH_MTL ? " (per-sample ids: the _mixed calls)" : "");
-        ptrdiff_t found = clh_heads_find(heads, task_id);
-        if (found < 0)
-            return clh_heads_fail(heads, CLH_E_UNKNOWN_TASK, "%s: task id %lld was never set up", what,
-                                  (long long)task_id);
-        plan->task_index = (size_t)found;
-        break;
-    }
-    case CLH_CIL:
-        /* task_id is a placeholder (as in the seed): all heads, concatenated. */
+    if (heads->paradigm == CLH_CIL) {
+        /* All heads, concatenated; a task id, when given, must be set up
+         * (the one task-id rule, clh_heads_resolve). */
+        size_t index;
+        if (task_id != CLH_NO_TASK && (st = clh_heads_resolve(heads, task_id, what, &index)))
+            return st;
         plan->task_index = SIZE_MAX;
         plan->first_row = 0;
         plan->width = heads->bank.rows;
         return CLH_OK;
-    case CLH_STL:
-        if (task_id != CLH_NO_TASK)
-            return clh_heads_fail(heads, CLH_E_PARADIGM, "%s: STL takes no task id, got %lld (pass CLH_NO_TASK)",
-                                  what, (long long)task_id);
-        plan->task_index = 0;
-        break;
-    case CLH_DIL:
-    default:
-        plan->task_index = 0; /* one head shared by every task: the id is ignored */
-        break;
     }
+    if (heads->paradigm == CLH_MTL && task_id == CLH_NO_TASK)
+        return clh_heads_fail(heads, CLH_E_PARADIGM,
+                              "%s: MTL needs the batch's task id, got CLH_NO_TASK (per-sample ids: "
+                              "the _mixed calls)", what);
+    st = clh_heads_resolve(heads, task_id, what, &plan->task_index);
+    if (st) return st;
     plan->first_row = heads->tasks[plan->task_index].offset;
     plan->width = heads->tasks[plan->task_index].classes;
     return CLH_OK;

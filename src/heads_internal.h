@@ -71,10 +71,22 @@ void clh_bank_append_rows(clh_bank *bank, int64_t added);
 /* ---- heads.c: task lookup ---- */
 /* Index of task_id in processed order, or -1 (O(log n) over by_id). */
 ptrdiff_t clh_heads_find(const clh_heads *heads, int64_t task_id);
-/* Resolves a task id argument of a query/accessor to a task index: TIL, CIL,
- * MTL need a set-up id (CLH_NO_TASK -> CLH_E_PARADIGM, unknown ->
- * CLH_E_UNKNOWN_TASK); DIL and STL accept CLH_NO_TASK or 0. `what` names the
- * calling function in the detail. */
+/* The same over the first `indexed` entries of by_id (a set-up in progress). */
+ptrdiff_t clh_heads_find_among(const clh_heads *heads, size_t indexed, int64_t task_id);
+/* Sets up n tasks at once in list order, as n clh_heads_setup_task calls
+ * would (TIL, CIL) or clh_heads_setup_tasks does (MTL), but all validated
+ * first and appended in one move of the bank (O(n log n) in the tasks). The
+ * caller has checked the paradigm. */
+clh_status clh_heads_setup_list(clh_heads *heads, const int64_t *task_ids,
+                                const int64_t *num_classes, size_t n, const char *what);
+/* The one task-id rule (heads.h, "Task ids"), used by every call that takes
+ * a task id: resolves it to a task index. TIL, CIL, MTL need a set-up id
+ * (CLH_NO_TASK -> CLH_E_PARADIGM, unknown -> CLH_E_UNKNOWN_TASK); DIL and STL
+ * accept CLH_NO_TASK or 0 (their one head is task 0), anything else is
+ * CLH_E_UNKNOWN_TASK. `what` names the calling function in the detail. The
+ * batch calls add only what spans several heads: CIL's forward/backward/loss
+ * cover all heads (task id CLH_NO_TASK or a set-up id) and MTL's mixed calls
+ * take per-sample ids. */
 clh_status clh_heads_resolve(const clh_heads *heads, int64_t task_id, const char *what,
                              size_t *index);
 /* CLH_E_NOT_SETUP with a detail naming the set-up call the paradigm needs. */

@@ -2,6 +2,7 @@
  * of tasks at once. Every call validates first, allocates second and only
  * then changes the handle, so a failure leaves it exactly as it was. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -37,7 +38,8 @@ nomem:
 /* Appends one task whose rows were already appended to the bank at `offset`:
  * draws its initial weights and bias, records it in processed order and in
  * the sorted id index. Cannot fail (capacity was reserved). */
-static void commit_task(clh_heads *heads, int64_t task_id, int64_t classes, int64_t offset) {
+static void commit_task(clh_heads *heads, int64_t task_id, int64_t classes, int64_t offset,
+                        int index_now) {
     const clh_bank *bank = &heads->bank;
     double bound = 1.0 / sqrt((double)heads->in);
     clh_rng rng = clh_rng_for_head(heads->seed, task_id);
@@ -50,6 +52,12 @@ static void commit_task(clh_heads *heads, int64_t task_id, int64_t classes, int6
     heads->tasks[index] = task;
     heads->ids[index] = task_id;
 
+    heads->num_tasks = index + 1;
+    if (classes > heads->widest) heads->widest = classes;
+    if (!index_now) {
+        heads->by_id[index] = index; /* sorted by the caller once all are in */
+        return;
+    }
     size_t lo = 0, hi = index; /* insertion point in by_id */
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -60,8 +68,15 @@ static void commit_task(clh_heads *heads, int64_t task_id, int64_t classes, int6
     }
     memmove(heads->by_id + lo + 1, heads->by_id + lo, (index - lo) * sizeof(size_t));
     heads->by_id[lo] = index;
-    heads->num_tasks = index + 1;
-    if (classes > heads->widest) heads->widest = classes;
+}
+
+/* Sorting by_id: qsort's comparator gets no context, so the task table
+ * travels in a thread-local. */
+static _Thread_local const clh_task *sorting_tasks;
+
+static int by_task_id(const void *a, const void *b) {
+    int64_t x = sorting_tasks[*(const size_t *)a].id, y = sorting_tasks[*(const size_t *)b].id;
+    return x < y ? -1 : x > y;
 }
 
 /* Adds those of the n tasks (ids[i], classes[i]) not set up yet: new_count
@@ -84,13 +99,30 @@ static clh_status add_tasks(clh_heads *heads, const int64_t *ids, const int64_t 
     /* Commit: nothing below can fail. */
     int64_t offset = heads->bank.rows;
     clh_bank_append_rows(&heads->bank, added_rows);
+    /* One task is inserted into the id index; many are appended and the
+     * index sorted once (O(n log n), not a shift per task). Until then the
+     * index holds only the tasks set up before this call, so those are the
+     * only ones clh_heads_find sees (ids in the list are distinct). */
+    size_t first_new = heads->num_tasks;
+    int index_now = new_count == 1;
     for (size_t i = 0; i < n; i++) {
-        /* Ids are distinct, so only tasks set up before this call are found. */
-        if (clh_heads_find(heads, ids[i]) >= 0) continue;
-        commit_task(heads, ids[i], classes[i], offset);
+        if (first_new > 0 && clh_heads_find_among(heads, first_new, ids[i]) >= 0) continue;
+        commit_task(heads, ids[i], classes[i], offset, index_now);
         offset += classes[i];
     }
+    if (!index_now) {
+        sorting_tasks = heads->tasks;
+        qsort(heads->by_id, heads->num_tasks, sizeof *heads->by_id, by_task_id);
+        sorting_tasks = NULL;
+    }
     return CLH_OK;
+}
+
+static _Thread_local const int64_t *sorting_ids;
+
+static int by_listed_id(const void *a, const void *b) {
+    int64_t x = sorting_ids[*(const size_t *)a], y = sorting_ids[*(const size_t *)b];
+    return x < y ? -1 : x > y;
 }
 
 /* Checks one (task id, class count) pair. *exists tells whether the task is
@@ -140,16 +172,29 @@ clh_status clh_heads_setup_single(clh_heads *heads, int64_t num_classes) {
     return add_tasks(heads, &task_id, &num_classes, 1, 1, num_classes, what);
 }
 
-clh_status clh_heads_setup_tasks(clh_heads *heads, const int64_t *task_ids,
-                                 const int64_t *num_classes, size_t n) {
-    static const char what[] = "clh_heads_setup_tasks";
-    if (!heads) return clh_fail(CLH_E_NULL, "%s: heads is NULL", what);
-    if (heads->paradigm != CLH_MTL)
-        return clh_heads_fail(heads, CLH_E_PARADIGM, "%s is for MTL; a %s handle uses %s", what,
-                              clh_paradigm_name(heads->paradigm),
-                              heads->paradigm == CLH_TIL || heads->paradigm == CLH_CIL
-                                  ? "clh_heads_setup_task"
-                                  : "clh_heads_setup_single");
+/* 1 when ids[0..n) holds a value twice (*first, *second: its positions). */
+static clh_status find_repeat(const clh_heads *heads, const int64_t *ids, size_t n,
+                              const char *what, int *repeated, size_t *first, size_t *second) {
+    *repeated = 0;
+    size_t *order = clh_malloc(n * sizeof *order);
+    if (!order) return clh_heads_fail(heads, CLH_E_NOMEM, "%s: no memory to check %zu task ids",
+                                      what, n);
+    for (size_t i = 0; i < n; i++) order[i] = i;
+    sorting_ids = ids;
+    qsort(order, n, sizeof *order, by_listed_id);
+    sorting_ids = NULL;
+    for (size_t i = 1; i < n && !*repeated; i++)
+        if (ids[order[i - 1]] == ids[order[i]]) {
+            *repeated = 1;
+            *first = order[i - 1] < order[i] ? order[i - 1] : order[i];
+            *second = order[i - 1] < order[i] ? order[i] : order[i - 1];
+        }
+    clh_free(order);
+    return CLH_OK;
+}
+
+clh_status clh_heads_setup_list(clh_heads *heads, const int64_t *task_ids,
+                                const int64_t *num_classes, size_t n, const char *what) {
     if (n == 0) return CLH_OK;
     if (!task_ids) return clh_heads_fail(heads, CLH_E_NULL, "%s: task_ids is NULL (n = %zu)", what, n);
     if (!num_classes)
@@ -162,17 +207,33 @@ clh_status clh_heads_setup_tasks(clh_heads *heads, const int64_t *task_ids,
         int exists;
         clh_status st = check_task(heads, task_ids[i], num_classes[i], what, &exists);
         if (st) return st;
-        for (size_t j = 0; j < i; j++)
-            if (task_ids[j] == task_ids[i])
-                return clh_heads_fail(heads, CLH_E_INVALID_ARG,
-                                      "%s: task id %lld appears twice (positions %zu and %zu)", what,
-                                      (long long)task_ids[i], j, i);
         if (exists) continue;
         if (!clh_add_i64(added_rows, num_classes[i], &added_rows))
             return clh_heads_fail(heads, CLH_E_OVERFLOW, "%s: the class counts' sum overflows at task id %lld",
                                   what, (long long)task_ids[i]);
         new_count++;
     }
+    int repeated;
+    size_t first = 0, second = 0;
+    clh_status st = find_repeat(heads, task_ids, n, what, &repeated, &first, &second);
+    if (st) return st;
+    if (repeated)
+        return clh_heads_fail(heads, CLH_E_INVALID_ARG,
+                              "%s: task id %lld appears twice (positions %zu and %zu)", what,
+                              (long long)task_ids[first], first, second);
     if (new_count == 0) return CLH_OK;
     return add_tasks(heads, task_ids, num_classes, n, new_count, added_rows, what);
+}
+
+clh_status clh_heads_setup_tasks(clh_heads *heads, const int64_t *task_ids,
+                                 const int64_t *num_classes, size_t n) {
+    static const char what[] = "clh_heads_setup_tasks";
+    if (!heads) return clh_fail(CLH_E_NULL, "%s: heads is NULL", what);
+    if (heads->paradigm != CLH_MTL)
+        return clh_heads_fail(heads, CLH_E_PARADIGM, "%s is for MTL; a %s handle uses %s", what,
+                              clh_paradigm_name(heads->paradigm),
+                              heads->paradigm == CLH_TIL || heads->paradigm == CLH_CIL
+                                  ? "clh_heads_setup_task"
+                                  : "clh_heads_setup_single");
+    return clh_heads_setup_list(heads, task_ids, num_classes, n, what);
 }

@@ -185,6 +185,13 @@ static clh_status check_heads_prefix(const clh_optim *optim, const clh_heads *he
                               "%s: this optimizer is bound to a plain vector of %zu parameters",
                               what, s->count);
     if (s->binding == CLH_OPTIM_UNBOUND) return CLH_OK;
+    /* The same rows mean different things under another paradigm (CIL's
+     * shared logits, TIL's separate heads), so the state is not theirs. */
+    if (clh_heads_paradigm(heads) != s->paradigm)
+        return clh_fail_owner(optim, CLH_E_MISMATCH,
+                              "%s: heads are %s, the optimizer's state is bound to %s heads", what,
+                              clh_paradigm_name(clh_heads_paradigm(heads)),
+                              clh_paradigm_name(s->paradigm));
     if (clh_heads_in_features(heads) != s->in)
         return clh_fail_owner(optim, CLH_E_MISMATCH,
                               "%s: heads have in_features %lld, the optimizer's state %lld", what,

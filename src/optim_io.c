@@ -2,7 +2,6 @@
  * the seed's heads module (see include/clheads/optim.h), the configuration
  * and layout as "__metadata__", atomic save through the safetensors writer,
  * and a load that rebuilds the flat buffers and restores them in one go. */
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +11,9 @@
 #include "checked.h"
 #include "error.h"
 #include "id_list.h"
+#include "number.h"
 #include "optim_internal.h"
+#include "safetensors_internal.h"
 
 #define OPTIM_FORMAT "1"
 #define MAX_META 20
@@ -70,20 +71,26 @@ static int add_meta(clh_optim_export *e, const char *key, const char *value) {
     return 1;
 }
 
+/* A double in the locale-independent form clh_parse_double reads. */
+static char *export_double(clh_optim_export *e, double value) {
+    char text[CLH_DOUBLE_TEXT_CAP];
+    return clh_format_double(value, text) ? export_printf(e, "%s", text) : NULL;
+}
+
 /* The configuration and layout as metadata. */
 static int export_metadata(clh_optim_export *e, const clh_optim *optim) {
     const clh_optim_config *c = &optim->config;
     const clh_optim_state *s = &optim->state;
     int ok = add_meta(e, "optim.format", OPTIM_FORMAT) &&
              add_meta(e, "optim.kind", clh_optim_kind_name(c->kind)) &&
-             add_meta(e, "optim.lr", export_printf(e, "%.17g", c->lr)) &&
-             add_meta(e, "optim.weight_decay", export_printf(e, "%.17g", c->weight_decay)) &&
-             add_meta(e, "optim.momentum", export_printf(e, "%.17g", c->momentum)) &&
-             add_meta(e, "optim.dampening", export_printf(e, "%.17g", c->dampening)) &&
+             add_meta(e, "optim.lr", export_double(e, c->lr)) &&
+             add_meta(e, "optim.weight_decay", export_double(e, c->weight_decay)) &&
+             add_meta(e, "optim.momentum", export_double(e, c->momentum)) &&
+             add_meta(e, "optim.dampening", export_double(e, c->dampening)) &&
              add_meta(e, "optim.nesterov", c->nesterov ? "1" : "0") &&
-             add_meta(e, "optim.beta1", export_printf(e, "%.17g", c->beta1)) &&
-             add_meta(e, "optim.beta2", export_printf(e, "%.17g", c->beta2)) &&
-             add_meta(e, "optim.eps", export_printf(e, "%.17g", c->eps)) &&
+             add_meta(e, "optim.beta1", export_double(e, c->beta1)) &&
+             add_meta(e, "optim.beta2", export_double(e, c->beta2)) &&
+             add_meta(e, "optim.eps", export_double(e, c->eps)) &&
              add_meta(e, "optim.amsgrad", c->amsgrad ? "1" : "0");
     if (!ok) return 0;
     if (s->binding == CLH_OPTIM_UNBOUND) return add_meta(e, "optim.binding", "none");
@@ -232,15 +239,11 @@ static const char *require_meta(const clh_st_file *file, const char *key, clh_st
     return value;
 }
 
-/* A whole-string double / int64 / 0-1 flag. */
+/* A whole-string double (locale-independent) / int64. */
 static clh_status parse_double(const char *key, const char *text, double *out) {
-    char *end;
-    errno = 0;
-    double v = strtod(text, &end);
-    if (end == text || *end || errno == ERANGE)
+    if (!clh_parse_double(text, out))
         return clh_fail(CLH_E_FORMAT, "optimizer state: metadata %s = \"%.40s\" is not a number",
                         key, text);
-    *out = v;
     return CLH_OK;
 }
 
@@ -278,37 +281,17 @@ clh_status clh_optim_read_config(const clh_st_file *file, clh_optim_config *conf
         st = parse_double(keys[i], values[i], fields[i]);
         if (st) return st;
     }
+    const char *flags[2] = {nesterov, amsgrad};
+    for (int i = 0; i < 2; i++)
+        if (strcmp(flags[i], "0") != 0 && strcmp(flags[i], "1") != 0)
+            return clh_fail(CLH_E_FORMAT, "optimizer state: metadata %s = \"%.20s\" is not 0 or 1",
+                            i ? "optim.amsgrad" : "optim.nesterov", flags[i]);
     c.nesterov = strcmp(nesterov, "1") == 0;
     c.amsgrad = strcmp(amsgrad, "1") == 0;
     st = clh_optim_config_check(&c);
     if (st) return st;
     *config = c;
     return CLH_OK;
-}
-
-/* Little-endian int64 scalar (or one-element) tensor. */
-static clh_status read_step(const clh_st_tensor *t, int64_t *out) {
-    if (t->dtype != CLH_DT_I64 || clh_st_numel(t) != 1 || t->ndim > 1)
-        return clh_fail(CLH_E_MISMATCH, "optimizer state: tensor \"%s\" must be an I64 scalar",
-                        t->name);
-    const unsigned char *b = t->data;
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--) v = (v << 8) | b[i];
-    *out = (int64_t)v;
-    return CLH_OK;
-}
-
-/* Copies tensor `name` (shape [d0] or [d0, d1]) into dst, converting to float. */
-static clh_status read_part(const clh_st_file *file, const char *name, size_t ndim, int64_t d0,
-                            int64_t d1, float *dst) {
-    const clh_st_tensor *t = clh_st_find(file, name);
-    if (!t) return clh_fail(CLH_E_MISMATCH, "optimizer state: tensor \"%s\" is missing", name);
-    if (t->ndim != ndim || t->shape[0] != d0 || (ndim == 2 && t->shape[1] != d1))
-        return clh_fail(CLH_E_MISMATCH, "optimizer state: tensor \"%s\" has the wrong shape "
-                        "(expected [%lld%s%lld])", name, (long long)d0, ndim == 2 ? ", " : "",
-                        ndim == 2 ? (long long)d1 : 0LL);
-    size_t n = (size_t)d0 * (ndim == 2 ? (size_t)d1 : 1);
-    return clh_st_to_f32(t, dst, n);
 }
 
 /* Everything a load builds before it touches the optimizer. */
@@ -381,10 +364,92 @@ static clh_status read_layout(const clh_st_file *file, const char *binding, load
     return CLH_OK;
 }
 
-/* Fills the flat buffers and steps from the per-segment tensors. */
+/* One state tensor of segment t: buffer b's weight part, bias part or flat
+ * vector, or (b == nb) the segment's step. */
+typedef enum part_kind { PART_FLAT, PART_WEIGHT, PART_BIAS, PART_STEP } part_kind;
+
+static const char source[] = "optimizer state";
+
+/* Finds and checks (clh_st_expect) one tensor of the saved layout. */
+static clh_status expect_part(const clh_st_file *file, const clh_optim_layout *y, size_t t,
+                              part_kind kind, const char *buffer, const clh_st_tensor **out) {
+    char name[96], prefix[PREFIX_CAP];
+    segment_prefix(prefix, y->binding, y->paradigm,
+                   y->binding == CLH_OPTIM_HEADS ? y->task_ids[t] : 0);
+    int64_t c = y->binding == CLH_OPTIM_HEADS ? y->num_classes[t] : 0;
+    if (kind == PART_STEP) {
+        snprintf(name, sizeof name, "%s.step", prefix);
+        /* A scalar, as torch saves state['step']; [1] is read as well. */
+        const clh_st_tensor *step = clh_st_find(file, name);
+        static const int64_t one[1] = {1};
+        return clh_st_expect(file, source, name, CLH_ST_DTYPE_BIT(CLH_DT_I64),
+                             step && step->ndim == 1 ? 1 : 0, one, out);
+    }
+    if (kind == PART_FLAT) {
+        snprintf(name, sizeof name, "%s.%s", prefix, buffer);
+        int64_t shape[1] = {(int64_t)y->count};
+        if (y->count > (size_t)INT64_MAX)
+            return clh_fail(CLH_E_FORMAT, "%s: optim.count %zu is too large", source, y->count);
+        return clh_st_expect(file, source, name, CLH_ST_FLOATING, 1, shape, out);
+    }
+    snprintf(name, sizeof name, "%s.%s.%s", prefix, kind == PART_WEIGHT ? "weight" : "bias",
+             buffer);
+    int64_t shape[2] = {c, y->in_features};
+    return clh_st_expect(file, source, name, CLH_ST_FLOATING, kind == PART_WEIGHT ? 2 : 1, shape,
+                         out);
+}
+
+/* Walks every tensor of the saved layout: checks each one (dtype, shape,
+ * byte size) when `l` has no buffers yet, or converts each into them. The
+ * check pass runs first, so nothing is allocated from the metadata's sizes
+ * before the file is known to hold that many bytes. */
+static clh_status walk_parts(const clh_st_file *file, loaded_state *l, const char *const *names,
+                             size_t nb, int copy, size_t *consumed) {
+    const clh_optim_layout *y = &l->layout;
+    size_t offset = 0, weights_end = y->binding == CLH_OPTIM_HEADS
+                                         ? (y->count / (size_t)(y->in_features + 1)) *
+                                               (size_t)y->in_features
+                                         : 0;
+    *consumed = 0;
+    for (size_t t = 0; t < y->num_segments; t++) {
+        const clh_st_tensor *tensor;
+        clh_status st;
+        for (size_t b = 0; b < nb; b++) {
+            if (y->binding == CLH_OPTIM_FLAT) {
+                if ((st = expect_part(file, y, t, PART_FLAT, names[b], &tensor))) return st;
+                if (copy && (st = clh_st_to_f32(tensor, l->buf[b], y->count))) return st;
+                *consumed += 1;
+                continue;
+            }
+            size_t c = (size_t)y->num_classes[t];
+            if ((st = expect_part(file, y, t, PART_WEIGHT, names[b], &tensor))) return st;
+            if (copy && (st = clh_st_to_f32(tensor, l->buf[b] + offset * (size_t)y->in_features,
+                                            c * (size_t)y->in_features)))
+                return st;
+            if ((st = expect_part(file, y, t, PART_BIAS, names[b], &tensor))) return st;
+            if (copy && (st = clh_st_to_f32(tensor, l->buf[b] + weights_end + offset, c)))
+                return st;
+            *consumed += 2;
+        }
+        if ((st = expect_part(file, y, t, PART_STEP, NULL, &tensor))) return st;
+        if (copy) {
+            const unsigned char *bytes = tensor->data;
+            uint64_t v = 0;
+            for (int i = 7; i >= 0; i--) v = (v << 8) | bytes[i];
+            l->steps[t] = (int64_t)v;
+        }
+        *consumed += 1;
+        if (y->binding == CLH_OPTIM_HEADS) offset += (size_t)y->num_classes[t];
+    }
+    return CLH_OK;
+}
+
+/* Checks every tensor, then fills the flat buffers and steps from them. */
 static clh_status read_buffers(const clh_st_file *file, loaded_state *l, const char *const *names,
                                size_t nb, size_t *consumed) {
     const clh_optim_layout *y = &l->layout;
+    clh_status st = walk_parts(file, l, names, nb, 0, consumed);
+    if (st) return st;
     size_t float_bytes;
     if (!clh_mul_size(y->count, sizeof(float), &float_bytes))
         return clh_fail(CLH_E_OVERFLOW, "optimizer state: %zu parameters overflow", y->count);
@@ -393,42 +458,7 @@ static clh_status read_buffers(const clh_st_file *file, loaded_state *l, const c
     for (size_t b = 0; b < nb; b++)
         if (!(l->buf[b] = clh_malloc(float_bytes ? float_bytes : 1)))
             return clh_fail(CLH_E_NOMEM, "optimizer state: out of memory");
-    char name[96], prefix[PREFIX_CAP];
-    size_t offset = 0, weights_end = y->binding == CLH_OPTIM_HEADS
-                                         ? (y->count / (size_t)(y->in_features + 1)) *
-                                               (size_t)y->in_features
-                                         : 0;
-    *consumed = 0;
-    for (size_t t = 0; t < y->num_segments; t++) {
-        segment_prefix(prefix, y->binding, y->paradigm,
-                       y->binding == CLH_OPTIM_HEADS ? y->task_ids[t] : 0);
-        for (size_t b = 0; b < nb; b++) {
-            clh_status st;
-            if (y->binding == CLH_OPTIM_FLAT) {
-                snprintf(name, sizeof name, "%s.%s", prefix, names[b]);
-                st = read_part(file, name, 1, (int64_t)y->count, 0, l->buf[b]);
-                *consumed += 1;
-            } else {
-                int64_t c = y->num_classes[t];
-                snprintf(name, sizeof name, "%s.weight.%s", prefix, names[b]);
-                st = read_part(file, name, 2, c, y->in_features,
-                               l->buf[b] + offset * (size_t)y->in_features);
-                if (st) return st;
-                snprintf(name, sizeof name, "%s.bias.%s", prefix, names[b]);
-                st = read_part(file, name, 1, c, 0, l->buf[b] + weights_end + offset);
-                *consumed += 2;
-            }
-            if (st) return st;
-        }
-        snprintf(name, sizeof name, "%s.step", prefix);
-        const clh_st_tensor *step = clh_st_find(file, name);
-        if (!step) return clh_fail(CLH_E_MISMATCH, "optimizer state: tensor \"%s\" is missing", name);
-        clh_status st = read_step(step, &l->steps[t]);
-        if (st) return st;
-        *consumed += 1;
-        if (y->binding == CLH_OPTIM_HEADS) offset += (size_t)y->num_classes[t];
-    }
-    return CLH_OK;
+    return walk_parts(file, l, names, nb, 1, consumed);
 }
 
 /* 1 when the last dot-separated part of name is one of names[0..nb) or "step". */

@@ -1,6 +1,8 @@
 /* Optimizer state as named buffers: enumeration (for saving) and restore. */
+#include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "checked.h"
 #include "error.h"
 #include "optim_internal.h"
@@ -53,6 +55,11 @@ static const clh_optim_buffer *find_buffer(const clh_optim_buffer *buffers, size
     return NULL;
 }
 
+static int by_int64(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 /* Checks a layout to restore: binding, counts consistent with the tasks. */
 static clh_status check_layout(const clh_optim *optim, const clh_optim_layout *layout) {
     static const char what[] = "clh_optim_restore";
@@ -77,15 +84,25 @@ static clh_status check_layout(const clh_optim *optim, const clh_optim_layout *l
     if (layout->num_segments > 0 && (!layout->task_ids || !layout->num_classes))
         return clh_fail_owner(optim, CLH_E_NULL, "%s: layout task_ids or num_classes is NULL", what);
     int64_t rows = 0;
-    for (size_t t = 0; t < layout->num_segments; t++) {
+    for (size_t t = 0; t < layout->num_segments; t++)
         if (layout->num_classes[t] <= 0 || !clh_add_i64(rows, layout->num_classes[t], &rows))
             return clh_fail_owner(optim, CLH_E_MISMATCH, "%s: task %lld has invalid class count %lld",
                                   what, (long long)layout->task_ids[t],
                                   (long long)layout->num_classes[t]);
-        for (size_t u = 0; u < t; u++)
-            if (layout->task_ids[u] == layout->task_ids[t])
-                return clh_fail_owner(optim, CLH_E_MISMATCH, "%s: task id %lld appears twice",
-                                      what, (long long)layout->task_ids[t]);
+    /* Distinct ids, checked on a sorted copy (O(n log n) in the tasks). */
+    if (layout->num_segments > 1) {
+        int64_t *sorted = clh_malloc(layout->num_segments * sizeof *sorted);
+        if (!sorted) return clh_fail_owner(optim, CLH_E_NOMEM, "%s: out of memory", what);
+        memcpy(sorted, layout->task_ids, layout->num_segments * sizeof *sorted);
+        qsort(sorted, layout->num_segments, sizeof *sorted, by_int64);
+        int64_t repeated = 0;
+        int found = 0;
+        for (size_t t = 1; t < layout->num_segments && !found; t++)
+            if (sorted[t - 1] == sorted[t]) found = 1, repeated = sorted[t];
+        clh_free(sorted);
+        if (found)
+            return clh_fail_owner(optim, CLH_E_MISMATCH, "%s: task id %lld appears twice", what,
+                                  (long long)repeated);
     }
     size_t count;
     if (!clh_mul_size((size_t)rows, (size_t)layout->in_features + 1, &count) ||

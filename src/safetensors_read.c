@@ -5,7 +5,10 @@
  * schema, then each tensor's byte size against its data_offsets, and last the
  * tiling of the data section: sorted by offset, the tensors must cover it
  * exactly, with no overlap, hole or trailing byte. Only then is anything
- * copied, so a rejected input costs no more than its JSON parse. */
+ * copied, so a rejected input costs no more than its JSON parse. A file is
+ * read the same way: the 8-byte length (checked against the file size and
+ * the limit), then the header, which is parsed and checked in full, and only
+ * then the data section. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
@@ -34,8 +37,9 @@ struct clh_st_file {
     clh_st_meta *meta; /* [meta_count], in file order */
     size_t meta_count;
     char *strings;       /* every name, key and value, NUL-terminated */
-    unsigned char *data; /* the data section (owned, malloc-aligned) */
+    unsigned char *data; /* the data section (owned, malloc-aligned); NULL when header-only */
     size_t data_len;
+    size_t *by_name; /* [count] tensor indices sorted by name (clh_st_find) */
 };
 
 /* One tensor entry as validated from the JSON, before anything is copied. */
@@ -210,14 +214,27 @@ void clh_st_free(clh_st_file *file) {
     clh_free(file->meta);
     clh_free(file->strings);
     clh_free(file->data);
+    clh_free(file->by_name);
     clh_free(file);
 }
 
+/* Sorting the name index: qsort's comparator gets no context, so the
+ * tensors it refers to travel in a thread-local (the sort is not reentrant
+ * otherwise). */
+static _Thread_local const clh_st_tensor *sorting_tensors;
+
+static int by_tensor_name(const void *a, const void *b) {
+    return strcmp(sorting_tensors[*(const size_t *)a].name,
+                  sorting_tensors[*(const size_t *)b].name);
+}
+
 /* Builds the file from its JSON tree; data (data_len bytes) is copied from
- * `data` unless `owned_data` is given, which it then takes over. */
+ * `data` unless `owned_data` is given, which it then takes over. With
+ * neither, the file is header-only: every tensor's data is NULL. */
 static clh_status build(clh_st_file **out, const char *source, json_t *root,
                         const unsigned char *data, unsigned char *owned_data,
                         uint64_t data_len) {
+    int header_only = !data && !owned_data;
     size_t n_entries = json_object_size(root);
     const json_t *meta = json_object_get(root, "__metadata__");
     size_t n = n_entries - (meta ? 1 : 0);
@@ -267,14 +284,17 @@ static clh_status build(clh_st_file **out, const char *source, json_t *root,
     file->tensors = clh_malloc(tensor_bytes ? tensor_bytes : 1);
     file->meta = clh_malloc(meta_bytes ? meta_bytes : 1);
     file->strings = clh_malloc(string_bytes ? string_bytes : 1);
+    file->by_name = clh_malloc(n ? n * sizeof *file->by_name : 1);
     if (owned_data) {
         file->data = owned_data;
         owned_data = NULL;
-    } else {
+    } else if (!header_only) {
         file->data = clh_malloc(data_len ? (size_t)data_len : 1);
         if (file->data && data_len) memcpy(file->data, data, (size_t)data_len);
     }
-    if (!file->tensors || !file->meta || !file->strings || !file->data) goto nomem;
+    if (!file->tensors || !file->meta || !file->strings || !file->by_name ||
+        (!header_only && !file->data))
+        goto nomem;
     file->count = n;
     file->meta_count = n_meta;
     file->data_len = (size_t)data_len;
@@ -287,9 +307,13 @@ static clh_status build(clh_st_file **out, const char *source, json_t *root,
         tensor->dtype = entries[t].dtype;
         tensor->ndim = entries[t].ndim;
         memcpy(tensor->shape, entries[t].shape, sizeof tensor->shape);
-        tensor->data = file->data + entries[t].begin;
+        tensor->data = header_only ? NULL : file->data + entries[t].begin;
         tensor->nbytes = (size_t)(entries[t].end - entries[t].begin);
+        file->by_name[t] = t;
     }
+    sorting_tensors = file->tensors;
+    if (n > 1) qsort(file->by_name, n, sizeof *file->by_name, by_tensor_name);
+    sorting_tensors = NULL;
     if (n_meta) {
         size_t m = 0;
         json_object_foreach((json_t *)meta, key, value) {
@@ -380,8 +404,9 @@ static clh_status read_exact(FILE *stream, const char *path, void *into, size_t 
     return CLH_OK;
 }
 
-clh_status clh_st_open(clh_st_file **out, const char *path) {
-    if (!out || !path) return clh_fail(CLH_E_NULL, "clh_st_open: out and path are required");
+/* Opens path: the length, the header, and (unless header_only) the data
+ * section, each read only once everything before it was checked. */
+static clh_status open_file(clh_st_file **out, const char *path, int header_only) {
     FILE *stream = fopen(path, "rb");
     if (!stream) return clh_fail(CLH_E_IO, "cannot open '%s': %s", path, strerror(errno));
     struct stat info;
@@ -393,6 +418,7 @@ clh_status clh_st_open(clh_st_file **out, const char *path) {
     unsigned char length_bytes[8];
     unsigned char *header = NULL, *data = NULL;
     json_t *root = NULL;
+    clh_st_file *file = NULL;
     clh_status status;
     if (file_len < 8) {
         status = clh_fail(CLH_E_FORMAT,
@@ -411,24 +437,52 @@ clh_status clh_st_open(clh_st_file **out, const char *path) {
         goto done;
     }
     header = clh_malloc((size_t)header_len ? (size_t)header_len : 1);
-    data = clh_malloc(data_len ? (size_t)data_len : 1);
-    if (!header || !data) {
-        status = clh_fail(CLH_E_NOMEM, "%s: no memory to read %llu bytes", path,
-                          (unsigned long long)file_len);
+    if (!header) {
+        status = clh_fail(CLH_E_NOMEM, "%s: no memory to read the %llu-byte header", path,
+                          (unsigned long long)header_len);
         goto done;
     }
     if ((status = read_exact(stream, path, header, (size_t)header_len, "JSON header")) != CLH_OK ||
-        (status = read_exact(stream, path, data, (size_t)data_len, "data section")) != CLH_OK)
+        (status = parse_header(&root, path, header, (size_t)header_len)) != CLH_OK ||
+        (status = build(&file, path, root, NULL, NULL, data_len)) != CLH_OK)
         goto done;
-    if ((status = parse_header(&root, path, header, (size_t)header_len)) != CLH_OK) goto done;
-    status = build(out, path, root, NULL, data, data_len);
-    data = NULL; /* build took it over, in success and failure alike */
+    if (!header_only) {
+        data = clh_malloc(data_len ? (size_t)data_len : 1);
+        if (!data) {
+            status = clh_fail(CLH_E_NOMEM, "%s: no memory to read the %llu-byte data section",
+                              path, (unsigned long long)data_len);
+            goto done;
+        }
+        if ((status = read_exact(stream, path, data, (size_t)data_len, "data section")) != CLH_OK)
+            goto done;
+        /* The tensors tile the data section in order (checked by build). */
+        file->data = data;
+        data = NULL;
+        size_t offset = 0;
+        for (size_t t = 0; t < file->count; t++) {
+            file->tensors[t].data = file->data + offset;
+            offset += file->tensors[t].nbytes;
+        }
+    }
+    *out = file;
+    file = NULL;
 done:
     json_decref(root);
     clh_free(header);
     clh_free(data);
+    clh_st_free(file);
     fclose(stream);
     return status;
+}
+
+clh_status clh_st_open(clh_st_file **out, const char *path) {
+    if (!out || !path) return clh_fail(CLH_E_NULL, "clh_st_open: out and path are required");
+    return open_file(out, path, 0);
+}
+
+clh_status clh_st_open_header(clh_st_file **out, const char *path) {
+    if (!out || !path) return clh_fail(CLH_E_NULL, "clh_st_open_header: out and path are required");
+    return open_file(out, path, 1);
 }
 
 size_t clh_st_count(const clh_st_file *file) { return file ? file->count : 0; }
@@ -439,8 +493,15 @@ const clh_st_tensor *clh_st_at(const clh_st_file *file, size_t i) {
 
 const clh_st_tensor *clh_st_find(const clh_st_file *file, const char *name) {
     if (!file || !name) return NULL;
-    for (size_t i = 0; i < file->count; i++)
-        if (strcmp(file->tensors[i].name, name) == 0) return &file->tensors[i];
+    size_t lo = 0, hi = file->count; /* binary search over the name index */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const clh_st_tensor *t = &file->tensors[file->by_name[mid]];
+        int order = strcmp(t->name, name);
+        if (order == 0) return t;
+        if (order < 0) lo = mid + 1;
+        else hi = mid;
+    }
     return NULL;
 }
 

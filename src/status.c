@@ -53,6 +53,11 @@ clh_status clh_fail_owner(const void *owner, clh_status status, const char *fmt,
     return status;
 }
 
+clh_status clh_fail_adopt(const void *owner, clh_status status) {
+    if (status != CLH_OK) error_owner = owner;
+    return status;
+}
+
 const void *clh_error_owner(void) { return error_owner; }
 
 const char *clh_last_error(void) { return error_detail; }

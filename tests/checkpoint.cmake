@@ -5,9 +5,7 @@
 # the fuzz corpus replay, and the round trip into PyTorch (when torch exists).
 foreach(t safetensors_reject safetensors_format checkpoint_roundtrip checkpoint_atomic
           checkpoint_torch_files)
-  if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/test_${t}.c)
-    clh_add_test(test_${t} test_${t}.c refdata.c)
-  endif()
+  clh_add_test(test_${t} test_${t}.c refdata.c)
 endforeach()
 
 # The fuzz target run over the committed corpus (fuzz/corpus/), built always so
@@ -18,6 +16,13 @@ target_link_libraries(fuzz_replay PRIVATE clheads_static m)
 target_include_directories(fuzz_replay PRIVATE ${PROJECT_SOURCE_DIR}/fuzz)
 clh_enable_warnings(fuzz_replay)
 add_test(NAME test_checkpoint_fuzz_replay COMMAND fuzz_replay ${PROJECT_SOURCE_DIR}/fuzz/corpus)
+# The optimizer-state loader's fuzz target over its corpus (fuzz/corpus_optim/).
+add_executable(fuzz_replay_optim ${PROJECT_SOURCE_DIR}/fuzz/replay.c
+  ${PROJECT_SOURCE_DIR}/fuzz/fuzz_optim_state.c)
+target_link_libraries(fuzz_replay_optim PRIVATE clheads_static m)
+target_include_directories(fuzz_replay_optim PRIVATE ${PROJECT_SOURCE_DIR}/fuzz)
+clh_enable_warnings(fuzz_replay_optim)
+add_test(NAME test_fix_fuzz_optim_replay COMMAND fuzz_replay_optim ${PROJECT_SOURCE_DIR}/fuzz/corpus_optim)
 
 # Round trip into PyTorch: the C side writes checkpoints, the script loads them
 # with load_state_dict into the seed's heads and compares logits. Registered

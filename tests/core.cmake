@@ -4,9 +4,7 @@
 # Reference data: tests/data/core/ (regenerate with scripts/gen_core_reference.py).
 set(CLH_CORE_TESTS reference init gradcheck dispatch errors seedbugs growth noalloc threads)
 foreach(t ${CLH_CORE_TESTS})
-  if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/test_core_${t}.c)
-    clh_add_test(test_core_${t} test_core_${t}.c refdata.c)
-  endif()
+  clh_add_test(test_core_${t} test_core_${t}.c refdata.c)
 endforeach()
 # The PyTorch reference again with each multiply kernel forced (the default
 # policy mixes them by shape).

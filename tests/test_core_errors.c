@@ -257,10 +257,11 @@ static void test_wrong_paradigm(void) {
     size_t bytes = 4242;
     EXPECT_FAIL(til, clh_heads_mixed_workspace_size(til, 2, &bytes), CLH_E_PARADIGM);
     CHECK(bytes == 4242);
-    /* A task id to STL. */
-    EXPECT_FAIL_OUT(stl, &o, clh_heads_forward(stl, x_data, 2, 0, o.logits), CLH_E_PARADIGM);
-    EXPECT_FAIL_OUT(stl, &o, clh_heads_forward(stl, x_data, 2, 3, o.logits), CLH_E_PARADIGM);
-    EXPECT_FAIL_OUT(stl, &o, clh_heads_backward(stl, x_data, 2, 0, g_data, o.dx), CLH_E_PARADIGM);
+    /* A task id other than CLH_NO_TASK or 0 to STL (the one task-id rule,
+     * tested across every call in test_fix_f12_task_ids). */
+    EXPECT_FAIL_OUT(stl, &o, clh_heads_forward(stl, x_data, 2, 3, o.logits), CLH_E_UNKNOWN_TASK);
+    EXPECT_FAIL_OUT(stl, &o, clh_heads_backward(stl, x_data, 2, 3, g_data, o.dx),
+                    CLH_E_UNKNOWN_TASK);
     /* Masking is CIL-only. */
     EXPECT_FAIL(til, clh_heads_set_masked(til, 1, 1), CLH_E_PARADIGM);
     EXPECT_FAIL(dil, clh_heads_set_masked(dil, CLH_NO_TASK, 1), CLH_E_PARADIGM);

@@ -113,8 +113,13 @@ static void scaling_only(void) {
     float d[4] = {1, 2, 3, 4};
     clh_gemm_portable(1, 1, 2, 2, 0, 1.0f, a, 2, b, 2, 0.5f, d, 2);
     CHECK(d[0] == 0.5f && d[1] == 1.0f && d[2] == 1.5f && d[3] == 2.0f);
-    clh_gemm_portable(0, 0, 0, 3, 3, 1.0f, a, 3, b, 3, 0.0f, NULL, 3); /* m = 0: nothing touched */
-    CHECK(1);
+    clh_gemm_portable(0, 0, 0, 3, 3, 1.0f, a, 3, b, 3, 0.0f, NULL, 3); /* m = 0: C never read */
+    /* An empty product leaves C as it was (m, n or k = 0 with beta = 1). */
+    float e[4] = {7, 8, 9, 10};
+    clh_gemm_portable(0, 0, 0, 2, 2, 1.0f, a, 2, b, 2, 0.0f, e, 2);
+    clh_gemm_portable(0, 0, 2, 0, 2, 1.0f, a, 2, b, 2, 0.0f, e, 2);
+    clh_gemm_portable(0, 0, 2, 2, 0, 1.0f, a, 2, b, 2, 1.0f, e, 2);
+    CHECK(e[0] == 7.0f && e[1] == 8.0f && e[2] == 9.0f && e[3] == 10.0f);
 }
 
 /* The heads' shapes, with two threads (split into bands) and one. */

@@ -14,6 +14,10 @@
  *   num_classes     their class counts in the same order, e.g. "2,2,2"
  *   frozen_task_ids present only when a head is frozen, e.g. "3,1"
  *   masked_task_ids present only when a CIL task is masked
+ *   grad_task_ids   present only when a head has had a gradient
+ *                   (clh_heads_task_has_grad; "0" for DIL/STL's one head): the
+ *                   heads an optimizer steps, so a resumed run steps the same
+ *                   ones. Files without it load with no head marked.
  * PyTorch's load_state_dict(strict=True) accepts the file into the seed's
  * heads module once it is set up with the same tasks (TIL's head_t alias
  * aside, which the seed adds on its own).
@@ -64,6 +68,12 @@ typedef struct clh_load_options {
      * or the load fails with CLH_E_MISMATCH naming it. 1: other keys are
      * ignored (e.g. optimizer state saved in the same file). */
     int ignore_unknown;
+    /* 0 (the default): the weights are copied in. 1: only the structure is
+     * loaded (tasks, class counts, frozen/masked/gradient flags) and the
+     * heads keep their initial weights: for describing a file opened with
+     * clh_st_open_header, whose tensors have no data (without this option
+     * such a file fails to load with CLH_E_NULL naming the tensor). */
+    int structure_only;
 } clh_load_options;
 
 /* Fills *options with the defaults above. */
@@ -91,9 +101,12 @@ clh_status clh_heads_load_file(clh_heads **out, const clh_st_file *file,
 
 /* Loads a checkpoint's weights into an existing handle, which must have the
  * same paradigm, in_features, tasks (in the same order) and class counts
- * (else CLH_E_MISMATCH naming the first difference). Frozen and masked flags
- * are taken from the file when it has clheads metadata. Gradients are kept.
- * On error the handle is unchanged. */
+ * (else CLH_E_MISMATCH naming the first difference). Frozen, masked and
+ * has-gradient flags are taken from the file when it has clheads metadata.
+ * Gradients are kept. On error the handle is unchanged.
+ *
+ * Every save and load function ties its failure detail to the handle it was
+ * given, so clh_heads_last_error(heads) returns it as clh_last_error() does. */
 clh_status clh_heads_load_into(clh_heads *heads, const char *path,
                                const clh_load_options *options);
 

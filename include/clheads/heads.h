@@ -126,11 +126,20 @@ int64_t clh_heads_capacity_rows(const clh_heads *heads);
 
 /* ---- forward ----------------------------------------------------------- */
 
+/* Task ids: one rule for every call that takes one (forward, backward,
+ * cross-entropy, accuracy, the queries and accessors):
+ *   TIL, MTL: a set-up task id selects the head (CLH_NO_TASK: CLH_E_PARADIGM,
+ *             except MTL's widest-head width; per-sample ids: the _mixed calls).
+ *   CIL:      queries and accessors need a set-up id; forward, backward and
+ *             the loss span all heads and take CLH_NO_TASK or a set-up id
+ *             (the batch's task, as the seed passes it).
+ *   DIL, STL: the one head is task 0: CLH_NO_TASK or 0.
+ * Any other id is CLH_E_UNKNOWN_TASK naming it. */
+
 /* Logits for a batch of B feature rows (x: [B, in] row-major) into
  * logits ([B, width], see clh_heads_logits_width). B may be 0.
- * TIL and MTL: task_id selects the head. CIL and DIL: task_id is ignored
- * (CLH_NO_TASK recommended, as in the seed where it is a placeholder).
- * STL: task_id must be CLH_NO_TASK. CIL makes exactly one matrix multiply
+ * TIL and MTL: task_id selects the head. CIL: all heads. DIL, STL: the one
+ * head (task ids as above). CIL makes exactly one matrix multiply
  * over all heads; masked tasks' logits are -inf. Allocates nothing. */
 clh_status clh_heads_forward(const clh_heads *heads, const float *x, int64_t batch,
                              int64_t task_id, float *logits);

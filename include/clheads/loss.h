@@ -46,11 +46,11 @@ clh_status clh_cross_entropy(const float *logits, int64_t batch, int64_t classes
  *   MTL mixed batch: task_id CLH_NO_TASK and task_ids [B] (forward_mixed);
  *       width = the widest head, each sample's label checked against its own
  *       task's classes;
- *   CIL: task_id ignored, task_ids NULL; width = total classes, labels global;
- *   DIL: task_id ignored, task_ids NULL; STL: task_id CLH_NO_TASK, task_ids NULL.
- * A task id the forward call would reject (an MTL batch with neither a task
- * id nor task_ids, an STL task id other than CLH_NO_TASK) is rejected the
- * same way (CLH_E_PARADIGM). */
+ *   CIL: task_id CLH_NO_TASK or a set-up id, task_ids NULL; width = total
+ *       classes, labels global;
+ *   DIL, STL: task_id CLH_NO_TASK or 0, task_ids NULL.
+ * Task ids follow the one rule of heads.h ("Task ids"): an id the forward
+ * call would reject is rejected the same way, with the same status. */
 clh_status clh_heads_cross_entropy(const clh_heads *heads, const float *logits, int64_t batch,
                                    int64_t task_id, const int64_t *task_ids,
                                    const int64_t *labels, float *loss, float *dlogits);

@@ -97,7 +97,10 @@ clh_status clh_optim_get_config(const clh_optim *optim, clh_optim_config *config
 clh_status clh_optim_set_lr(clh_optim *optim, double lr);
 
 /* One step over the heads' parameters with their accumulated gradients (see
- * above). The first call binds the optimizer to this handle's layout. */
+ * above). The first call binds the optimizer to this handle's layout; a
+ * later call on heads of another paradigm or in_features, or whose tasks
+ * differ from the bound ones in order, ids or class counts, is
+ * CLH_E_MISMATCH (the handle may only have grown by new tasks). */
 clh_status clh_optim_step_heads(clh_optim *optim, clh_heads *heads);
 
 /* One step over a plain vector params[count] with grads[count]. */
@@ -149,7 +152,12 @@ clh_status clh_optim_buffer_at(clh_optim *optim, size_t i, clh_optim_buffer *out
 /* Replaces the whole state: binds to `layout` (HEADS or FLAT; for FLAT
  * num_segments must be 1) and copies every buffer this configuration needs
  * from `buffers` (looked up by name; each exactly its count; extra names are
- * CLH_E_MISMATCH). Steps must be >= 0. On error the old state is kept. */
+ * CLH_E_MISMATCH). Each buffer must say what it holds: is_int64 exactly 1 for
+ * "step" and 0 for the float buffers, count exactly num_segments / count,
+ * data non-NULL; data must hold count elements of that type (the call reads
+ * exactly count x 8 or count x 4 bytes, so a tensor from a file must be
+ * checked for dtype first: clh_optim_load_file does). Steps must be >= 0. On
+ * error the old state is kept. */
 clh_status clh_optim_restore(clh_optim *optim, const clh_optim_layout *layout,
                              const clh_optim_buffer *buffers, size_t n_buffers);
 
@@ -165,7 +173,8 @@ clh_status clh_optim_restore(clh_optim *optim, const clh_optim_layout *layout,
  * with <buffer> one of the names above, and "__metadata__" entries
  *   optim.format "1", optim.kind, optim.lr, optim.weight_decay, optim.momentum,
  *   optim.dampening, optim.nesterov, optim.beta1, optim.beta2, optim.eps,
- *   optim.amsgrad (the configuration, %.17g), optim.binding ("none", "heads",
+ *   optim.amsgrad (the configuration: 17 significant digits with '.' as the
+ *   decimal point whatever the locale, read back exactly), optim.binding ("none", "heads",
  *   "flat"), and for heads optim.paradigm, optim.in_features, optim.task_ids
  *   ("3,1,2", set-up order), optim.num_classes; for flat optim.count.
  * All names start with "optim." so the tensors and metadata can go into a
@@ -192,9 +201,13 @@ clh_status clh_optim_read_config(const clh_st_file *file, clh_optim_config *conf
  * optimizer keeps its own configuration (e.g. a new lr) but its kind must be
  * the file's and the file must hold exactly the buffers it keeps (momentum
  * != 0, amsgrad), else CLH_E_MISMATCH naming the tensor. Tensors outside
- * "optim." are ignored; F16, BF16 and F64 buffers are converted. The next
- * clh_optim_step_heads checks the heads against the loaded layout. On error
- * the optimizer is unchanged. */
+ * "optim." are ignored; F16, BF16 and F64 buffers are converted exactly (F64
+ * rounded to nearest), any other dtype, or a shape other than the layout's,
+ * is CLH_E_MISMATCH naming the tensor. Every tensor is checked (dtype, shape,
+ * byte size) before anything sized by the metadata is allocated, so a small
+ * file cannot make the load ask for more memory than its tensors hold. The
+ * next clh_optim_step_heads checks the heads against the loaded layout. On
+ * error the optimizer is unchanged. */
 clh_status clh_optim_load(clh_optim *optim, const char *path);
 clh_status clh_optim_load_file(clh_optim *optim, const clh_st_file *file);
 

@@ -22,7 +22,10 @@
  * and pads it with spaces to a multiple of 8, and replaces the target file
  * atomically: a temporary file in the same directory is written, flushed and
  * fsynced, then renamed over the target, and the directory is fsynced. If any
- * step before the rename fails, the previous file is left untouched.
+ * step before the rename fails, the previous file is left untouched and the
+ * save fails. Once the rename succeeded the save has succeeded (CLH_OK): the
+ * directory fsync after it is best effort (it only makes the rename survive
+ * a power loss), so its failure is not reported.
  */
 #ifndef CLHEADS_SAFETENSORS_H
 #define CLHEADS_SAFETENSORS_H
@@ -70,7 +73,8 @@ clh_status clh_dtype_parse(const char *name, clh_dtype *out);
 
 /* One tensor: a view (the reader) or a description to write (the writer).
  * nbytes must equal the product of shape x clh_dtype_size(dtype); a scalar
- * has ndim 0 and one element. data may be NULL only when nbytes is 0. */
+ * has ndim 0 and one element. data may be NULL only when nbytes is 0 (and in
+ * a file opened with clh_st_open_header). */
 typedef struct clh_st_tensor {
     const char *name;
     clh_dtype dtype;
@@ -91,8 +95,17 @@ typedef struct clh_st_meta {
 /* A parsed, validated file. Opaque. */
 typedef struct clh_st_file clh_st_file;
 
-/* Reads and validates the file at path. On success *out owns everything. */
+/* Reads and validates the file at path. On success *out owns everything.
+ * The data section is read only after the 8-byte length (against the file's
+ * size and the 100 MB limit) and the whole header were checked, so a file
+ * with a bad header costs no more than reading its header. */
 clh_status clh_st_open(clh_st_file **out, const char *path);
+/* Reads only the 8-byte length and the header (checked as strictly as by
+ * clh_st_open, data_offsets against the file's size): every tensor is
+ * listed with its dtype, shape and nbytes, but its data is NULL (so
+ * clh_st_to_f32 on it fails). For tools that describe a file without its
+ * tensors' bytes; memory and time depend on the header only. */
+clh_status clh_st_open_header(clh_st_file **out, const char *path);
 /* Validates len bytes from memory (copied; the caller keeps its buffer). */
 clh_status clh_st_parse(clh_st_file **out, const void *bytes, size_t len);
 /* Releases the file. NULL is accepted and ignored. */
