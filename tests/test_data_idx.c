@@ -481,7 +481,7 @@ static void test_run(void) {
 
     /* Wrong kinds of --data: a digits file where a directory belongs. */
     snprintf(path, sizeof path, "%s/train-images-idx3-ubyte", data);
-    CHECK(run_cli("run", "--paradigm", "til", "--data", path, "--quiet", "--out", out, NULL) == 1);
+    CHECK(run_cli("run", "--paradigm", "til", "--data", path, "--quiet", "--out", out, "--force", NULL) == 1);
     CHECK(run_cli("run", "--paradigm", "til", "--dataset", "split-cifar", NULL) == 2);
 }
 
