@@ -8,7 +8,7 @@
 static const char *const USAGE =
     "usage: clheads <command> [options]\n"
     "\n"
-    "Output heads for continual learning (clheads " CLHEADS_VERSION_STRING ").\n"
+    "Output heads for continual learning (clheads " CLH_VERSION_STRING ").\n"
     "\n"
     "commands:\n"
     "  run       train an MLP with heads through a task sequence (Split MNIST,\n"
@@ -32,7 +32,7 @@ int cli_main(int argc, char **argv) {
         return CLI_EXIT_OK;
     }
     if (strcmp(cmd, "--version") == 0) {
-        printf("clheads %s (matrix multiply: %s)\n", CLHEADS_VERSION_STRING, clh_gemm_backend());
+        printf("clheads %s (matrix multiply: %s)\n", CLH_VERSION_STRING, clh_gemm_backend());
         return CLI_EXIT_OK;
     }
     if (strcmp(cmd, "run") == 0) return cli_cmd_run(argc - 1, argv + 1);

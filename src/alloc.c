@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "alloc.h"
+#include "testing.h"
 
 /* Atomic so that concurrent forward calls (which may allocate a workspace)
  * stay race-free; injection itself is for single-threaded tests. */

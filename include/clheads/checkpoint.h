@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "export.h"
 #include "heads.h"
 #include "safetensors.h"
 #include "status.h"
@@ -67,35 +68,36 @@ typedef struct clh_load_options {
 } clh_load_options;
 
 /* Fills *options with the defaults above. */
-void clh_load_options_init(clh_load_options *options);
+CLH_API void clh_load_options_init(clh_load_options *options);
 
 /* Saves the heads (see above) atomically to path. A failure at any step
  * before the final rename leaves a previous file at path intact. */
-clh_status clh_heads_save(const clh_heads *heads, const char *path);
+CLH_API clh_status clh_heads_save(const clh_heads *heads, const char *path);
 
 /* The same, with extra tensors and metadata appended (e.g. optimizer state).
  * Their names must not collide with the heads' tensors or metadata keys
  * (CLH_E_INVALID_ARG). */
-clh_status clh_heads_save_ex(const clh_heads *heads, const char *path,
-                             const clh_st_tensor *extra, size_t n_extra,
-                             const clh_st_meta *extra_meta, size_t n_extra_meta);
+CLH_API clh_status clh_heads_save_ex(const clh_heads *heads, const char *path,
+                                     const clh_st_tensor *extra, size_t n_extra,
+                                     const clh_st_meta *extra_meta, size_t n_extra_meta);
 
 /* Loads a checkpoint into a new handle. options may be NULL (defaults). On
  * error *out is unchanged. */
-clh_status clh_heads_load(clh_heads **out, const char *path, const clh_load_options *options);
+CLH_API clh_status clh_heads_load(clh_heads **out, const char *path,
+                                  const clh_load_options *options);
 
 /* The same from an already parsed file (e.g. one that also holds optimizer
  * state read with the safetensors API). */
-clh_status clh_heads_load_file(clh_heads **out, const clh_st_file *file,
-                               const clh_load_options *options);
+CLH_API clh_status clh_heads_load_file(clh_heads **out, const clh_st_file *file,
+                                       const clh_load_options *options);
 
 /* Loads a checkpoint's weights into an existing handle, which must have the
  * same paradigm, in_features, tasks (in the same order) and class counts
  * (else CLH_E_MISMATCH naming the first difference). Frozen and masked flags
  * are taken from the file when it has clheads metadata. Gradients are kept.
  * On error the handle is unchanged. */
-clh_status clh_heads_load_into(clh_heads *heads, const char *path,
-                               const clh_load_options *options);
+CLH_API clh_status clh_heads_load_into(clh_heads *heads, const char *path,
+                                       const clh_load_options *options);
 
 #ifdef __cplusplus
 }

@@ -42,6 +42,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "export.h"
 #include "heads.h"
 #include "safetensors.h"
 #include "status.h"
@@ -57,9 +58,9 @@ typedef enum clh_optim_kind {
 } clh_optim_kind;
 
 /* "sgd", "adam", "adamw"; NULL outside the enum. */
-const char *clh_optim_kind_name(clh_optim_kind kind);
+CLH_API const char *clh_optim_kind_name(clh_optim_kind kind);
 /* Parses "sgd", "adam", "adamw" (any case). CLH_E_INVALID_ARG otherwise. */
-clh_status clh_optim_kind_parse(const char *name, clh_optim_kind *out);
+CLH_API clh_status clh_optim_kind_parse(const char *name, clh_optim_kind *out);
 
 typedef struct clh_optim_config {
     clh_optim_kind kind;
@@ -78,30 +79,31 @@ typedef struct clh_optim_config {
  * SGD: momentum 0, dampening 0, nesterov off, weight decay 0;
  * Adam: betas (0.9, 0.999), eps 1e-8, weight decay 0, amsgrad off;
  * AdamW: the same with weight decay 1e-2. */
-void clh_optim_config_init(clh_optim_config *config, clh_optim_kind kind, double lr);
+CLH_API void clh_optim_config_init(clh_optim_config *config, clh_optim_kind kind, double lr);
 
 /* Checks a configuration as torch's constructors do (CLH_E_INVALID_ARG
  * naming the field). */
-clh_status clh_optim_config_check(const clh_optim_config *config);
+CLH_API clh_status clh_optim_config_check(const clh_optim_config *config);
 
 typedef struct clh_optim clh_optim;
 
 /* Creates an optimizer (no state yet; bound by its first step or restore). */
-clh_status clh_optim_create(clh_optim **out, const clh_optim_config *config);
+CLH_API clh_status clh_optim_create(clh_optim **out, const clh_optim_config *config);
 /* Releases it. NULL is accepted and ignored. */
-void clh_optim_free(clh_optim *optim);
+CLH_API void clh_optim_free(clh_optim *optim);
 
 /* The configuration in use. */
-clh_status clh_optim_get_config(const clh_optim *optim, clh_optim_config *config);
+CLH_API clh_status clh_optim_get_config(const clh_optim *optim, clh_optim_config *config);
 /* Changes the learning rate (for schedules); lr >= 0. State is kept. */
-clh_status clh_optim_set_lr(clh_optim *optim, double lr);
+CLH_API clh_status clh_optim_set_lr(clh_optim *optim, double lr);
 
 /* One step over the heads' parameters with their accumulated gradients (see
  * above). The first call binds the optimizer to this handle's layout. */
-clh_status clh_optim_step_heads(clh_optim *optim, clh_heads *heads);
+CLH_API clh_status clh_optim_step_heads(clh_optim *optim, clh_heads *heads);
 
 /* One step over a plain vector params[count] with grads[count]. */
-clh_status clh_optim_step(clh_optim *optim, float *params, const float *grads, size_t count);
+CLH_API clh_status clh_optim_step(clh_optim *optim, float *params, const float *grads,
+                                  size_t count);
 
 /* ---- state, for saving and restoring ------------------------------------- */
 
@@ -123,7 +125,7 @@ typedef struct clh_optim_layout {
     const int64_t *num_classes; /* HEADS: their class counts; else NULL */
 } clh_optim_layout;
 
-clh_status clh_optim_get_layout(const clh_optim *optim, clh_optim_layout *layout);
+CLH_API clh_status clh_optim_get_layout(const clh_optim *optim, clh_optim_layout *layout);
 
 /* One named state buffer:
  *   "momentum_buffer"  SGD with momentum != 0      float32 [count]
@@ -142,16 +144,16 @@ typedef struct clh_optim_buffer {
 } clh_optim_buffer;
 
 /* Number of state buffers for this configuration (0 while unbound). */
-size_t clh_optim_buffer_count(const clh_optim *optim);
+CLH_API size_t clh_optim_buffer_count(const clh_optim *optim);
 /* The i-th buffer (a view into the optimizer's state; writable). */
-clh_status clh_optim_buffer_at(clh_optim *optim, size_t i, clh_optim_buffer *out);
+CLH_API clh_status clh_optim_buffer_at(clh_optim *optim, size_t i, clh_optim_buffer *out);
 
 /* Replaces the whole state: binds to `layout` (HEADS or FLAT; for FLAT
  * num_segments must be 1) and copies every buffer this configuration needs
  * from `buffers` (looked up by name; each exactly its count; extra names are
  * CLH_E_MISMATCH). Steps must be >= 0. On error the old state is kept. */
-clh_status clh_optim_restore(clh_optim *optim, const clh_optim_layout *layout,
-                             const clh_optim_buffer *buffers, size_t n_buffers);
+CLH_API clh_status clh_optim_restore(clh_optim *optim, const clh_optim_layout *layout,
+                                     const clh_optim_buffer *buffers, size_t n_buffers);
 
 /* ---- safetensors files ---------------------------------------------------- */
 
@@ -175,18 +177,19 @@ typedef struct clh_optim_export clh_optim_export;
 
 /* Builds the tensors and metadata; tensor data points into the optimizer's
  * state (valid until its next step, restore, load or free). */
-clh_status clh_optim_export_create(const clh_optim *optim, clh_optim_export **out);
-const clh_st_tensor *clh_optim_export_tensors(const clh_optim_export *exported, size_t *count);
-const clh_st_meta *clh_optim_export_meta(const clh_optim_export *exported, size_t *count);
+CLH_API clh_status clh_optim_export_create(const clh_optim *optim, clh_optim_export **out);
+CLH_API const clh_st_tensor *clh_optim_export_tensors(const clh_optim_export *exported,
+                                                      size_t *count);
+CLH_API const clh_st_meta *clh_optim_export_meta(const clh_optim_export *exported, size_t *count);
 /* NULL is accepted and ignored. */
-void clh_optim_export_free(clh_optim_export *exported);
+CLH_API void clh_optim_export_free(clh_optim_export *exported);
 
 /* Saves the state atomically to path (the safetensors writer: temporary file,
  * fsync, rename; a failure leaves a previous file intact). */
-clh_status clh_optim_save(const clh_optim *optim, const char *path);
+CLH_API clh_status clh_optim_save(const clh_optim *optim, const char *path);
 
 /* Reads the configuration saved in a file (to create a matching optimizer). */
-clh_status clh_optim_read_config(const clh_st_file *file, clh_optim_config *config);
+CLH_API clh_status clh_optim_read_config(const clh_st_file *file, clh_optim_config *config);
 
 /* Replaces optim's state with the one saved in path / in a parsed file. The
  * optimizer keeps its own configuration (e.g. a new lr) but its kind must be
@@ -195,8 +198,8 @@ clh_status clh_optim_read_config(const clh_st_file *file, clh_optim_config *conf
  * "optim." are ignored; F16, BF16 and F64 buffers are converted. The next
  * clh_optim_step_heads checks the heads against the loaded layout. On error
  * the optimizer is unchanged. */
-clh_status clh_optim_load(clh_optim *optim, const char *path);
-clh_status clh_optim_load_file(clh_optim *optim, const clh_st_file *file);
+CLH_API clh_status clh_optim_load(clh_optim *optim, const char *path);
+CLH_API clh_status clh_optim_load_file(clh_optim *optim, const clh_st_file *file);
 
 #ifdef __cplusplus
 }
