@@ -44,7 +44,13 @@ extern "C" {
 /* Pass as clh_load_options.paradigm to take the paradigm from the file. */
 #define CLH_PARADIGM_FROM_FILE (-1)
 
+/* ABI: the struct grows by appending members. struct_size, set by
+ * clh_load_options_init, tells the library which members the caller knows
+ * (the others take their defaults); a loader given options with a
+ * struct_size of 0 (not initialised) or larger than its own sizeof fails with
+ * CLH_E_INVALID_ARG. Always start from clh_load_options_init. */
 typedef struct clh_load_options {
+    size_t struct_size; /* sizeof(clh_load_options) of the caller's header */
     /* CLH_PARADIGM_FROM_FILE (the default) or a clh_paradigm value. Needed for
      * a file without clheads metadata (written by PyTorch); then the task
      * order is ascending task id. For a file with metadata, a given paradigm

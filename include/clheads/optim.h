@@ -62,7 +62,14 @@ CLH_API const char *clh_optim_kind_name(clh_optim_kind kind);
 /* Parses "sgd", "adam", "adamw" (any case). CLH_E_INVALID_ARG otherwise. */
 CLH_API clh_status clh_optim_kind_parse(const char *name, clh_optim_kind *out);
 
+/* ABI: the struct grows by appending members. struct_size, set by
+ * clh_optim_config_init, tells the library which members the caller knows;
+ * every function that takes or fills a config checks it (CLH_E_INVALID_ARG
+ * when it is 0 or larger than this library's sizeof). So call
+ * clh_optim_config_init before anything else, also on a config that
+ * clh_optim_get_config or clh_optim_read_config will fill. */
 typedef struct clh_optim_config {
+    size_t struct_size; /* sizeof(clh_optim_config) of the caller's header */
     clh_optim_kind kind;
     double lr;
     double weight_decay; /* SGD, Adam: L2 added to the gradient; AdamW: decoupled */
@@ -75,7 +82,7 @@ typedef struct clh_optim_config {
     int amsgrad;         /* Adam, AdamW */
 } clh_optim_config;
 
-/* torch.optim's defaults for each kind with the given lr:
+/* Sets struct_size and torch.optim's defaults for each kind with the given lr:
  * SGD: momentum 0, dampening 0, nesterov off, weight decay 0;
  * Adam: betas (0.9, 0.999), eps 1e-8, weight decay 0, amsgrad off;
  * AdamW: the same with weight decay 1e-2. */
@@ -92,7 +99,7 @@ CLH_API clh_status clh_optim_create(clh_optim **out, const clh_optim_config *con
 /* Releases it. NULL is accepted and ignored. */
 CLH_API void clh_optim_free(clh_optim *optim);
 
-/* The configuration in use. */
+/* The configuration in use (config initialised by clh_optim_config_init). */
 CLH_API clh_status clh_optim_get_config(const clh_optim *optim, clh_optim_config *config);
 /* Changes the learning rate (for schedules); lr >= 0. State is kept. */
 CLH_API clh_status clh_optim_set_lr(clh_optim *optim, double lr);
@@ -188,7 +195,8 @@ CLH_API void clh_optim_export_free(clh_optim_export *exported);
  * fsync, rename; a failure leaves a previous file intact). */
 CLH_API clh_status clh_optim_save(const clh_optim *optim, const char *path);
 
-/* Reads the configuration saved in a file (to create a matching optimizer). */
+/* Reads the configuration saved in a file (to create a matching optimizer);
+ * config initialised by clh_optim_config_init. */
 CLH_API clh_status clh_optim_read_config(const clh_st_file *file, clh_optim_config *config);
 
 /* Replaces optim's state with the one saved in path / in a parsed file. The
