@@ -4,6 +4,7 @@
 #define CLHEADS_H
 
 #include "clheads/version.h"
+#include "clheads/allocator.h"
 #include "clheads/status.h"
 #include "clheads/heads.h"
 #include "clheads/linear.h"

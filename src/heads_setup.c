@@ -113,6 +113,17 @@ static clh_status check_task(clh_heads *heads, int64_t task_id, int64_t classes,
     return CLH_OK;
 }
 
+clh_status clh_heads_reserve(clh_heads *heads, int64_t rows, size_t tasks) {
+    static const char what[] = "clh_heads_reserve";
+    if (!heads) return clh_fail(CLH_E_NULL, "%s: heads is NULL", what);
+    if (rows < 0)
+        return clh_heads_fail(heads, CLH_E_INVALID_ARG, "%s: rows is %lld, must be >= 0", what,
+                              (long long)rows);
+    clh_status st = reserve_tasks(heads, tasks);
+    if (st) return st;
+    return clh_bank_reserve(heads, &heads->bank, rows);
+}
+
 clh_status clh_heads_setup_task(clh_heads *heads, int64_t task_id, int64_t num_classes) {
     static const char what[] = "clh_heads_setup_task";
     if (!heads) return clh_fail(CLH_E_NULL, "%s: heads is NULL", what);

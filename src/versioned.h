@@ -3,9 +3,11 @@
  *
  * Each begins with `size_t struct_size`, which its init function (or the
  * caller) sets to the sizeof the caller was compiled with. New members are
- * only ever appended, so a struct_size between the first released size and
- * the library's own sizeof names a valid older layout: the library copies
- * that prefix over its defaults. A larger struct_size (a caller compiled
+ * only ever appended, starting at the previous release's sizeof (add an
+ * explicit padding member when the old struct had tail padding), so an old
+ * caller's struct_size never covers a member it does not know: the library
+ * copies that prefix over its defaults. first_size is where the first
+ * release's last member ends. A larger struct_size (a caller compiled
  * against a newer header) or one below the first size (not initialised) is
  * CLH_E_INVALID_ARG naming the struct.
  */

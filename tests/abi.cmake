@@ -14,3 +14,8 @@ target_include_directories(test_abi_version PRIVATE ${PROJECT_SOURCE_DIR}/tests)
 target_compile_definitions(test_abi_version PRIVATE CLH_PROJECT_VERSION="${PROJECT_VERSION}")
 clh_enable_warnings(test_abi_version)
 add_test(NAME test_abi_version COMMAND test_abi_version)
+
+# The custom allocator and reserve; memory-buffer I/O; growable structs.
+clh_add_test(test_abi_allocator test_abi_allocator.c)
+clh_add_test(test_abi_memio test_abi_memio.c)
+clh_add_test(test_abi_structs test_abi_structs.c)

@@ -87,6 +87,14 @@ CLH_API clh_status clh_heads_save_ex(const clh_heads *heads, const char *path,
                                      const clh_st_tensor *extra, size_t n_extra,
                                      const clh_st_meta *extra_meta, size_t n_extra_meta);
 
+/* The same checkpoint in memory: *bytes (free with clh_st_bytes_free) and
+ * *len hold exactly the bytes clh_heads_save(_ex) writes to a file. On error
+ * *bytes and *len are unchanged. */
+CLH_API clh_status clh_heads_save_mem(const clh_heads *heads, unsigned char **bytes, size_t *len);
+CLH_API clh_status clh_heads_save_mem_ex(const clh_heads *heads, unsigned char **bytes,
+                                         size_t *len, const clh_st_tensor *extra, size_t n_extra,
+                                         const clh_st_meta *extra_meta, size_t n_extra_meta);
+
 /* Loads a checkpoint into a new handle. options may be NULL (defaults). On
  * error *out is unchanged. */
 CLH_API clh_status clh_heads_load(clh_heads **out, const char *path,
@@ -96,6 +104,11 @@ CLH_API clh_status clh_heads_load(clh_heads **out, const char *path,
  * state read with the safetensors API). */
 CLH_API clh_status clh_heads_load_file(clh_heads **out, const clh_st_file *file,
                                        const clh_load_options *options);
+
+/* Loads a checkpoint held in memory (len bytes, e.g. from clh_heads_save_mem;
+ * the caller keeps its buffer), exactly as clh_heads_load loads a file. */
+CLH_API clh_status clh_heads_load_mem(clh_heads **out, const void *bytes, size_t len,
+                                      const clh_load_options *options);
 
 /* Loads a checkpoint's weights into an existing handle, which must have the
  * same paradigm, in_features, tasks (in the same order) and class counts

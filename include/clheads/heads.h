@@ -82,6 +82,13 @@ CLH_API clh_status clh_heads_setup_single(clh_heads *heads, int64_t num_classes)
 CLH_API clh_status clh_heads_setup_tasks(clh_heads *heads, const int64_t *task_ids,
                                          const int64_t *num_classes, size_t n);
 
+/* Reserves capacity for `rows` rows in total (the sum of all class counts)
+ * and `tasks` tasks in total, so that set-up calls that stay within both
+ * allocate nothing (e.g. for a program that must not allocate once running).
+ * Never shrinks; values are kept bit for bit. CLH_E_NOMEM or CLH_E_OVERFLOW
+ * leave the heads unchanged (the task table may have grown). */
+CLH_API clh_status clh_heads_reserve(clh_heads *heads, int64_t rows, size_t tasks);
+
 /* ---- queries ----------------------------------------------------------- */
 
 /* The handle's paradigm; CLH_PARADIGM_INVALID for NULL. */

@@ -195,6 +195,10 @@ CLH_API void clh_optim_export_free(clh_optim_export *exported);
  * fsync, rename; a failure leaves a previous file intact). */
 CLH_API clh_status clh_optim_save(const clh_optim *optim, const char *path);
 
+/* The same state in memory: *bytes (free with clh_st_bytes_free) and *len
+ * hold exactly the bytes clh_optim_save writes. On error nothing is set. */
+CLH_API clh_status clh_optim_save_mem(const clh_optim *optim, unsigned char **bytes, size_t *len);
+
 /* Reads the configuration saved in a file (to create a matching optimizer);
  * config initialised by clh_optim_config_init. */
 CLH_API clh_status clh_optim_read_config(const clh_st_file *file, clh_optim_config *config);
@@ -208,6 +212,8 @@ CLH_API clh_status clh_optim_read_config(const clh_st_file *file, clh_optim_conf
  * the optimizer is unchanged. */
 CLH_API clh_status clh_optim_load(clh_optim *optim, const char *path);
 CLH_API clh_status clh_optim_load_file(clh_optim *optim, const clh_st_file *file);
+/* The same from len bytes in memory (e.g. from clh_optim_save_mem). */
+CLH_API clh_status clh_optim_load_mem(clh_optim *optim, const void *bytes, size_t len);
 
 #ifdef __cplusplus
 }
