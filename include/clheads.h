@@ -12,5 +12,6 @@
 #include "clheads/optim.h"
 #include "clheads/safetensors.h"
 #include "clheads/checkpoint.h"
+#include "clheads/rng.h"
 
 #endif

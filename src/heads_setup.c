@@ -6,8 +6,8 @@
 
 #include "alloc.h"
 #include "checked.h"
+#include "clheads/rng.h"
 #include "heads_internal.h"
-#include "rng.h"
 
 /* Grows the three task arrays to hold `needed` tasks (x2). Contents are kept
  * on failure; task_cap changes only once all three succeeded. */
