@@ -113,7 +113,10 @@ CLH_API clh_status clh_heads_task_classes(const clh_heads *heads, int64_t task_i
 CLH_API clh_status clh_heads_logits_width(const clh_heads *heads, int64_t task_id, int64_t *width);
 
 /* One head's storage, as pointers into the bank (valid until the next set-up
- * call, which may move the bank). weight: [out_features, in_features]. */
+ * call, which may move the bank). weight: [out_features, in_features].
+ * ABI: frozen, never grows (the library fills all of it); a later
+ * version that needs more members adds a new struct and new functions beside
+ * these, which stay as they are. */
 typedef struct clh_head_view {
     float *weight;
     float *bias;

@@ -61,7 +61,10 @@ CLH_API clh_status clh_heads_cross_entropy(const clh_heads *heads, const float *
 CLH_API clh_status clh_heads_global_label(const clh_heads *heads, int64_t task_id,
                                           int64_t local_label, int64_t *global_label);
 
-/* Correct predictions counted per sample; sum over batches, divide once. */
+/* Correct predictions counted per sample; sum over batches, divide once.
+ * ABI: frozen, never grows (callers zero it and add it up); a later
+ * version that needs more members adds a new struct and new functions beside
+ * these, which stay as they are. */
 typedef struct clh_accuracy {
     int64_t correct_aware;    /* argmax within the sample's own task block was its label */
     int64_t correct_agnostic; /* argmax over all logits (CIL) was its label */

@@ -121,7 +121,10 @@ typedef enum clh_optim_binding {
 } clh_optim_binding;
 
 /* The parameter set the state describes. Pointers are owned by the
- * optimizer (valid until its next step, restore or free). */
+ * optimizer (valid until its next step, restore or free).
+ * ABI: frozen, never grows (get_layout and restore read and write it whole); a later
+ * version that needs more members adds a new struct and new functions beside
+ * these, which stay as they are. */
 typedef struct clh_optim_layout {
     clh_optim_binding binding;
     clh_paradigm paradigm;     /* HEADS: the handle's paradigm (names saved tensors) */
@@ -142,7 +145,10 @@ CLH_API clh_status clh_optim_get_layout(const clh_optim *optim, clh_optim_layout
  *   "step"             every kind                  int64 [num_segments]
  * Float buffers use the parameters' layout. "step" counts the steps each
  * segment has taken (torch's state['step']; for SGD, a segment with step 0
- * has no momentum buffer yet, so its next step initialises it). */
+ * has no momentum buffer yet, so its next step initialises it).
+ * ABI: frozen, never grows (callers pass arrays of it); a later
+ * version that needs more members adds a new struct and new functions beside
+ * these, which stay as they are. */
 typedef struct clh_optim_buffer {
     const char *name;
     int is_int64;  /* 1: int64_t data ("step"); 0: float data */

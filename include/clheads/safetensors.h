@@ -71,7 +71,10 @@ CLH_API clh_status clh_dtype_parse(const char *name, clh_dtype *out);
 
 /* One tensor: a view (the reader) or a description to write (the writer).
  * nbytes must equal the product of shape x clh_dtype_size(dtype); a scalar
- * has ndim 0 and one element. data may be NULL only when nbytes is 0. */
+ * has ndim 0 and one element. data may be NULL only when nbytes is 0.
+ * ABI: frozen, never grows (the writers take arrays of it); a later
+ * version that needs more members adds a new struct and new functions beside
+ * these, which stay as they are. */
 typedef struct clh_st_tensor {
     const char *name;
     clh_dtype dtype;
@@ -81,7 +84,10 @@ typedef struct clh_st_tensor {
     size_t nbytes;
 } clh_st_tensor;
 
-/* One "__metadata__" entry (both strings UTF-8, NUL-terminated). */
+/* One "__metadata__" entry (both strings UTF-8, NUL-terminated).
+ * ABI: frozen, never grows (the writers take arrays of it); a later
+ * version that needs more members adds a new struct and new functions beside
+ * these, which stay as they are. */
 typedef struct clh_st_meta {
     const char *key;
     const char *value;
