@@ -7,6 +7,9 @@ if(CMAKE_SYSTEM_NAME STREQUAL "Linux")
             $<TARGET_FILE:clheads_shared>)
 endif()
 
+add_test(NAME test_abi_alloc_scan
+  COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/abi/alloc_scan.sh ${PROJECT_SOURCE_DIR}/src)
+
 # Linked against the shared library: the version query must be exported.
 add_executable(test_abi_version test_abi_version.c)
 target_link_libraries(test_abi_version PRIVATE clheads_shared m)
