@@ -35,7 +35,7 @@
 #include <malloc.h>
 #endif
 
-#include "alloc.h"         /* clh_test_alloc_count: allocations since start */
+#include "testing.h"       /* allocations since start, the multiply policy */
 #include "gemm_portable.h" /* which portable kernel this CPU runs */
 #include "clheads.h"
 #include "clheads/loss.h"

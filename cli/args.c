@@ -46,7 +46,7 @@ int cli_fail(const char *cmd, const char *fmt, ...) {
 }
 
 int cli_print_version(void) {
-    printf("clheads %s (matrix multiply: %s)\n", CLHEADS_VERSION_STRING, clh_gemm_backend());
+    printf("clheads %s (matrix multiply: %s)\n", CLH_VERSION_STRING, clh_gemm_backend());
     return CLI_EXIT_OK;
 }
 

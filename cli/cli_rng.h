@@ -1,4 +1,4 @@
-/* The CLI's seeded generator: the library's splitmix64 (src/rng.h), used for
+/* The CLI's seeded generator: the library's splitmix64 (clheads/rng.h), used for
  * the backbone's initial weights, the synthetic data, the pixel permutations
  * and the shuffling of every epoch.
  * Its whole state is one uint64, which a checkpoint stores, so a resumed run
@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#include "rng.h" /* the library's clh_rng (src/rng.h) */
+#include "clheads/rng.h"
 
 typedef clh_rng cli_rng;
 

@@ -10,7 +10,6 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
-#include "checked.h"
 #include "dataset.h"
 
 #define IMAGES_HEADER 16u
@@ -111,8 +110,8 @@ static int check_images(const unsigned char *b, size_t len, const char *name, ui
                     SIDE);
     if (n == 0) return fail(err, err_len, "%s holds no images", name);
     size_t pixels, expected;
-    if (!clh_mul_size(n, (size_t)SIDE * SIDE, &pixels) ||
-        !clh_add_size(pixels, IMAGES_HEADER, &expected))
+    if (__builtin_mul_overflow(n, (size_t)SIDE * SIDE, &pixels) ||
+        __builtin_add_overflow(pixels, IMAGES_HEADER, &expected))
         return fail(err, err_len, "%s: the size of %u images overflows", name, n);
     if (len != expected)
         return fail(err, err_len, "%s: %zu bytes, but its header describes %u images of %ux%u, "
@@ -135,7 +134,7 @@ static int check_labels(const unsigned char *b, size_t len, const char *name, ui
     uint32_t n = read_be32(b + 4);
     if (n == 0) return fail(err, err_len, "%s holds no labels", name);
     size_t expected;
-    if (!clh_add_size(n, LABELS_HEADER, &expected))
+    if (__builtin_add_overflow(n, LABELS_HEADER, &expected))
         return fail(err, err_len, "%s: the size of %u labels overflows", name, n);
     if (len != expected)
         return fail(err, err_len, "%s: %zu bytes, but its header describes %u labels, %zu bytes "
@@ -173,9 +172,9 @@ static int fill(cli_images *images, idx_pair *pairs, size_t n_pairs, char *err, 
     memset(images, 0, sizeof *images);
     size_t count = 0, pixels;
     for (size_t i = 0; i < n_pairs; i++)
-        if (!clh_add_size(count, pairs[i].count, &count))
+        if (__builtin_add_overflow(count, pairs[i].count, &count))
             return fail(err, err_len, "the image count overflows");
-    if (!clh_mul_size(count, (size_t)SIDE * SIDE, &pixels))
+    if (__builtin_mul_overflow(count, (size_t)SIDE * SIDE, &pixels))
         return fail(err, err_len, "the pixel count of %zu images overflows", count);
     images->labels = malloc(count);
     images->codes = malloc(pixels);

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "checked.h"
 #include "dataset.h"
 
 #define SIDE 28
@@ -27,7 +26,7 @@ int cli_images_pad32(cli_images *images, char *err, size_t err_len) {
     }
     size_t count = (size_t)images->count, pixels;
     size_t elem = images->values ? sizeof(float) : 1;
-    if (!clh_mul_size(count, (size_t)PADDED * PADDED, &pixels) || !clh_mul_size(pixels, elem, &pixels)) {
+    if (__builtin_mul_overflow(count, (size_t)PADDED * PADDED, &pixels) || __builtin_mul_overflow(pixels, elem, &pixels)) {
         snprintf(err, err_len, "--pad32: the size of %zu padded images overflows", count);
         return 1;
     }

@@ -10,7 +10,7 @@
 static const char *const USAGE =
     "usage: clheads <command> [options]\n"
     "\n"
-    "Output heads for continual learning (clheads " CLHEADS_VERSION_STRING ").\n"
+    "Output heads for continual learning (clheads " CLH_VERSION_STRING ").\n"
     "\n"
     "commands:\n"
     "  run       train an MLP with heads through a task sequence (Split MNIST,\n"

@@ -8,11 +8,6 @@
 #include "clheads.h"
 #include "cli_rng.h"
 
-static void fill_uniform(cli_rng *rng, float *out, size_t count, double bound) {
-    for (size_t i = 0; i < count; i++)
-        out[i] = (float)((2.0 * cli_rng_uniform(rng) - 1.0) * bound);
-}
-
 int cli_mlp_init(cli_mlp *mlp, int64_t in, int64_t hidden, int64_t max_batch, uint64_t seed) {
     memset(mlp, 0, sizeof *mlp);
     mlp->in = in;
@@ -38,12 +33,12 @@ int cli_mlp_init(cli_mlp *mlp, int64_t in, int64_t hidden, int64_t max_batch, ui
     mlp->gb1 = mlp->gw1 + n1;
     mlp->gw2 = mlp->gb1 + h;
     mlp->gb2 = mlp->gw2 + n2;
-    /* nn.Linear order per layer: weight then bias. */
+    /* nn.Linear order per layer: weight then bias, drawn as the library draws a head's. */
     cli_rng rng = cli_rng_stream(seed, CLI_STREAM_BACKBONE);
-    fill_uniform(&rng, mlp->w1, n1, 1.0 / sqrt((double)in));
-    fill_uniform(&rng, mlp->b1, h, 1.0 / sqrt((double)in));
-    fill_uniform(&rng, mlp->w2, n2, 1.0 / sqrt((double)hidden));
-    fill_uniform(&rng, mlp->b2, h, 1.0 / sqrt((double)hidden));
+    clh_rng_fill_uniform(&rng, mlp->w1, n1, 1.0 / sqrt((double)in));
+    clh_rng_fill_uniform(&rng, mlp->b1, h, 1.0 / sqrt((double)in));
+    clh_rng_fill_uniform(&rng, mlp->w2, n2, 1.0 / sqrt((double)hidden));
+    clh_rng_fill_uniform(&rng, mlp->b2, h, 1.0 / sqrt((double)hidden));
     return 0;
 }
 

@@ -46,7 +46,7 @@ static json_t *summary(const cli_results *results, const double *acc) {
 int cli_report_json(const char *path, const cli_run_config *cfg, const cli_tasks *tasks,
                     const cli_results *results, char *err, size_t err_len) {
     json_t *root = json_object();
-    json_object_set_new(root, "clheads_version", json_string(CLHEADS_VERSION_STRING));
+    json_object_set_new(root, "clheads_version", json_string(CLH_VERSION_STRING));
     json_object_set_new(root, "paradigm", json_string(clh_paradigm_name(cfg->paradigm)));
     json_object_set_new(root, "joint", json_boolean(cli_is_joint(cfg->paradigm)));
     json_object_set_new(root, "dataset", json_string(cli_dataset_name(cfg->dataset)));

@@ -3,6 +3,8 @@
 #ifndef CLHEADS_H
 #define CLHEADS_H
 
+#include "clheads/version.h"
+#include "clheads/allocator.h"
 #include "clheads/status.h"
 #include "clheads/heads.h"
 #include "clheads/linear.h"
@@ -10,10 +12,6 @@
 #include "clheads/optim.h"
 #include "clheads/safetensors.h"
 #include "clheads/checkpoint.h"
-
-#define CLHEADS_VERSION_MAJOR 0
-#define CLHEADS_VERSION_MINOR 1
-#define CLHEADS_VERSION_PATCH 0
-#define CLHEADS_VERSION_STRING "0.1.0"
+#include "clheads/rng.h"
 
 #endif

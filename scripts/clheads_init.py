@@ -1,4 +1,4 @@
-"""Python replica of clheads' seeded head initialisation (see src/rng.h).
+"""Python replica of clheads' seeded head initialisation (see include/clheads/rng.h).
 
 clheads initialises every head like nn.Linear (W and b uniform in
 [-1/sqrt(in), 1/sqrt(in)]) but from its own documented generator, so that a

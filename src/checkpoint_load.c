@@ -9,7 +9,7 @@
 
 #include "alloc.h"
 #include "checked.h"
-#include "clheads/checkpoint.h"
+#include "checkpoint_options.h"
 #include "error.h"
 #include "heads_internal.h"
 #include "id_list.h"
@@ -18,6 +18,7 @@
 
 void clh_load_options_init(clh_load_options *options) {
     if (!options) return;
+    options->struct_size = sizeof *options;
     options->paradigm = CLH_PARADIGM_FROM_FILE;
     options->prefix = NULL;
     options->seed = 0;
@@ -382,14 +383,13 @@ static clh_status fill(clh_heads *heads, const load_plan *plan, const char *sour
 /* Everything between a parsed file and a new handle. */
 static clh_status load_parsed(clh_heads **out, const clh_st_file *file, const char *source,
                               const clh_load_options *options) {
-    clh_load_options defaults;
-    if (!options) {
-        clh_load_options_init(&defaults);
-        options = &defaults;
-    }
+    clh_load_options opts;
+    clh_status status = clh_load_options_read(options, &opts);
+    if (status) return status;
+    options = &opts;
     load_plan plan = {0};
     clh_heads *heads = NULL;
-    clh_status status = choose_paradigm(&plan, file, source, options);
+    status = choose_paradigm(&plan, file, source, options);
     if (status == CLH_OK) status = collect(&plan, file, source, options);
     for (size_t i = 0; status == CLH_OK && i < plan.n; i++)
         status = check_head(&plan, &plan.heads[i], source);
@@ -466,12 +466,12 @@ clh_status clh_heads_load_into(clh_heads *heads, const char *path,
                                const clh_load_options *options) {
     if (!heads || !path) return clh_fail(CLH_E_NULL, "clh_heads_load_into: heads and path are required");
     clh_load_options opts;
-    if (options) opts = *options;
-    else clh_load_options_init(&opts);
+    clh_status status = clh_load_options_read(options, &opts);
+    if (status) return status;
     clh_st_file *file = NULL;
     clh_heads *loaded = NULL;
     int has_metadata = 0;
-    clh_status status = clh_st_open(&file, path);
+    status = clh_st_open(&file, path);
     if (status == CLH_OK) {
         has_metadata = clh_st_meta_get(file, "clheads_format") != NULL;
         /* A file without metadata takes the handle's paradigm by default. */

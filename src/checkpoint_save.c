@@ -135,21 +135,51 @@ static clh_status plan_save(save_plan *plan, const clh_heads *heads, const clh_s
     return CLH_OK;
 }
 
-clh_status clh_heads_save_ex(const clh_heads *heads, const char *path,
-                             const clh_st_tensor *extra, size_t n_extra,
-                             const clh_st_meta *extra_meta, size_t n_extra_meta) {
-    if (!heads || !path) return clh_fail(CLH_E_NULL, "clh_heads_save: heads and path are required");
+/* Where a save goes: a file (path) or memory (bytes, len). */
+typedef struct save_target {
+    const char *path;
+    unsigned char **bytes;
+    size_t *len;
+} save_target;
+
+static clh_status save_to(const clh_heads *heads, save_target target, const clh_st_tensor *extra,
+                          size_t n_extra, const clh_st_meta *extra_meta, size_t n_extra_meta,
+                          const char *what) {
+    if (!heads || (!target.path && (!target.bytes || !target.len)))
+        return clh_fail(CLH_E_NULL, "%s: heads and %s are required", what,
+                        target.path || target.bytes ? "path" : "bytes and len");
     if ((n_extra && !extra) || (n_extra_meta && !extra_meta))
-        return clh_fail(CLH_E_NULL, "clh_heads_save_ex: extra tensors or metadata missing");
+        return clh_fail(CLH_E_NULL, "%s: extra tensors or metadata missing", what);
     if (!host_is_little_endian())
-        return clh_fail(CLH_E_INVALID_ARG, "clh_heads_save: big-endian hosts are not supported");
+        return clh_fail(CLH_E_INVALID_ARG, "%s: big-endian hosts are not supported", what);
     save_plan plan = {0};
     clh_status status = plan_save(&plan, heads, extra, n_extra, extra_meta, n_extra_meta);
-    if (status == CLH_OK) status = clh_st_save(path, plan.tensors, plan.n, plan.meta, plan.n_meta);
+    if (status == CLH_OK && target.path)
+        status = clh_st_save(target.path, plan.tensors, plan.n, plan.meta, plan.n_meta);
+    else if (status == CLH_OK)
+        status = clh_st_encode(plan.tensors, plan.n, plan.meta, plan.n_meta, target.bytes, target.len);
     plan_release(&plan);
     return clh_fail_adopt(heads, status); /* clh_heads_last_error(heads) finds it */
 }
 
+clh_status clh_heads_save_ex(const clh_heads *heads, const char *path,
+                             const clh_st_tensor *extra, size_t n_extra,
+                             const clh_st_meta *extra_meta, size_t n_extra_meta) {
+    save_target target = {path, NULL, NULL};
+    return save_to(heads, target, extra, n_extra, extra_meta, n_extra_meta, "clh_heads_save");
+}
+
 clh_status clh_heads_save(const clh_heads *heads, const char *path) {
     return clh_heads_save_ex(heads, path, NULL, 0, NULL, 0);
+}
+
+clh_status clh_heads_save_mem_ex(const clh_heads *heads, unsigned char **bytes, size_t *len,
+                                 const clh_st_tensor *extra, size_t n_extra,
+                                 const clh_st_meta *extra_meta, size_t n_extra_meta) {
+    save_target target = {NULL, bytes, len};
+    return save_to(heads, target, extra, n_extra, extra_meta, n_extra_meta, "clh_heads_save_mem");
+}
+
+clh_status clh_heads_save_mem(const clh_heads *heads, unsigned char **bytes, size_t *len) {
+    return clh_heads_save_mem_ex(heads, bytes, len, NULL, 0, NULL, 0);
 }

@@ -1,5 +1,5 @@
 /* The one matrix-multiply dispatch point: counts calls, then CBLAS (OpenBLAS)
- * or the portable kernel (gemm_portable.c) by the policy in linear.h. Also the
+ * or the portable kernel (gemm_portable.c) by the policy in testing.h. Also the
  * thread-count setting shared by both backends. */
 #include <limits.h>
 #include <stdatomic.h>
@@ -8,6 +8,7 @@
 #include "clheads/linear.h"
 #include "error.h"
 #include "gemm.h"
+#include "testing.h"
 
 #ifdef CLH_HAVE_CBLAS
 #include <cblas.h>

@@ -100,7 +100,9 @@ clh_status clh_heads_resolve(const clh_heads *heads, int64_t task_id, const char
 
 /* ---- queries ---- */
 
-clh_paradigm clh_heads_paradigm(const clh_heads *heads) { return heads ? heads->paradigm : CLH_TIL; }
+clh_paradigm clh_heads_paradigm(const clh_heads *heads) {
+    return heads ? heads->paradigm : CLH_PARADIGM_INVALID;
+}
 
 int64_t clh_heads_in_features(const clh_heads *heads) { return heads ? heads->in : 0; }
 

@@ -7,8 +7,8 @@
 
 #include "alloc.h"
 #include "checked.h"
+#include "clheads/rng.h"
 #include "heads_internal.h"
-#include "rng.h"
 
 /* Grows the three task arrays to hold `needed` tasks (x2). Contents are kept
  * on failure; task_cap changes only once all three succeeded. */
@@ -145,6 +145,17 @@ static clh_status check_task(clh_heads *heads, int64_t task_id, int64_t classes,
     return CLH_OK;
 }
 
+clh_status clh_heads_reserve(clh_heads *heads, int64_t rows, size_t tasks) {
+    static const char what[] = "clh_heads_reserve";
+    if (!heads) return clh_fail(CLH_E_NULL, "%s: heads is NULL", what);
+    if (rows < 0)
+        return clh_heads_fail(heads, CLH_E_INVALID_ARG, "%s: rows is %lld, must be >= 0", what,
+                              (long long)rows);
+    clh_status st = reserve_tasks(heads, tasks);
+    if (st) return st;
+    return clh_bank_reserve(heads, &heads->bank, rows);
+}
+
 clh_status clh_heads_setup_task(clh_heads *heads, int64_t task_id, int64_t num_classes) {
     static const char what[] = "clh_heads_setup_task";
     if (!heads) return clh_fail(CLH_E_NULL, "%s: heads is NULL", what);
@@ -176,7 +187,10 @@ clh_status clh_heads_setup_single(clh_heads *heads, int64_t num_classes) {
 static clh_status find_repeat(const clh_heads *heads, const int64_t *ids, size_t n,
                               const char *what, int *repeated, size_t *first, size_t *second) {
     *repeated = 0;
-    size_t *order = clh_malloc(n * sizeof *order);
+    /* The unused tail of the id index is scratch when reserved (clh_heads_reserve:
+     * set-up within the reservation never allocates); otherwise borrow memory. */
+    int borrowed = heads->task_cap - heads->num_tasks < n;
+    size_t *order = borrowed ? clh_malloc(n * sizeof *order) : heads->by_id + heads->num_tasks;
     if (!order) return clh_heads_fail(heads, CLH_E_NOMEM, "%s: no memory to check %zu task ids",
                                       what, n);
     for (size_t i = 0; i < n; i++) order[i] = i;
@@ -189,7 +203,7 @@ static clh_status find_repeat(const clh_heads *heads, const int64_t *ids, size_t
             *first = order[i - 1] < order[i] ? order[i - 1] : order[i];
             *second = order[i - 1] < order[i] ? order[i] : order[i - 1];
         }
-    clh_free(order);
+    if (borrowed) clh_free(order);
     return CLH_OK;
 }
 

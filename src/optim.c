@@ -36,6 +36,7 @@ clh_status clh_optim_kind_parse(const char *name, clh_optim_kind *out) {
 void clh_optim_config_init(clh_optim_config *config, clh_optim_kind kind, double lr) {
     if (!config) return;
     memset(config, 0, sizeof *config);
+    config->struct_size = sizeof *config;
     config->kind = kind;
     config->lr = lr;
     config->beta1 = 0.9;
@@ -47,9 +48,17 @@ void clh_optim_config_init(clh_optim_config *config, clh_optim_kind kind, double
 /* x >= 0 and finite (rejects NaN, which torch's "x < 0" checks let through). */
 static int non_negative(double x) { return x >= 0.0 && isfinite(x); }
 
-clh_status clh_optim_config_check(const clh_optim_config *config) {
+/* The caller's config as this library's full struct (defaults for members
+ * the caller's header does not have). */
+static clh_status read_config(const clh_optim_config *given, clh_optim_config *full) {
+    if (!given) return clh_fail(CLH_E_NULL, "clh_optim_config: config is NULL");
+    clh_optim_config_init(full, CLH_OPTIM_SGD, 0.0);
+    return clh_versioned_read(full, sizeof *full, CLH_OPTIM_CONFIG_FIRST_SIZE, given,
+                              "clh_optim_config");
+}
+
+static clh_status check_config(const clh_optim_config *config) {
     static const char what[] = "clh_optim_config";
-    if (!config) return clh_fail(CLH_E_NULL, "%s: config is NULL", what);
     if (!clh_optim_kind_name(config->kind))
         return clh_fail(CLH_E_INVALID_ARG, "%s: unknown optimizer kind %d", what,
                         (int)config->kind);
@@ -84,6 +93,12 @@ clh_status clh_optim_config_check(const clh_optim_config *config) {
     return CLH_OK;
 }
 
+clh_status clh_optim_config_check(const clh_optim_config *config) {
+    clh_optim_config full;
+    clh_status st = read_config(config, &full);
+    return st ? st : check_config(&full);
+}
+
 size_t clh_optim_buffer_names(const clh_optim_config *config, const char *names[3]) {
     if (config->kind == CLH_OPTIM_SGD) {
         if (config->momentum == 0.0) return 0; /* torch keeps no buffer then */
@@ -101,13 +116,15 @@ size_t clh_optim_buffer_names(const clh_optim_config *config, const char *names[
 
 clh_status clh_optim_create(clh_optim **out, const clh_optim_config *config) {
     if (!out) return clh_fail(CLH_E_NULL, "clh_optim_create: out is NULL");
-    clh_status st = clh_optim_config_check(config);
+    clh_optim_config full;
+    clh_status st = read_config(config, &full);
+    if (st == CLH_OK) st = check_config(&full);
     if (st) return st;
     clh_optim *optim = clh_calloc(1, sizeof *optim);
     if (!optim) return clh_fail(CLH_E_NOMEM, "clh_optim_create: out of memory");
-    optim->config = *config;
+    optim->config = full;
     const char *names[3];
-    optim->num_buffers = clh_optim_buffer_names(config, names);
+    optim->num_buffers = clh_optim_buffer_names(&full, names);
     *out = optim;
     return CLH_OK;
 }
@@ -129,8 +146,7 @@ void clh_optim_free(clh_optim *optim) {
 clh_status clh_optim_get_config(const clh_optim *optim, clh_optim_config *config) {
     if (!optim || !config)
         return clh_fail(CLH_E_NULL, "clh_optim_get_config: %s is NULL", optim ? "config" : "optim");
-    *config = optim->config;
-    return CLH_OK;
+    return clh_optim_config_write(config, &optim->config);
 }
 
 clh_status clh_optim_set_lr(clh_optim *optim, double lr) {

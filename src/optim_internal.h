@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "clheads/optim.h"
+#include "versioned.h"
 
 /* Float state buffers, indexed by role; which exist depends on the kind. */
 enum {
@@ -42,6 +43,17 @@ struct clh_optim {
 /* Names of the float buffers for a configuration, in buffer order; returns
  * how many (0..3). */
 size_t clh_optim_buffer_names(const clh_optim_config *config, const char *names[3]);
+
+/* The end of clh_optim_config's first released layout (its last member then
+ * was amsgrad): the smallest struct_size accepted (versioned.h). */
+#define CLH_OPTIM_CONFIG_FIRST_SIZE (offsetof(clh_optim_config, amsgrad) + sizeof(int))
+/* Writes a full configuration into a caller's struct, as far as its
+ * struct_size reaches. */
+static inline clh_status clh_optim_config_write(clh_optim_config *given,
+                                                const clh_optim_config *full) {
+    return clh_versioned_write(given, full, sizeof *full, CLH_OPTIM_CONFIG_FIRST_SIZE,
+                               "clh_optim_config");
+}
 
 /* Allocates zeroed state for `count` floats per buffer and `segments`
  * segments (ids/classes only for HEADS); *state written only on success. */

@@ -272,7 +272,7 @@ clh_status clh_optim_read_config(const clh_st_file *file, clh_optim_config *conf
         return clh_fail(CLH_E_FORMAT, "optimizer state: format \"%.20s\", this version reads \"%s\"",
                         format, OPTIM_FORMAT);
     clh_optim_config c;
-    memset(&c, 0, sizeof c);
+    clh_optim_config_init(&c, CLH_OPTIM_SGD, 0.0);
     st = clh_optim_kind_parse(kind, &c.kind);
     if (st) return clh_fail(CLH_E_FORMAT, "optimizer state: unknown kind \"%.20s\"", kind);
     double *fields[7] = {&c.lr, &c.weight_decay, &c.momentum, &c.dampening,
@@ -290,8 +290,7 @@ clh_status clh_optim_read_config(const clh_st_file *file, clh_optim_config *conf
     c.amsgrad = strcmp(amsgrad, "1") == 0;
     st = clh_optim_config_check(&c);
     if (st) return st;
-    *config = c;
-    return CLH_OK;
+    return clh_optim_config_write(config, &c);
 }
 
 /* Everything a load builds before it touches the optimizer. */
@@ -495,6 +494,7 @@ clh_status clh_optim_load_file(clh_optim *optim, const clh_st_file *file) {
     static const char what[] = "clh_optim_load_file";
     if (!optim || !file) return clh_fail(CLH_E_NULL, "%s: %s is NULL", what, optim ? "file" : "optim");
     clh_optim_config saved;
+    clh_optim_config_init(&saved, optim->config.kind, 0.0);
     clh_status st = clh_optim_read_config(file, &saved);
     if (st) return st;
     if (saved.kind != optim->config.kind)

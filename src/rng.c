@@ -1,5 +1,5 @@
-/* splitmix64 and the nn.Linear-style uniform fill (see rng.h for the exact recipe). */
-#include "rng.h"
+/* splitmix64 and the nn.Linear-style uniform fill (include/clheads/rng.h has the exact recipe). */
+#include "clheads/rng.h"
 
 clh_rng clh_rng_for_head(uint64_t seed, int64_t task_id) {
     clh_rng rng = {seed ^ (UINT64_C(0xD1B54A32D192ED03) * (uint64_t)task_id)};

@@ -349,7 +349,7 @@ static void f17_options(const char *base) {
         capture_begin(&c, stdout, out);
         int rc = run_cli(subcommands[i], "--version", NULL);
         char *text = capture_end(&c);
-        CHECK(rc == 0 && text && strncmp(text, "clheads " CLHEADS_VERSION_STRING, 8 + strlen(CLHEADS_VERSION_STRING)) == 0);
+        CHECK(rc == 0 && text && strncmp(text, "clheads " CLH_VERSION_STRING, 8 + strlen(CLH_VERSION_STRING)) == 0);
         free(text);
     }
     /* Strict numbers: no blanks, '+', hex, inf or nan; decimals as written. */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "gemm.h"
+#include "testing.h"
 #include "test_core_util.h"
 
 #define IN 37

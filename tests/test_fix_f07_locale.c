@@ -31,6 +31,7 @@ static void check_loads(double lr) {
     if (!file) return;
     CHECK(strcmp(clh_st_meta_get(file, "optim.weight_decay"), "0.012500000000000001") == 0);
     clh_optim_config config;
+    clh_optim_config_init(&config, CLH_OPTIM_SGD, 0.0);
     CHECK_OK(clh_optim_read_config(file, &config));
     CHECK(config.lr == lr && config.weight_decay == 0.0125 && config.eps == 1e-8 &&
           config.beta1 == 0.9 && config.beta2 == 0.999);

@@ -6,7 +6,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <unistd.h>
 
-#include "alloc.h"
+#include "testing.h"
 #include "refdata.h"
 #include "test_checkpoint_util.h"
 

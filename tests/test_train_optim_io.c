@@ -76,6 +76,7 @@ static void resume_training(void) {
         const char *ids = clh_st_meta_get(file, "optim.task_ids");
         CHECK(ids && strcmp(ids, "3,1") == 0);
         clh_optim_config read;
+        clh_optim_config_init(&read, CLH_OPTIM_SGD, 0.0);
         CHECK_OK(clh_optim_read_config(file, &read));
         CHECK(read.kind == CLH_OPTIM_ADAM && read.lr == 0.01 && read.amsgrad == 1 &&
               read.weight_decay == 0.01 && read.beta2 == 0.999);
@@ -149,6 +150,7 @@ static void resume_bit_identical(void) {
     opts.ignore_unknown = 1;
     CHECK_OK(clh_heads_load_file(&h2, file, &opts));
     clh_optim_config read;
+    clh_optim_config_init(&read, CLH_OPTIM_SGD, 0.0);
     CHECK_OK(clh_optim_read_config(file, &read));
     CHECK_OK(clh_optim_create(&o2, &read));
     CHECK_OK(clh_optim_load_file(o2, file));

@@ -33,6 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "export.h"
 #include "heads.h"
 #include "safetensors.h"
 #include "status.h"
@@ -47,7 +48,13 @@ extern "C" {
 /* Pass as clh_load_options.paradigm to take the paradigm from the file. */
 #define CLH_PARADIGM_FROM_FILE (-1)
 
+/* ABI: the struct grows by appending members. struct_size, set by
+ * clh_load_options_init, tells the library which members the caller knows
+ * (the others take their defaults); a loader given options with a
+ * struct_size of 0 (not initialised) or larger than its own sizeof fails with
+ * CLH_E_INVALID_ARG. Always start from clh_load_options_init. */
 typedef struct clh_load_options {
+    size_t struct_size; /* sizeof(clh_load_options) of the caller's header */
     /* CLH_PARADIGM_FROM_FILE (the default) or a clh_paradigm value. Needed for
      * a file without clheads metadata (written by PyTorch); then the task
      * order is ascending task id. For a file with metadata, a given paradigm
@@ -77,27 +84,41 @@ typedef struct clh_load_options {
 } clh_load_options;
 
 /* Fills *options with the defaults above. */
-void clh_load_options_init(clh_load_options *options);
+CLH_API void clh_load_options_init(clh_load_options *options);
 
 /* Saves the heads (see above) atomically to path. A failure at any step
  * before the final rename leaves a previous file at path intact. */
-clh_status clh_heads_save(const clh_heads *heads, const char *path);
+CLH_API clh_status clh_heads_save(const clh_heads *heads, const char *path);
 
 /* The same, with extra tensors and metadata appended (e.g. optimizer state).
  * Their names must not collide with the heads' tensors or metadata keys
  * (CLH_E_INVALID_ARG). */
-clh_status clh_heads_save_ex(const clh_heads *heads, const char *path,
-                             const clh_st_tensor *extra, size_t n_extra,
-                             const clh_st_meta *extra_meta, size_t n_extra_meta);
+CLH_API clh_status clh_heads_save_ex(const clh_heads *heads, const char *path,
+                                     const clh_st_tensor *extra, size_t n_extra,
+                                     const clh_st_meta *extra_meta, size_t n_extra_meta);
+
+/* The same checkpoint in memory: *bytes (free with clh_st_bytes_free) and
+ * *len hold exactly the bytes clh_heads_save(_ex) writes to a file. On error
+ * *bytes and *len are unchanged. */
+CLH_API clh_status clh_heads_save_mem(const clh_heads *heads, unsigned char **bytes, size_t *len);
+CLH_API clh_status clh_heads_save_mem_ex(const clh_heads *heads, unsigned char **bytes,
+                                         size_t *len, const clh_st_tensor *extra, size_t n_extra,
+                                         const clh_st_meta *extra_meta, size_t n_extra_meta);
 
 /* Loads a checkpoint into a new handle. options may be NULL (defaults). On
  * error *out is unchanged. */
-clh_status clh_heads_load(clh_heads **out, const char *path, const clh_load_options *options);
+CLH_API clh_status clh_heads_load(clh_heads **out, const char *path,
+                                  const clh_load_options *options);
 
 /* The same from an already parsed file (e.g. one that also holds optimizer
  * state read with the safetensors API). */
-clh_status clh_heads_load_file(clh_heads **out, const clh_st_file *file,
-                               const clh_load_options *options);
+CLH_API clh_status clh_heads_load_file(clh_heads **out, const clh_st_file *file,
+                                       const clh_load_options *options);
+
+/* Loads a checkpoint held in memory (len bytes, e.g. from clh_heads_save_mem;
+ * the caller keeps its buffer), exactly as clh_heads_load loads a file. */
+CLH_API clh_status clh_heads_load_mem(clh_heads **out, const void *bytes, size_t len,
+                                      const clh_load_options *options);
 
 /* Loads a checkpoint's weights into an existing handle, which must have the
  * same paradigm, in_features, tasks (in the same order) and class counts
@@ -107,7 +128,7 @@ clh_status clh_heads_load_file(clh_heads **out, const clh_st_file *file,
  *
  * Every save and load function ties its failure detail to the handle it was
  * given, so clh_heads_last_error(heads) returns it as clh_last_error() does. */
-clh_status clh_heads_load_into(clh_heads *heads, const char *path,
+CLH_API clh_status clh_heads_load_into(clh_heads *heads, const char *path,
                                const clh_load_options *options);
 
 #ifdef __cplusplus

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "export.h"
 #include "status.h"
 
 #ifdef __cplusplus
@@ -19,46 +20,25 @@ extern "C" {
 #endif
 
 /* out[B, O] = x[B, I] · W[O, I]ᵀ + b[O]; bias may be NULL. B may be 0. */
-clh_status clh_linear_forward(float *out, const float *x, const float *weight, const float *bias,
-                              int64_t batch, int64_t in_features, int64_t out_features);
+CLH_API clh_status clh_linear_forward(float *out, const float *x, const float *weight,
+                                      const float *bias, int64_t batch, int64_t in_features,
+                                      int64_t out_features);
 
 /* dW[O, I] += doutᵀ · x; db[O] += Σ_rows dout; dx[B, I] = dout · W (written).
  * Any of dx, dweight, dbias may be NULL to skip that gradient. */
-clh_status clh_linear_backward(float *dx, float *dweight, float *dbias, const float *dout,
-                               const float *x, const float *weight, int64_t batch,
-                               int64_t in_features, int64_t out_features);
+CLH_API clh_status clh_linear_backward(float *dx, float *dweight, float *dbias, const float *dout,
+                                       const float *x, const float *weight, int64_t batch,
+                                       int64_t in_features, int64_t out_features);
 
 /* "cblas" or "portable": the backend this build was made with. A "cblas"
- * build still sends some multiplies to the portable kernel (see below). */
-const char *clh_gemm_backend(void);
-
-/* Which kernel a multiply goes to in a build with CBLAS.
- * CLH_GEMM_AUTO (the default): CBLAS, except where the portable kernel is
- *   measurably faster: one-row products (BLAS sgemm with M = 1 is several times
- *   slower than a matrix-vector product), small products (under 8M
- *   multiply-adds, where BLAS threading costs more than it gains), and CPUs
- *   where the portable kernel uses wider vectors than the BLAS's kernels
- *   (AVX-512 against an OpenBLAS pinned to AVX2 by OPENBLAS_CORETYPE).
- * CLH_GEMM_BLAS / CLH_GEMM_PORTABLE: always that one (tests and benchmarks
- *   use them to check and time both). Sizes over INT_MAX, and every multiply
- *   of a build without CBLAS, go to the portable kernel whatever the policy. */
-typedef enum clh_gemm_policy {
-    CLH_GEMM_AUTO = 0,
-    CLH_GEMM_BLAS = 1,
-    CLH_GEMM_PORTABLE = 2
-} clh_gemm_policy;
-/* Process-wide; CLH_E_INVALID_ARG for a value outside the enum. */
-clh_status clh_set_gemm_policy(clh_gemm_policy policy);
-clh_gemm_policy clh_get_gemm_policy(void);
+ * build still sends one-row and small products, and all products on CPUs where
+ * the portable kernel has wider vectors than the BLAS, to the portable kernel. */
+CLH_API const char *clh_gemm_backend(void);
 
 /* Threads used by the multiply (BLAS threads or the portable kernel's).
  * n <= 0 restores the default (all cores). Small shapes stay on one thread. */
-void clh_set_num_threads(int n);
-int clh_get_num_threads(void);
-
-/* Number of calls into the multiply dispatch since the process started
- * (diagnostics: tests use it to show that a CIL forward is one multiply). */
-uint64_t clh_gemm_call_count(void);
+CLH_API void clh_set_num_threads(int n);
+CLH_API int clh_get_num_threads(void);
 
 #ifdef __cplusplus
 }

@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "export.h"
 #include "heads.h"
 #include "status.h"
 
@@ -36,8 +37,8 @@ extern "C" {
  * (each in 0 .. C-1). Writes the loss into *loss and, when dlogits is not NULL,
  * the gradient [B, C] into dlogits (overwritten, not accumulated; may alias
  * logits). logits and labels may be NULL when B = 0. */
-clh_status clh_cross_entropy(const float *logits, int64_t batch, int64_t classes,
-                             const int64_t *labels, float *loss, float *dlogits);
+CLH_API clh_status clh_cross_entropy(const float *logits, int64_t batch, int64_t classes,
+                                     const int64_t *labels, float *loss, float *dlogits);
 
 /* The same for the logits a forward call on `heads` wrote, with the labels
  * checked against the paradigm's ranges (see above). The batch is described
@@ -51,16 +52,19 @@ clh_status clh_cross_entropy(const float *logits, int64_t batch, int64_t classes
  *   DIL, STL: task_id CLH_NO_TASK or 0, task_ids NULL.
  * Task ids follow the one rule of heads.h ("Task ids"): an id the forward
  * call would reject is rejected the same way, with the same status. */
-clh_status clh_heads_cross_entropy(const clh_heads *heads, const float *logits, int64_t batch,
+CLH_API clh_status clh_heads_cross_entropy(const clh_heads *heads, const float *logits, int64_t batch,
                                    int64_t task_id, const int64_t *task_ids,
                                    const int64_t *labels, float *loss, float *dlogits);
 
 /* CIL: the global label of class `local_label` of task `task_id`
  * (offset_t + local_label). Other paradigms: the label itself (checked). */
-clh_status clh_heads_global_label(const clh_heads *heads, int64_t task_id, int64_t local_label,
-                                  int64_t *global_label);
+CLH_API clh_status clh_heads_global_label(const clh_heads *heads, int64_t task_id,
+                                          int64_t local_label, int64_t *global_label);
 
-/* Correct predictions counted per sample; sum over batches, divide once. */
+/* Correct predictions counted per sample; sum over batches, divide once.
+ * ABI: frozen, never grows (callers zero it and add it up); a later
+ * version that needs more members adds a new struct and new functions beside
+ * these, which stay as they are. */
 typedef struct clh_accuracy {
     int64_t correct_aware;    /* argmax within the sample's own task block was its label */
     int64_t correct_agnostic; /* argmax over all logits (CIL) was its label */
@@ -79,9 +83,9 @@ typedef struct clh_accuracy {
  * unless the block is all -inf (then the sample counts as wrong). Labels are
  * checked as for the loss (CLH_E_LABEL; -inf label logits are allowed here:
  * such a sample is simply counted wrong). On error *counts is unchanged. */
-clh_status clh_heads_accuracy(const clh_heads *heads, const float *logits, int64_t batch,
-                              int64_t task_id, const int64_t *task_ids, const int64_t *labels,
-                              clh_accuracy *counts);
+CLH_API clh_status clh_heads_accuracy(const clh_heads *heads, const float *logits, int64_t batch,
+                                      int64_t task_id, const int64_t *task_ids,
+                                      const int64_t *labels, clh_accuracy *counts);
 
 #ifdef __cplusplus
 }

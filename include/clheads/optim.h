@@ -42,6 +42,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "export.h"
 #include "heads.h"
 #include "safetensors.h"
 #include "status.h"
@@ -57,11 +58,18 @@ typedef enum clh_optim_kind {
 } clh_optim_kind;
 
 /* "sgd", "adam", "adamw"; NULL outside the enum. */
-const char *clh_optim_kind_name(clh_optim_kind kind);
+CLH_API const char *clh_optim_kind_name(clh_optim_kind kind);
 /* Parses "sgd", "adam", "adamw" (any case). CLH_E_INVALID_ARG otherwise. */
-clh_status clh_optim_kind_parse(const char *name, clh_optim_kind *out);
+CLH_API clh_status clh_optim_kind_parse(const char *name, clh_optim_kind *out);
 
+/* ABI: the struct grows by appending members. struct_size, set by
+ * clh_optim_config_init, tells the library which members the caller knows;
+ * every function that takes or fills a config checks it (CLH_E_INVALID_ARG
+ * when it is 0 or larger than this library's sizeof). So call
+ * clh_optim_config_init before anything else, also on a config that
+ * clh_optim_get_config or clh_optim_read_config will fill. */
 typedef struct clh_optim_config {
+    size_t struct_size; /* sizeof(clh_optim_config) of the caller's header */
     clh_optim_kind kind;
     double lr;
     double weight_decay; /* SGD, Adam: L2 added to the gradient; AdamW: decoupled */
@@ -74,37 +82,38 @@ typedef struct clh_optim_config {
     int amsgrad;         /* Adam, AdamW */
 } clh_optim_config;
 
-/* torch.optim's defaults for each kind with the given lr:
+/* Sets struct_size and torch.optim's defaults for each kind with the given lr:
  * SGD: momentum 0, dampening 0, nesterov off, weight decay 0;
  * Adam: betas (0.9, 0.999), eps 1e-8, weight decay 0, amsgrad off;
  * AdamW: the same with weight decay 1e-2. */
-void clh_optim_config_init(clh_optim_config *config, clh_optim_kind kind, double lr);
+CLH_API void clh_optim_config_init(clh_optim_config *config, clh_optim_kind kind, double lr);
 
 /* Checks a configuration as torch's constructors do (CLH_E_INVALID_ARG
  * naming the field). */
-clh_status clh_optim_config_check(const clh_optim_config *config);
+CLH_API clh_status clh_optim_config_check(const clh_optim_config *config);
 
 typedef struct clh_optim clh_optim;
 
 /* Creates an optimizer (no state yet; bound by its first step or restore). */
-clh_status clh_optim_create(clh_optim **out, const clh_optim_config *config);
+CLH_API clh_status clh_optim_create(clh_optim **out, const clh_optim_config *config);
 /* Releases it. NULL is accepted and ignored. */
-void clh_optim_free(clh_optim *optim);
+CLH_API void clh_optim_free(clh_optim *optim);
 
-/* The configuration in use. */
-clh_status clh_optim_get_config(const clh_optim *optim, clh_optim_config *config);
+/* The configuration in use (config initialised by clh_optim_config_init). */
+CLH_API clh_status clh_optim_get_config(const clh_optim *optim, clh_optim_config *config);
 /* Changes the learning rate (for schedules); lr >= 0. State is kept. */
-clh_status clh_optim_set_lr(clh_optim *optim, double lr);
+CLH_API clh_status clh_optim_set_lr(clh_optim *optim, double lr);
 
 /* One step over the heads' parameters with their accumulated gradients (see
  * above). The first call binds the optimizer to this handle's layout; a
  * later call on heads of another paradigm or in_features, or whose tasks
  * differ from the bound ones in order, ids or class counts, is
  * CLH_E_MISMATCH (the handle may only have grown by new tasks). */
-clh_status clh_optim_step_heads(clh_optim *optim, clh_heads *heads);
+CLH_API clh_status clh_optim_step_heads(clh_optim *optim, clh_heads *heads);
 
 /* One step over a plain vector params[count] with grads[count]. */
-clh_status clh_optim_step(clh_optim *optim, float *params, const float *grads, size_t count);
+CLH_API clh_status clh_optim_step(clh_optim *optim, float *params, const float *grads,
+                                  size_t count);
 
 /* ---- state, for saving and restoring ------------------------------------- */
 
@@ -115,7 +124,10 @@ typedef enum clh_optim_binding {
 } clh_optim_binding;
 
 /* The parameter set the state describes. Pointers are owned by the
- * optimizer (valid until its next step, restore or free). */
+ * optimizer (valid until its next step, restore or free).
+ * ABI: frozen, never grows (get_layout and restore read and write it whole); a later
+ * version that needs more members adds a new struct and new functions beside
+ * these, which stay as they are. */
 typedef struct clh_optim_layout {
     clh_optim_binding binding;
     clh_paradigm paradigm;     /* HEADS: the handle's paradigm (names saved tensors) */
@@ -126,7 +138,7 @@ typedef struct clh_optim_layout {
     const int64_t *num_classes; /* HEADS: their class counts; else NULL */
 } clh_optim_layout;
 
-clh_status clh_optim_get_layout(const clh_optim *optim, clh_optim_layout *layout);
+CLH_API clh_status clh_optim_get_layout(const clh_optim *optim, clh_optim_layout *layout);
 
 /* One named state buffer:
  *   "momentum_buffer"  SGD with momentum != 0      float32 [count]
@@ -136,7 +148,10 @@ clh_status clh_optim_get_layout(const clh_optim *optim, clh_optim_layout *layout
  *   "step"             every kind                  int64 [num_segments]
  * Float buffers use the parameters' layout. "step" counts the steps each
  * segment has taken (torch's state['step']; for SGD, a segment with step 0
- * has no momentum buffer yet, so its next step initialises it). */
+ * has no momentum buffer yet, so its next step initialises it).
+ * ABI: frozen, never grows (callers pass arrays of it); a later
+ * version that needs more members adds a new struct and new functions beside
+ * these, which stay as they are. */
 typedef struct clh_optim_buffer {
     const char *name;
     int is_int64;  /* 1: int64_t data ("step"); 0: float data */
@@ -145,9 +160,9 @@ typedef struct clh_optim_buffer {
 } clh_optim_buffer;
 
 /* Number of state buffers for this configuration (0 while unbound). */
-size_t clh_optim_buffer_count(const clh_optim *optim);
+CLH_API size_t clh_optim_buffer_count(const clh_optim *optim);
 /* The i-th buffer (a view into the optimizer's state; writable). */
-clh_status clh_optim_buffer_at(clh_optim *optim, size_t i, clh_optim_buffer *out);
+CLH_API clh_status clh_optim_buffer_at(clh_optim *optim, size_t i, clh_optim_buffer *out);
 
 /* Replaces the whole state: binds to `layout` (HEADS or FLAT; for FLAT
  * num_segments must be 1) and copies every buffer this configuration needs
@@ -158,7 +173,7 @@ clh_status clh_optim_buffer_at(clh_optim *optim, size_t i, clh_optim_buffer *out
  * exactly count x 8 or count x 4 bytes, so a tensor from a file must be
  * checked for dtype first: clh_optim_load_file does). Steps must be >= 0. On
  * error the old state is kept. */
-clh_status clh_optim_restore(clh_optim *optim, const clh_optim_layout *layout,
+CLH_API clh_status clh_optim_restore(clh_optim *optim, const clh_optim_layout *layout,
                              const clh_optim_buffer *buffers, size_t n_buffers);
 
 /* ---- safetensors files ---------------------------------------------------- */
@@ -184,18 +199,24 @@ typedef struct clh_optim_export clh_optim_export;
 
 /* Builds the tensors and metadata; tensor data points into the optimizer's
  * state (valid until its next step, restore, load or free). */
-clh_status clh_optim_export_create(const clh_optim *optim, clh_optim_export **out);
-const clh_st_tensor *clh_optim_export_tensors(const clh_optim_export *exported, size_t *count);
-const clh_st_meta *clh_optim_export_meta(const clh_optim_export *exported, size_t *count);
+CLH_API clh_status clh_optim_export_create(const clh_optim *optim, clh_optim_export **out);
+CLH_API const clh_st_tensor *clh_optim_export_tensors(const clh_optim_export *exported,
+                                                      size_t *count);
+CLH_API const clh_st_meta *clh_optim_export_meta(const clh_optim_export *exported, size_t *count);
 /* NULL is accepted and ignored. */
-void clh_optim_export_free(clh_optim_export *exported);
+CLH_API void clh_optim_export_free(clh_optim_export *exported);
 
 /* Saves the state atomically to path (the safetensors writer: temporary file,
  * fsync, rename; a failure leaves a previous file intact). */
-clh_status clh_optim_save(const clh_optim *optim, const char *path);
+CLH_API clh_status clh_optim_save(const clh_optim *optim, const char *path);
 
-/* Reads the configuration saved in a file (to create a matching optimizer). */
-clh_status clh_optim_read_config(const clh_st_file *file, clh_optim_config *config);
+/* The same state in memory: *bytes (free with clh_st_bytes_free) and *len
+ * hold exactly the bytes clh_optim_save writes. On error nothing is set. */
+CLH_API clh_status clh_optim_save_mem(const clh_optim *optim, unsigned char **bytes, size_t *len);
+
+/* Reads the configuration saved in a file (to create a matching optimizer);
+ * config initialised by clh_optim_config_init. */
+CLH_API clh_status clh_optim_read_config(const clh_st_file *file, clh_optim_config *config);
 
 /* Replaces optim's state with the one saved in path / in a parsed file. The
  * optimizer keeps its own configuration (e.g. a new lr) but its kind must be
@@ -208,8 +229,10 @@ clh_status clh_optim_read_config(const clh_st_file *file, clh_optim_config *conf
  * file cannot make the load ask for more memory than its tensors hold. The
  * next clh_optim_step_heads checks the heads against the loaded layout. On
  * error the optimizer is unchanged. */
-clh_status clh_optim_load(clh_optim *optim, const char *path);
-clh_status clh_optim_load_file(clh_optim *optim, const clh_st_file *file);
+CLH_API clh_status clh_optim_load(clh_optim *optim, const char *path);
+CLH_API clh_status clh_optim_load_file(clh_optim *optim, const clh_st_file *file);
+/* The same from len bytes in memory (e.g. from clh_optim_save_mem). */
+CLH_API clh_status clh_optim_load_mem(clh_optim *optim, const void *bytes, size_t len);
 
 #ifdef __cplusplus
 }

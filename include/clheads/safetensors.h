@@ -33,6 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "export.h"
 #include "status.h"
 
 #ifdef __cplusplus
@@ -60,12 +61,12 @@ typedef enum clh_dtype {
 } clh_dtype;
 
 /* "F32", "F16", "BF16", ...; NULL for a value outside the enum. */
-const char *clh_dtype_name(clh_dtype dtype);
+CLH_API const char *clh_dtype_name(clh_dtype dtype);
 /* Bytes per element (4 for F32); 0 for a value outside the enum. */
-size_t clh_dtype_size(clh_dtype dtype);
+CLH_API size_t clh_dtype_size(clh_dtype dtype);
 /* Parses an exact, case-sensitive dtype name ("F32") into *out.
  * CLH_E_INVALID_ARG for anything else. */
-clh_status clh_dtype_parse(const char *name, clh_dtype *out);
+CLH_API clh_status clh_dtype_parse(const char *name, clh_dtype *out);
 
 /* Largest rank the reader and writer handle (a file with a larger rank is
  * CLH_E_FORMAT). */
@@ -74,7 +75,10 @@ clh_status clh_dtype_parse(const char *name, clh_dtype *out);
 /* One tensor: a view (the reader) or a description to write (the writer).
  * nbytes must equal the product of shape x clh_dtype_size(dtype); a scalar
  * has ndim 0 and one element. data may be NULL only when nbytes is 0 (and in
- * a file opened with clh_st_open_header). */
+ * a file opened with clh_st_open_header).
+ * ABI: frozen, never grows (the writers take arrays of it); a later
+ * version that needs more members adds a new struct and new functions beside
+ * these, which stay as they are. */
 typedef struct clh_st_tensor {
     const char *name;
     clh_dtype dtype;
@@ -84,7 +88,10 @@ typedef struct clh_st_tensor {
     size_t nbytes;
 } clh_st_tensor;
 
-/* One "__metadata__" entry (both strings UTF-8, NUL-terminated). */
+/* One "__metadata__" entry (both strings UTF-8, NUL-terminated).
+ * ABI: frozen, never grows (the writers take arrays of it); a later
+ * version that needs more members adds a new struct and new functions beside
+ * these, which stay as they are. */
 typedef struct clh_st_meta {
     const char *key;
     const char *value;
@@ -99,39 +106,39 @@ typedef struct clh_st_file clh_st_file;
  * The data section is read only after the 8-byte length (against the file's
  * size and the 100 MB limit) and the whole header were checked, so a file
  * with a bad header costs no more than reading its header. */
-clh_status clh_st_open(clh_st_file **out, const char *path);
+CLH_API clh_status clh_st_open(clh_st_file **out, const char *path);
 /* Reads only the 8-byte length and the header (checked as strictly as by
  * clh_st_open, data_offsets against the file's size): every tensor is
  * listed with its dtype, shape and nbytes, but its data is NULL (so
  * clh_st_to_f32 on it fails). For tools that describe a file without its
  * tensors' bytes; memory and time depend on the header only. */
-clh_status clh_st_open_header(clh_st_file **out, const char *path);
+CLH_API clh_status clh_st_open_header(clh_st_file **out, const char *path);
 /* Validates len bytes from memory (copied; the caller keeps its buffer). */
-clh_status clh_st_parse(clh_st_file **out, const void *bytes, size_t len);
+CLH_API clh_status clh_st_parse(clh_st_file **out, const void *bytes, size_t len);
 /* Releases the file. NULL is accepted and ignored. */
-void clh_st_free(clh_st_file *file);
+CLH_API void clh_st_free(clh_st_file *file);
 
 /* Number of tensors. */
-size_t clh_st_count(const clh_st_file *file);
+CLH_API size_t clh_st_count(const clh_st_file *file);
 /* The i-th tensor in data order (by data_offsets), or NULL if i >= count. */
-const clh_st_tensor *clh_st_at(const clh_st_file *file, size_t i);
+CLH_API const clh_st_tensor *clh_st_at(const clh_st_file *file, size_t i);
 /* The tensor named `name`, or NULL. */
-const clh_st_tensor *clh_st_find(const clh_st_file *file, const char *name);
+CLH_API const clh_st_tensor *clh_st_find(const clh_st_file *file, const char *name);
 
 /* Number of "__metadata__" entries (0 when the file has none). */
-size_t clh_st_meta_count(const clh_st_file *file);
+CLH_API size_t clh_st_meta_count(const clh_st_file *file);
 /* The i-th metadata entry in file order, or NULL if i >= count. */
-const clh_st_meta *clh_st_meta_at(const clh_st_file *file, size_t i);
+CLH_API const clh_st_meta *clh_st_meta_at(const clh_st_file *file, size_t i);
 /* The value of metadata key `key`, or NULL when absent. */
-const char *clh_st_meta_get(const clh_st_file *file, const char *key);
+CLH_API const char *clh_st_meta_get(const clh_st_file *file, const char *key);
 
 /* Converts a floating tensor (F32, F16, BF16, F64) to float32: writes its
  * element count into `out`, which has room for `count` floats. count must
  * equal the tensor's element count (else CLH_E_MISMATCH naming the tensor);
  * other dtypes are CLH_E_MISMATCH. F64 values are rounded to nearest. */
-clh_status clh_st_to_f32(const clh_st_tensor *tensor, float *out, size_t count);
+CLH_API clh_status clh_st_to_f32(const clh_st_tensor *tensor, float *out, size_t count);
 /* The tensor's element count (product of its shape; 1 for a scalar). */
-size_t clh_st_numel(const clh_st_tensor *tensor);
+CLH_API size_t clh_st_numel(const clh_st_tensor *tensor);
 
 /* ---- writing ------------------------------------------------------------ */
 
@@ -140,24 +147,24 @@ size_t clh_st_numel(const clh_st_tensor *tensor);
  * non-empty, valid UTF-8 and not "__metadata__"; metadata keys distinct.
  * Nothing is written (CLH_E_INVALID_ARG naming the tensor) if a tensor's
  * nbytes disagrees with its shape and dtype. */
-clh_status clh_st_save(const char *path, const clh_st_tensor *tensors, size_t n,
-                       const clh_st_meta *meta, size_t n_meta);
+CLH_API clh_status clh_st_save(const char *path, const clh_st_tensor *tensors, size_t n,
+                               const clh_st_meta *meta, size_t n_meta);
 
 /* The same file contents in memory: *bytes (free with clh_st_bytes_free) and
  * *len. Useful for tests and for callers that store the bytes elsewhere. */
-clh_status clh_st_encode(const clh_st_tensor *tensors, size_t n, const clh_st_meta *meta,
-                         size_t n_meta, unsigned char **bytes, size_t *len);
-void clh_st_bytes_free(unsigned char *bytes);
+CLH_API clh_status clh_st_encode(const clh_st_tensor *tensors, size_t n, const clh_st_meta *meta,
+                                 size_t n_meta, unsigned char **bytes, size_t *len);
+CLH_API void clh_st_bytes_free(unsigned char *bytes);
 
 /* ---- half precision ----------------------------------------------------- */
 
 /* IEEE binary16 and bfloat16 bit patterns to and from float32. The narrowing
  * conversions round to nearest even (as PyTorch's .half() / .bfloat16()),
  * overflow to infinity and keep NaN a NaN. */
-float clh_f16_to_f32(uint16_t bits);
-uint16_t clh_f32_to_f16(float value);
-float clh_bf16_to_f32(uint16_t bits);
-uint16_t clh_f32_to_bf16(float value);
+CLH_API float clh_f16_to_f32(uint16_t bits);
+CLH_API uint16_t clh_f32_to_f16(float value);
+CLH_API float clh_bf16_to_f32(uint16_t bits);
+CLH_API uint16_t clh_f32_to_bf16(float value);
 
 #ifdef __cplusplus
 }

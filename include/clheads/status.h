@@ -14,6 +14,8 @@
 #ifndef CLHEADS_STATUS_H
 #define CLHEADS_STATUS_H
 
+#include "export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -37,17 +39,17 @@ typedef enum clh_status {
 } clh_status;
 
 /* "CLH_OK", "CLH_E_NULL", ...; "CLH_E_UNKNOWN_STATUS" for a value outside the enum. */
-const char *clh_status_name(clh_status status);
+CLH_API const char *clh_status_name(clh_status status);
 
 /* A fixed one-line description of the status code. Never NULL. */
-const char *clh_status_message(clh_status status);
+CLH_API const char *clh_status_message(clh_status status);
 
 /* The detail of the last failure on the calling thread ("" if none). The
  * text stays valid until the next failing clheads call on this thread. */
-const char *clh_last_error(void);
+CLH_API const char *clh_last_error(void);
 
 /* Forget the calling thread's detail. */
-void clh_clear_error(void);
+CLH_API void clh_clear_error(void);
 
 #ifdef __cplusplus
 }
