@@ -126,7 +126,11 @@ clh_status clh_lwf_loss(const clh_lwf_options *options, const float *logits, siz
  * the regulariser they add to G Gᵀ (both: 1e-3); margin, eps >= 0 and finite.
  * *projected (may be NULL) is 1 when g was changed. When no constraint is
  * violated g is left bit-identical. With eps = 0 and linearly dependent g_k
- * the problem may have no unique solution: CLH_E_INVALID_ARG. */
+ * the dual has many solutions but they all give the same g̃ (the primal,
+ * min ‖g̃ − g‖² s.t. G g̃ ≥ 0, is strictly convex): one with linearly
+ * independent support is returned. Non-finite gradients are
+ * CLH_E_INVALID_ARG; so is the (rounding-only) case where no active set meets
+ * the optimality conditions. On error g is unchanged. */
 #define CLH_GEM_MAX_TASKS 16
 clh_status clh_gem_project(float *grad, size_t count, const float *memory_grads, size_t k,
                            double margin, double eps, int *projected);

@@ -131,9 +131,9 @@ clh_status clh_gem_project(float *grad, size_t count, const float *memory_grads,
     }
     if (!solve_nonnegative_qp(p, c, (int)k, u))
         return clh_fail(CLH_E_INVALID_ARG,
-                        "%s: the memory tasks' gradients are linearly dependent and eps is 0: "
-                        "the projection has no unique solution (use eps > 0)",
-                        what);
+                        "%s: no active set of the %zu memory tasks meets the optimality "
+                        "conditions (ill-conditioned gradients; use eps > 0)",
+                        what, k);
     double v[K_MAX];
     for (size_t a = 0; a < k; a++) v[a] = u[a] + margin;
     for (size_t i = 0; i < count; i++) {
