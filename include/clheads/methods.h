@@ -144,7 +144,11 @@ clh_status clh_gem_project(float *grad, size_t count, const float *memory_grads,
  * stores min(its sample count, quota) samples drawn uniformly without
  * replacement (a seeded Fisher–Yates). Items are inputs (or features) of a
  * fixed width, labels and task ids, grouped by task in arrival order.
- * Everything is deterministic given the seed. */
+ * Everything is deterministic given the seed: two splitmix64 streams (the
+ * generator of the heads' initialisation), one from state = seed for the
+ * selection, one from seed ^ 0x5851F42D4C957F2D for replay batches; an index
+ * uniform in [0, m) is x mod m for the first draw x >= 2^64 mod m (no modulo
+ * bias). Fisher–Yates step i swaps item i with item i + uniform(m − i). */
 typedef struct clh_memory clh_memory;
 
 /* capacity > 0 items of `width` > 0 floats each. */
