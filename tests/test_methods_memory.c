@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "check.h"
 #include "clheads.h"
 
@@ -346,7 +347,73 @@ static void test_errors(void) {
     clh_memory_free(NULL);
 }
 
+/* Allocation failures at every point of add and load: CLH_E_NOMEM and no change. */
+static void test_alloc_failures(void) {
+    clh_memory *m = filled(10, 4, 2), *ref = filled(10, 4, 2);
+    float x[NS * W];
+    int64_t y[NS];
+    task_data(12, NS, x, y);
+    int failures = 0;
+    for (long k = 1; k < 20; k++) {
+        clh_test_fail_alloc_after(k);
+        clh_status st = clh_memory_add_task(m, 12, x, NS, W, y);
+        clh_test_fail_alloc_after(0);
+        if (st == CLH_OK) break;
+        failures++;
+        CHECK(st == CLH_E_NOMEM);
+        CHECK(same_contents(m, ref));
+    }
+    CHECK(failures >= 1);
+    CHECK_OK(clh_memory_add_task(ref, 12, x, NS, W, y));
+    CHECK(same_contents(m, ref));
+
+    unsigned char *bytes = NULL;
+    size_t len = 0, nt, nm;
+    clh_memory_export *e = NULL;
+    CHECK_OK(clh_memory_export_create(m, "memory", &e));
+    const clh_st_tensor *t = clh_memory_export_tensors(e, &nt);
+    const clh_st_meta *meta = clh_memory_export_meta(e, &nm);
+    CHECK_OK(clh_st_encode(t, nt, meta, nm, &bytes, &len));
+    clh_st_file *file = NULL;
+    CHECK_OK(clh_st_parse(&file, bytes, len));
+    failures = 0;
+    for (long k = 1; k < 20 && file; k++) {
+        clh_memory *out = NULL;
+        clh_test_fail_alloc_after(k);
+        clh_status st = clh_memory_load_file(&out, file, "memory");
+        clh_test_fail_alloc_after(0);
+        if (st == CLH_OK) {
+            CHECK(same_contents(m, out));
+            clh_memory_free(out);
+            break;
+        }
+        failures++;
+        CHECK(st == CLH_E_NOMEM && out == NULL);
+    }
+    CHECK(failures >= 1);
+    clh_st_free(file);
+    clh_st_bytes_free(bytes);
+    clh_memory_export_free(e);
+    clh_memory_free(m);
+    clh_memory_free(ref);
+}
+
+/* More tasks than capacity: the authors' quota capacity / tasks reaches 0. */
+static void test_tiny_capacity(void) {
+    clh_memory *m = filled(3, 1, 3);
+    CHECK(clh_memory_size(m) == 3);
+    float x[NS * W];
+    int64_t y[NS];
+    task_data(40, NS, x, y);
+    CHECK_OK(clh_memory_add_task(m, 40, x, NS, W, y));
+    CHECK(clh_memory_size(m) == 0 && clh_memory_num_tasks(m) == 4);
+    CHECK_OK(clh_memory_sample(m, 0, NULL, NULL, NULL, NULL));
+    clh_memory_free(m);
+}
+
 int main(void) {
+    test_alloc_failures();
+    test_tiny_capacity();
     test_split();
     test_determinism();
     test_uniform();

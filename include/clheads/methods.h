@@ -142,7 +142,8 @@ clh_status clh_gem_project(float *grad, size_t count, const float *memory_grads,
  * each old task keeps the first min(its count, quota) of its items (they were
  * drawn in random order, so this is a random subset), and the new task
  * stores min(its sample count, quota) samples drawn uniformly without
- * replacement (a seeded Fisher–Yates). Items are inputs (or features) of a
+ * replacement (a seeded Fisher–Yates); with more tasks than capacity the
+ * quota is 0, as in their code. Items are inputs (or features) of a
  * fixed width, labels and task ids, grouped by task in arrival order.
  * Everything is deterministic given the seed: two splitmix64 streams (the
  * generator of the heads' initialisation), one from state = seed for the
