@@ -332,6 +332,7 @@ static void test_errors(void) {
     CHECK_STATUS(clh_memory_add_task(m, 11, NULL, NS, W, y), CLH_E_NULL);
     for (int i = 0; i < NS * W; i++) x[i] = NAN; /* every sample non-finite */
     CHECK_STATUS(clh_memory_add_task(m, 11, x, NS, W, y), CLH_E_INVALID_ARG);
+    CHECK(strstr(clh_last_error(), "task 11 sample") && strstr(clh_last_error(), "not finite"));
     CHECK(same_contents(m, ref)); /* nothing changed, the generator included: */
     task_data(11, NS, x, y);
     CHECK_OK(clh_memory_add_task(m, 11, x, NS, W, y));

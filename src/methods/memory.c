@@ -155,10 +155,11 @@ clh_status clh_memory_add_task(clh_memory *memory, int64_t task_id, const float 
         const float *row = inputs + perm[i] * stride;
         for (size_t c = 0; c < m->width; c++)
             if (!isfinite(row[c])) {
+                size_t sample = perm[i];
                 clh_free(perm);
                 return clh_fail_owner(m, CLH_E_INVALID_ARG,
                                       "%s: task %lld sample %zu, input %zu is not finite", what,
-                                      (long long)task_id, perm[i], c);
+                                      (long long)task_id, sample, c);
             }
     }
 
