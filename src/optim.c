@@ -29,7 +29,8 @@ clh_status clh_optim_kind_parse(const char *name, clh_optim_kind *out) {
         }
     }
     return clh_fail(CLH_E_INVALID_ARG,
-                    "clh_optim_kind_parse: unknown optimizer \"%s\" (expected sgd, adam, adamw or adagrad)",
+                    "clh_optim_kind_parse: unknown optimizer \"%s\" "
+                    "(expected sgd, adam, adamw or adagrad)",
                     name);
 }
 
@@ -170,8 +171,10 @@ clh_status clh_optim_state_alloc(const clh_optim *optim, clh_optim_state *state,
     }
     for (size_t b = 0; ok && b < optim->num_buffers; b++)
         ok = (s.buf[b] = clh_calloc(count ? count : 1, sizeof(float))) != NULL;
-    if (ok && optim->config.kind == CLH_OPTIM_ADAGRAD) /* torch: full_like(p, initial value) */
-        for (size_t i = 0; i < count; i++) s.buf[0][i] = (float)optim->config.initial_accumulator_value;
+    if (ok && optim->config.kind == CLH_OPTIM_ADAGRAD) { /* torch: full_like(p, initial value) */
+        const float initial = (float)optim->config.initial_accumulator_value;
+        for (size_t i = 0; i < count; i++) s.buf[0][i] = initial;
+    }
     if (!ok) {
         clh_optim_state_release(&s);
         return clh_fail_owner(optim, CLH_E_NOMEM,

@@ -25,7 +25,8 @@ static const float *arr(const char *name, size_t want) {
     size_t n = 0;
     const float *a = refdata_f32(rd, &n, "%s", name);
     if (!a || n != want) {
-        fprintf(stderr, "reference array %s missing or of %zu elements (want %zu)\n", name, n, want);
+        fprintf(stderr, "reference array %s missing or of %zu elements (want %zu)\n", name, n,
+                want);
         exit(EXIT_FAILURE);
     }
     return a;

@@ -210,7 +210,8 @@ clh_status clh_memory_sample(clh_memory *memory, size_t batch, size_t *indices, 
         perm[j] = tmp;
         size_t k = perm[i];
         if (indices) indices[i] = k;
-        if (inputs) memcpy(inputs + i * m->width, m->inputs + k * m->width, m->width * sizeof(float));
+        if (inputs)
+            memcpy(inputs + i * m->width, m->inputs + k * m->width, m->width * sizeof(float));
         if (labels) labels[i] = m->labels[k];
         if (task_ids) task_ids[i] = m->item_task[k];
     }

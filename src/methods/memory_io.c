@@ -244,7 +244,8 @@ clh_status clh_memory_load_file(clh_memory **out, const clh_st_file *file, const
         (st = meta_u64(file, prefix, "width", &width)) ||
         (st = meta_u64(file, prefix, "seed", &seed)))
         return st;
-    if (capacity == 0 || width == 0 || capacity > SIZE_MAX || width > SIZE_MAX || capacity > INT64_MAX)
+    if (capacity == 0 || width == 0 || capacity > SIZE_MAX || width > SIZE_MAX ||
+        capacity > INT64_MAX)
         return clh_fail(CLH_E_FORMAT, "memory: capacity %llu and width %llu must be positive",
                         (unsigned long long)capacity, (unsigned long long)width);
     st = check_no_extra(file, prefix);
