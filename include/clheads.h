@@ -13,5 +13,6 @@
 #include "clheads/safetensors.h"
 #include "clheads/checkpoint.h"
 #include "clheads/rng.h"
+#include "clheads/methods.h"
 
 #endif

@@ -1,6 +1,6 @@
 /* Optimizer life cycle, configuration checks, binding to a parameter set,
  * growth with the heads' bank, and the step loops over segments. The update
- * rules themselves are in optim_sgd.c and optim_adam.c. */
+ * rules themselves are in optim_sgd.c, optim_adam.c and optim_adagrad.c. */
 #include <math.h>
 #include <string.h>
 
@@ -12,24 +12,25 @@
 
 /* ---- names and configuration ------------------------------------------------ */
 
-static const char *const kind_names[] = {"sgd", "adam", "adamw"};
+static const char *const kind_names[] = {"sgd", "adam", "adamw", "adagrad"};
 
 const char *clh_optim_kind_name(clh_optim_kind kind) {
-    if ((int)kind < 0 || (int)kind > (int)CLH_OPTIM_ADAMW) return NULL;
+    if ((int)kind < 0 || (int)kind > (int)CLH_OPTIM_ADAGRAD) return NULL;
     return kind_names[kind];
 }
 
 clh_status clh_optim_kind_parse(const char *name, clh_optim_kind *out) {
     if (!name || !out) return clh_fail(CLH_E_NULL, "clh_optim_kind_parse: %s is NULL",
                                        name ? "out" : "name");
-    for (int k = 0; k <= (int)CLH_OPTIM_ADAMW; k++) {
+    for (int k = 0; k <= (int)CLH_OPTIM_ADAGRAD; k++) {
         if (clh_equal_ignoring_case(name, kind_names[k])) {
             *out = (clh_optim_kind)k;
             return CLH_OK;
         }
     }
     return clh_fail(CLH_E_INVALID_ARG,
-                    "clh_optim_kind_parse: unknown optimizer \"%s\" (expected sgd, adam or adamw)",
+                    "clh_optim_kind_parse: unknown optimizer \"%s\" "
+                    "(expected sgd, adam, adamw or adagrad)",
                     name);
 }
 
@@ -43,6 +44,7 @@ void clh_optim_config_init(clh_optim_config *config, clh_optim_kind kind, double
     config->beta2 = 0.999;
     config->eps = 1e-8;
     config->weight_decay = kind == CLH_OPTIM_ADAMW ? 1e-2 : 0.0;
+    if (kind == CLH_OPTIM_ADAGRAD) config->eps = 1e-10;
 }
 
 /* x >= 0 and finite (rejects NaN, which torch's "x < 0" checks let through). */
@@ -82,6 +84,7 @@ static clh_status check_config(const clh_optim_config *config) {
                             what, config->momentum, config->dampening);
         return CLH_OK;
     }
+    if (config->kind == CLH_OPTIM_ADAGRAD) return clh_optim_adagrad_check(config);
     if (!non_negative(config->eps))
         return clh_fail(CLH_E_INVALID_ARG, "%s: invalid eps %g (must be >= 0)", what, config->eps);
     if (!(config->beta1 >= 0.0 && config->beta1 < 1.0))
@@ -103,6 +106,10 @@ size_t clh_optim_buffer_names(const clh_optim_config *config, const char *names[
     if (config->kind == CLH_OPTIM_SGD) {
         if (config->momentum == 0.0) return 0; /* torch keeps no buffer then */
         names[0] = "momentum_buffer";
+        return 1;
+    }
+    if (config->kind == CLH_OPTIM_ADAGRAD) {
+        names[0] = "sum";
         return 1;
     }
     names[0] = "exp_avg";
@@ -180,6 +187,10 @@ clh_status clh_optim_state_alloc(const clh_optim *optim, clh_optim_state *state,
     }
     for (size_t b = 0; ok && b < optim->num_buffers; b++)
         ok = (s.buf[b] = clh_calloc(count ? count : 1, sizeof(float))) != NULL;
+    if (ok && optim->config.kind == CLH_OPTIM_ADAGRAD) { /* torch: full_like(p, initial value) */
+        const float initial = (float)optim->config.initial_accumulator_value;
+        for (size_t i = 0; i < count; i++) s.buf[0][i] = initial;
+    }
     if (!ok) {
         clh_optim_state_release(&s);
         return clh_fail_owner(optim, CLH_E_NOMEM,
@@ -276,6 +287,10 @@ static void update_range(clh_optim *optim, float *params, const float *grads,
     float *b0 = buf[0] ? buf[0] + range.begin : NULL;
     if (optim->config.kind == CLH_OPTIM_SGD) {
         clh_optim_sgd_update(&optim->config, p, g, b0, range.length, step);
+        return;
+    }
+    if (optim->config.kind == CLH_OPTIM_ADAGRAD) {
+        clh_optim_adagrad_update(&optim->config, p, g, b0, range.length, step);
         return;
     }
     clh_optim_adam_update(&optim->config, p, g, b0, buf[1] + range.begin,

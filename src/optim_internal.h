@@ -16,6 +16,7 @@ enum {
     CLH_OPT_EXP_AVG = 0,    /* Adam, AdamW */
     CLH_OPT_EXP_AVG_SQ = 1, /* Adam, AdamW */
     CLH_OPT_MAX_SQ = 2,     /* Adam, AdamW with amsgrad */
+    CLH_OPT_SUM = 0,        /* Adagrad */
     CLH_OPT_MAX_BUFFERS = 3
 };
 
@@ -77,5 +78,9 @@ void clh_optim_sgd_update(const clh_optim_config *config, float *params, const f
 void clh_optim_adam_update(const clh_optim_config *config, float *params, const float *grads,
                            float *exp_avg, float *exp_avg_sq, float *max_exp_avg_sq, size_t n,
                            int64_t step);
+void clh_optim_adagrad_update(const clh_optim_config *config, float *params, const float *grads,
+                              float *sum, size_t n, int64_t step);
+/* Adagrad's configuration checks (lr is checked by the caller). */
+clh_status clh_optim_adagrad_check(const clh_optim_config *config);
 
 #endif

@@ -91,7 +91,10 @@ static int export_metadata(clh_optim_export *e, const clh_optim *optim) {
              add_meta(e, "optim.beta1", export_double(e, c->beta1)) &&
              add_meta(e, "optim.beta2", export_double(e, c->beta2)) &&
              add_meta(e, "optim.eps", export_double(e, c->eps)) &&
-             add_meta(e, "optim.amsgrad", c->amsgrad ? "1" : "0");
+             add_meta(e, "optim.amsgrad", c->amsgrad ? "1" : "0") &&
+             add_meta(e, "optim.lr_decay", export_double(e, c->lr_decay)) &&
+             add_meta(e, "optim.initial_accumulator_value",
+                      export_double(e, c->initial_accumulator_value));
     if (!ok) return 0;
     if (s->binding == CLH_OPTIM_UNBOUND) return add_meta(e, "optim.binding", "none");
     if (s->binding == CLH_OPTIM_FLAT)
@@ -288,6 +291,14 @@ clh_status clh_optim_read_config(const clh_st_file *file, clh_optim_config *conf
                             i ? "optim.amsgrad" : "optim.nesterov", flags[i]);
     c.nesterov = strcmp(nesterov, "1") == 0;
     c.amsgrad = strcmp(amsgrad, "1") == 0;
+    /* Adagrad's fields: absent in files written before Adagrad existed. */
+    static const char *const adagrad_keys[] = {"optim.lr_decay", "optim.initial_accumulator_value"};
+    double *adagrad_fields[2] = {&c.lr_decay, &c.initial_accumulator_value};
+    for (int i = 0; i < 2; i++) {
+        const char *text = clh_st_meta_get(file, adagrad_keys[i]);
+        st = text ? parse_double(adagrad_keys[i], text, adagrad_fields[i]) : CLH_OK;
+        if (st) return st;
+    }
     st = clh_optim_config_check(&c);
     if (st) return st;
     return clh_optim_config_write(config, &c);

@@ -1,4 +1,5 @@
-/* clheads — torch.optim's SGD, Adam and AdamW over flat parameter vectors.
+/* clheads — torch.optim's SGD, Adam, AdamW and Adagrad over flat parameter
+ * vectors.
  *
  * The update rules, and the order of their floating-point operations, are
  * those of PyTorch 1.13's single-tensor (foreach=False) implementations, so a
@@ -10,6 +11,9 @@
  *          amsgrad: vmax = max(vmax, v), used instead of v;
  *          p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps).
  *   AdamW: as Adam without the L2 term, after p *= 1 - lr*wd (decoupled).
+ *   Adagrad: t += 1; g += wd*p; clr = lr / (1 + (t-1)*lr_decay);
+ *          sum += g*g (sum starts at initial_accumulator_value);
+ *          p -= clr * g / (sqrt(sum) + eps).
  *
  * One optimizer serves one parameter set, fixed by its first step:
  *   heads:  clh_optim_step_heads() steps a clh_heads handle's flat parameters
@@ -54,12 +58,13 @@ extern "C" {
 typedef enum clh_optim_kind {
     CLH_OPTIM_SGD = 0,
     CLH_OPTIM_ADAM = 1,
-    CLH_OPTIM_ADAMW = 2
+    CLH_OPTIM_ADAMW = 2,
+    CLH_OPTIM_ADAGRAD = 3
 } clh_optim_kind;
 
-/* "sgd", "adam", "adamw"; NULL outside the enum. */
+/* "sgd", "adam", "adamw", "adagrad"; NULL outside the enum. */
 CLH_API const char *clh_optim_kind_name(clh_optim_kind kind);
-/* Parses "sgd", "adam", "adamw" (any case). CLH_E_INVALID_ARG otherwise. */
+/* Parses "sgd", "adam", "adamw", "adagrad" (any case). CLH_E_INVALID_ARG otherwise. */
 CLH_API clh_status clh_optim_kind_parse(const char *name, clh_optim_kind *out);
 
 /* ABI: the struct grows by appending members. struct_size, set by
@@ -72,20 +77,23 @@ typedef struct clh_optim_config {
     size_t struct_size; /* sizeof(clh_optim_config) of the caller's header */
     clh_optim_kind kind;
     double lr;
-    double weight_decay; /* SGD, Adam: L2 added to the gradient; AdamW: decoupled */
+    double weight_decay; /* SGD, Adam, Adagrad: L2 added to the gradient; AdamW: decoupled */
     double momentum;     /* SGD */
     double dampening;    /* SGD */
     int nesterov;        /* SGD */
     double beta1;        /* Adam, AdamW */
     double beta2;        /* Adam, AdamW */
-    double eps;          /* Adam, AdamW */
+    double eps;          /* Adam, AdamW, Adagrad */
     int amsgrad;         /* Adam, AdamW */
+    double lr_decay;     /* Adagrad */
+    double initial_accumulator_value; /* Adagrad */
 } clh_optim_config;
 
 /* Sets struct_size and torch.optim's defaults for each kind with the given lr:
  * SGD: momentum 0, dampening 0, nesterov off, weight decay 0;
  * Adam: betas (0.9, 0.999), eps 1e-8, weight decay 0, amsgrad off;
- * AdamW: the same with weight decay 1e-2. */
+ * AdamW: the same with weight decay 1e-2;
+ * Adagrad: lr_decay 0, weight decay 0, initial_accumulator_value 0, eps 1e-10. */
 CLH_API void clh_optim_config_init(clh_optim_config *config, clh_optim_kind kind, double lr);
 
 /* Checks a configuration as torch's constructors do (CLH_E_INVALID_ARG
@@ -145,6 +153,7 @@ CLH_API clh_status clh_optim_get_layout(const clh_optim *optim, clh_optim_layout
  *   "exp_avg"          Adam, AdamW                 float32 [count]
  *   "exp_avg_sq"       Adam, AdamW                 float32 [count]
  *   "max_exp_avg_sq"   Adam, AdamW with amsgrad    float32 [count]
+ *   "sum"              Adagrad                     float32 [count]
  *   "step"             every kind                  int64 [num_segments]
  * Float buffers use the parameters' layout. "step" counts the steps each
  * segment has taken (torch's state['step']; for SGD, a segment with step 0
@@ -188,8 +197,10 @@ CLH_API clh_status clh_optim_restore(clh_optim *optim, const clh_optim_layout *l
  * with <buffer> one of the names above, and "__metadata__" entries
  *   optim.format "1", optim.kind, optim.lr, optim.weight_decay, optim.momentum,
  *   optim.dampening, optim.nesterov, optim.beta1, optim.beta2, optim.eps,
- *   optim.amsgrad (the configuration: 17 significant digits with '.' as the
- *   decimal point whatever the locale, read back exactly), optim.binding ("none", "heads",
+ *   optim.amsgrad, optim.lr_decay, optim.initial_accumulator_value (the
+ *   configuration: 17 significant digits with '.' as the decimal point whatever
+ *   the locale, read back exactly; the last two may be absent in older files and
+ *   then read as 0), optim.binding ("none", "heads",
  *   "flat"), and for heads optim.paradigm, optim.in_features, optim.task_ids
  *   ("3,1,2", set-up order), optim.num_classes; for flat optim.count.
  * All names start with "optim." so the tensors and metadata can go into a
