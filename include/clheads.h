@@ -10,6 +10,7 @@
 #include "clheads/optim.h"
 #include "clheads/safetensors.h"
 #include "clheads/checkpoint.h"
+#include "clheads/analytic.h"
 
 #define CLHEADS_VERSION_MAJOR 0
 #define CLHEADS_VERSION_MINOR 1

@@ -2,7 +2,7 @@
 # Installs the Debian packages that building, testing and running clheads need,
 # skipping those already present. Needs root (or sudo) only when something is missing.
 set -euo pipefail
-packages=(cmake make gcc clang pkg-config libopenblas-dev libjansson-dev
+packages=(cmake make gcc clang pkg-config libopenblas-dev liblapacke-dev libjansson-dev
           python3 python3-torch python3-numpy libclang-rt-14-dev)
 missing=()
 for p in "${packages[@]}"; do
