@@ -38,7 +38,7 @@ void clh_analytic_config_init(clh_analytic_config *config, clh_analytic_method m
     config->method = method;
     config->lambda = 1.0;
     config->shrinkage = 1e-4;
-    config->precision = CLH_DT_F32;
+    config->precision = CLH_DT_F64;
     config->scope = CLH_SCOPE_DEFAULT;
 }
 
