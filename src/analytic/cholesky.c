@@ -2,6 +2,7 @@
  * triangle in the same memory, and rows of b = columns of a column-major
  * [n, nrhs] matrix, so LAPACK is called in column-major with 'U' and no
  * transposition is ever made. */
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 
@@ -67,8 +68,30 @@ static void solve_portable(const double *l, int64_t n, double *b) {
     }
 }
 
+/* The largest diagonal entry of A (before the factorisation). */
+static double max_diagonal(const double *a, int64_t n) {
+    double m = 0;
+    for (int64_t i = 0; i < n; i++)
+        if (a[i * n + i] > m) m = a[i * n + i];
+    return m;
+}
+
+/* A factor whose smallest pivot L_ii² is below n · ε · max A_ii belongs to
+ * a matrix that is singular to working precision (rounding alone can turn an
+ * exact zero pivot into a tiny positive one): the 1-based index of the
+ * smallest pivot then, else 0. */
+static int64_t numerically_singular(const double *l, int64_t n, double max_diag) {
+    int64_t worst = 0;
+    for (int64_t i = 1; i < n; i++)
+        if (l[i * n + i] < l[worst * n + worst]) worst = i;
+    double pivot = l[worst * n + worst];
+    return pivot * pivot < (double)n * DBL_EPSILON * max_diag ? worst + 1 : 0;
+}
+
 int64_t clh_cholesky_solve_portable(double *a, int64_t n, double *b, int64_t nrhs) {
+    double max_diag = max_diagonal(a, n);
     int64_t info = factor_portable(a, n);
+    if (!info) info = numerically_singular(a, n, max_diag);
     if (info) return info;
     for (int64_t r = 0; r < nrhs; r++) solve_portable(a, n, b + r * n);
     return 0;
@@ -89,6 +112,7 @@ const char *clh_cholesky_backend(void) {
 }
 
 int64_t clh_cholesky_solve(double *a, int64_t n, double *b, int64_t nrhs) {
+    double max_diag = max_diagonal(a, n);
 #ifdef CLH_HAVE_LAPACKE
     if (use_lapack(n, nrhs)) {
         lapack_int info = LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'U', (lapack_int)n, a, (lapack_int)n);
@@ -96,6 +120,8 @@ int64_t clh_cholesky_solve(double *a, int64_t n, double *b, int64_t nrhs) {
          * leading minor of that order is not positive definite. */
         if (info < 0) return 1;
         if (info > 0) return (int64_t)info;
+        int64_t singular = numerically_singular(a, n, max_diag);
+        if (singular) return singular;
         if (nrhs == 0) return 0;
         info = LAPACKE_dpotrs(LAPACK_COL_MAJOR, 'U', (lapack_int)n, (lapack_int)nrhs, a,
                               (lapack_int)n, b, (lapack_int)n);

@@ -12,9 +12,12 @@
 /* Solves A X = B. A [n, n] row-major: only its lower triangle is read, and it
  * is overwritten by the factor L (A = L Lᵀ). The nrhs right-hand sides are
  * the ROWS of b ([nrhs, n] row-major, e.g. one row per class), overwritten by
- * the solutions. Returns 0 on success, or the 1-based index of the pivot at
- * which A was found not positive definite (zero, negative or NaN), in which
- * case a and b hold partial results. n >= 1, nrhs >= 0. */
+ * the solutions. Returns 0 on success, or the 1-based index of a pivot at
+ * which A was found not positive definite (zero, negative or NaN) or
+ * singular to working precision (a pivot L_ii² below n · DBL_EPSILON times
+ * A's largest diagonal entry: rounding can leave a tiny positive pivot where
+ * the exact one is 0), in which case a and b hold partial results. n >= 1,
+ * nrhs >= 0. */
 int64_t clh_cholesky_solve(double *a, int64_t n, double *b, int64_t nrhs);
 
 /* The portable code alone (always built, for the tests). */
