@@ -14,3 +14,8 @@ endforeach()
 if(TARGET test_analytic_reference)
   add_test(NAME test_analytic_reference_portable COMMAND test_analytic_reference portable)
 endif()
+# Smoke test: the analytic benchmark's quick mode runs (it checks no times).
+if(TARGET bench_analytic)
+  add_test(NAME bench_analytic_quick COMMAND bench_analytic --quick)
+  set_tests_properties(bench_analytic_quick PROPERTIES TIMEOUT 120)
+endif()

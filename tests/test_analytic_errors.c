@@ -140,6 +140,17 @@ static void bad_solves(void) {
     CHECK_OK(clh_analytic_update(a, x, 4, CLH_NO_TASK, y));
     CHECK_HEADS_UNCHANGED(h, clh_analytic_solve(a, h, CLH_NO_TASK), CLH_E_SINGULAR);
     CHECK(strstr(clh_last_error(), "lambda") != NULL);
+    /* Enough samples, but two identical feature columns: singular in fact,
+     * found by the factorisation (a tiny pivot, not an exact zero). */
+    clh_analytic *dup = make(CLH_CIL, CLH_ANALYTIC_RIDGE, 0.0);
+    float xd[8 * D];
+    memcpy(xd, x, sizeof xd);
+    for (int i = 0; i < 8; i++) xd[i * D + 4] = xd[i * D + 1];
+    CHECK_OK(clh_analytic_setup_task(dup, 0, 2));
+    CHECK_OK(clh_analytic_update(dup, xd, 8, CLH_NO_TASK, y));
+    CHECK_HEADS_UNCHANGED(h, clh_analytic_solve(dup, h, CLH_NO_TASK), CLH_E_SINGULAR);
+    CHECK(strstr(clh_last_error(), "pivot") != NULL);
+    clh_analytic_free(dup);
     CHECK_OK(clh_analytic_set_lambda(a, 0.1)); /* the same statistics solve with λ > 0 */
     CHECK_OK(clh_analytic_solve(a, h, CLH_NO_TASK));
     CHECK_STATUS(clh_analytic_set_lambda(a, -1), CLH_E_INVALID_ARG);

@@ -1,7 +1,11 @@
-/* Internal: solving a symmetric positive definite system by Cholesky, in
- * double precision, through LAPACK (LAPACKE_dpotrf + dpotrs, OpenBLAS's
- * LAPACK in Debian) when the build has it, else a portable blocked Cholesky
- * that gives the same results to rounding. The multiply policy
+/* Internal: solving a symmetric positive definite system by Cholesky to
+ * double precision accuracy, through LAPACK (OpenBLAS's LAPACK in Debian)
+ * when the build has it, else a portable blocked Cholesky in double that
+ * gives the same results to rounding. With LAPACK, systems of n >= 128 are
+ * first tried in mixed precision (a float32 factorisation refined with
+ * float64 residuals until as accurate as a float64 solve, as LAPACK's
+ * dsposv), falling back to LAPACKE_dpotrf + dpotrs when A is too
+ * ill-conditioned for float32 or refinement does not converge. The multiply policy
  * (clh_set_gemm_policy) chooses here too: CLH_GEMM_PORTABLE forces the
  * portable code, so tests compare both in one build. */
 #ifndef CLH_INTERNAL_CHOLESKY_H
@@ -12,7 +16,7 @@
 /* Solves A X = B. A [n, n] row-major: only its lower triangle is read, and it
  * is overwritten by the factor L (A = L Lᵀ). The nrhs right-hand sides are
  * the ROWS of b ([nrhs, n] row-major, e.g. one row per class), overwritten by
- * the solutions. Returns 0 on success, or the 1-based index of a pivot at
+ * the solutions (A is left unchanged when the mixed path succeeds). Returns 0 on success, or the 1-based index of a pivot at
  * which A was found not positive definite (zero, negative or NaN) or
  * singular to working precision (a pivot L_ii² below n · DBL_EPSILON times
  * A's largest diagonal entry: rounding can leave a tiny positive pivot where

@@ -117,6 +117,26 @@ static clh_status solve_matrix(const clh_analytic *a, size_t m, const size_t *se
         }
     }
     if (k == 0) return CLH_OK;
+    /* Rank bounds: with λ = 0, G = Σ h hᵀ has rank at most the sample count;
+     * with ε = 0 the scatter has rank at most samples − classes. Rounding
+     * could hide the singularity, so it is decided here exactly. */
+    int64_t samples = a->mat_samples[m], rank_bound = samples;
+    if (a->config.method == CLH_ANALYTIC_LDA) {
+        int64_t classes = 0;
+        for (size_t t = 0; t < a->num_tasks; t++)
+            if (clh_analytic_mat_of(a, t) == m)
+                for (int64_t c = 0; c < a->tasks[t].classes; c++)
+                    classes += a->counts[a->tasks[t].offset + c] > 0;
+        rank_bound = samples - classes;
+    }
+    int regularised = a->config.method == CLH_ANALYTIC_RIDGE ? a->config.lambda > 0
+                                                             : a->config.shrinkage > 0;
+    if (!regularised && rank_bound < a->dim)
+        return clh_analytic_fail(a, CLH_E_SINGULAR, "%s: the %s of %lld samples has rank at most "
+                                 "%lld < %lld features, so it is singular with %s = 0", what,
+                                 a->config.method == CLH_ANALYTIC_RIDGE ? "Gram matrix" : "scatter",
+                                 (long long)samples, (long long)rank_bound, (long long)a->dim,
+                                 a->config.method == CLH_ANALYTIC_RIDGE ? "lambda" : "shrinkage");
     clh_status st = build_system(a, m, sys);
     if (st) return st;
     int64_t info = clh_cholesky_solve(sys, n, rhs, k);
