@@ -111,16 +111,21 @@ static void bench_gram(const options *o) {
     double syrk_flops = rows * (double)w * (double)(w + 1), gemm_flops = 2.0 * rows * w * w;
     clh_analytic *a = ridge_stats(CLH_DIL, w, CLH_DT_F32, 1.0);
     OK(clh_analytic_setup_single(a, 10));
-    double t0 = now_s();
-    for (int64_t k = 0; k < batches; k++) OK(clh_analytic_update(a, h, b, CLH_NO_TASK, labels));
-    double t_update = now_s() - t0;
+    /* Batch by batch, the three in turn, so a busy machine slows all alike. */
+    double t_update = 0, t_syrk = 0, t_gemm = 0;
+    for (int64_t k = 0; k < batches; k++) {
+        double t0 = now_s();
+        OK(clh_analytic_update(a, h, b, CLH_NO_TASK, labels));
+        double t1 = now_s();
+        clh_syrk_f32(w, b, 1.0f, h, w, 1.0f, c, w);
+        double t2 = now_s();
+        clh_gemm(1, 0, w, w, b, 1.0f, h, w, h, w, 1.0f, c, w);
+        double t3 = now_s();
+        t_update += t1 - t0;
+        t_syrk += t2 - t1;
+        t_gemm += t3 - t2;
+    }
     clh_analytic_free(a);
-    t0 = now_s();
-    for (int64_t k = 0; k < batches; k++) clh_syrk_f32(w, b, 1.0f, h, w, 1.0f, c, w);
-    double t_syrk = now_s() - t0;
-    t0 = now_s();
-    for (int64_t k = 0; k < batches; k++) clh_gemm(1, 0, w, w, b, 1.0f, h, w, h, w, 1.0f, c, w);
-    double t_gemm = now_s() - t0;
     printf("gram f32 rows %.0f width %lld batch %lld threads %d (%s)\n", rows, (long long)w,
            (long long)b, clh_get_num_threads(), clh_gemm_backend());
     printf("  clh_analytic_update  %7.2f s  %6.1f GFLOP/s  %5.1f%% of sgemm\n", t_update,
@@ -137,23 +142,28 @@ static void bench_gram(const options *o) {
     gemm_flops = 2.0 * rows64 * w * w;
     a = ridge_stats(CLH_DIL, w, CLH_DT_F64, 1.0);
     OK(clh_analytic_setup_single(a, 10));
-    t0 = now_s();
-    for (int64_t k = 0; k < batches64; k++) OK(clh_analytic_update(a, h, b, CLH_NO_TASK, labels));
-    t_update = now_s() - t0;
-    clh_analytic_free(a);
     double *hd = xmalloc((size_t)(b * w) * sizeof *hd), *cd = xmalloc((size_t)(w * w) * sizeof *cd);
     for (int64_t i = 0; i < b * w; i++) hd[i] = h[i];
     memset(cd, 0, (size_t)(w * w) * sizeof *cd);
-    t0 = now_s();
-    for (int64_t k = 0; k < batches64; k++) clh_syrk_f64(w, b, 1.0, hd, w, 1.0, cd, w);
-    t_syrk = now_s() - t0;
-    printf("gram f64 rows %.0f width %lld batch %lld\n", rows64, (long long)w, (long long)b);
+    t_update = t_syrk = t_gemm = 0;
+    for (int64_t k = 0; k < batches64; k++) {
+        double t0 = now_s();
+        OK(clh_analytic_update(a, h, b, CLH_NO_TASK, labels));
+        double t1 = now_s();
+        clh_syrk_f64(w, b, 1.0, hd, w, 1.0, cd, w);
+        double t2 = now_s();
 #ifdef CLH_BENCH_CBLAS
-    t0 = now_s();
-    for (int64_t k = 0; k < batches64; k++)
         cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)w, (int)w, (int)b, 1.0, hd,
                     (int)w, hd, (int)w, 1.0, cd, (int)w);
-    t_gemm = now_s() - t0;
+#endif
+        double t3 = now_s();
+        t_update += t1 - t0;
+        t_syrk += t2 - t1;
+        t_gemm += t3 - t2;
+    }
+    clh_analytic_free(a);
+    printf("gram f64 rows %.0f width %lld batch %lld\n", rows64, (long long)w, (long long)b);
+#ifdef CLH_BENCH_CBLAS
     printf("  clh_analytic_update  %7.2f s  %6.1f GFLOP/s  %5.1f%% of dgemm\n", t_update,
            syrk_flops / t_update * 1e-9, 100.0 * (syrk_flops / t_update) / (gemm_flops / t_gemm));
     printf("  syrk (dispatch)      %7.2f s  %6.1f GFLOP/s  %5.1f%% of dgemm\n", t_syrk,
@@ -356,6 +366,7 @@ static void bench_precision(const options *o, const digits *train, const digits 
 static int64_t parse_int(const char *s) { return strtoll(s, NULL, 10); }
 
 int main(int argc, char **argv) {
+    setvbuf(stdout, NULL, _IOLBF, 0); /* figures appear as they are measured */
     options o = {"all", 0, 60000, 12000, 4096, 2000, 60000, 10000, CLH_DT_F32, 1.0};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
