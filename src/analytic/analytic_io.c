@@ -382,7 +382,8 @@ static clh_status read_matrices(const clh_st_file *file, clh_analytic *a, size_t
         for (size_t t = 0; t < a->num_tasks; t++) {
             if (clh_analytic_mat_of(a, t) != m) continue;
             for (int64_t c = 0; c < a->tasks[t].classes; c++)
-                expected += a->counts[a->tasks[t].offset + c];
+                if (!clh_add_i64(expected, a->counts[a->tasks[t].offset + c], &expected))
+                    return clh_fail(CLH_E_MISMATCH, "%s: the class counts overflow", source);
         }
         int64_t got = (int64_t)load_u64((const unsigned char *)samples->data + 8 * m);
         if (got != expected)

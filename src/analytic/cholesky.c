@@ -180,8 +180,8 @@ static int solve_mixed(const double *a, int64_t n, double *b, int64_t nrhs, doub
 #endif
 
 int64_t clh_cholesky_solve(double *a, int64_t n, double *b, int64_t nrhs) {
-    double max_diag = max_diagonal(a, n);
 #ifdef CLH_HAVE_LAPACKE
+    double max_diag = max_diagonal(a, n);
     if (use_lapack(n, nrhs) && n >= MIXED_MIN_N && nrhs > 0 && solve_mixed(a, n, b, nrhs, max_diag))
         return 0;
     if (use_lapack(n, nrhs)) {

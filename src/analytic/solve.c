@@ -234,9 +234,10 @@ clh_status clh_analytic_solve(const clh_analytic *a, clh_heads *heads, int64_t t
         if (!s.weight || !s.bias) st = clh_analytic_fail(a, CLH_E_NOMEM, "%s: out of memory", what);
     }
     if (!st && clh_analytic_has_mats(a)) {
-        size_t sys_bytes = clh_analytic_mat_bytes(a), rhs_bytes;
-        if (a->config.precision == CLH_DT_F32) sys_bytes *= 2; /* in double */
-        if (!clh_mul_size((size_t)rows * sizeof(double), (size_t)a->dim, &rhs_bytes))
+        size_t sys_bytes = 0, rhs_bytes = 0;
+        if (!clh_mul_size((size_t)a->dim, (size_t)a->dim, &sys_bytes) ||
+            !clh_mul_size(sys_bytes, sizeof(double), &sys_bytes) ||
+            !clh_mul_size((size_t)rows * sizeof(double), (size_t)a->dim, &rhs_bytes))
             st = clh_analytic_fail(a, CLH_E_OVERFLOW, "%s: %lld classes overflow", what,
                                    (long long)rows);
         if (!st) {

@@ -186,7 +186,8 @@ static clh_status add_task(clh_analytic *a, int64_t task_id, int64_t classes, co
     if (rows > a->row_cap) {
         int64_t cap = a->row_cap * 2 > rows ? a->row_cap * 2 : rows;
         size_t bytes;
-        if (!clh_mul_size((size_t)cap, (size_t)a->in * sizeof(double), &bytes)) {
+        if (!clh_mul_size((size_t)cap, (size_t)a->in, &bytes) ||
+            !clh_mul_size(bytes, sizeof(double), &bytes)) {
             cap = rows;
             bytes = sum_bytes;
         }

@@ -223,14 +223,23 @@ static void lda_work_free(lda_work *w) {
     clh_free(w->delta);
 }
 
+/* rows x in x 8 bytes, or 0 when it overflows. */
+static size_t doubles_bytes(int64_t rows, int64_t in) {
+    size_t n;
+    if (!clh_mul_size((size_t)rows, (size_t)in, &n) || !clh_mul_size(n, sizeof(double), &n)) return 0;
+    return n;
+}
+
 static clh_status lda_work_alloc(const clh_analytic *a, int64_t batch, lda_work *w) {
     int64_t chunk = batch < CHUNK ? batch : CHUNK;
     int64_t slots = chunk < a->rows ? chunk : a->rows;
-    size_t elem = a->config.precision == CLH_DT_F64 ? sizeof(double) : sizeof(float);
-    size_t centred_bytes = (size_t)chunk * (size_t)a->in * elem; /* chunk * in fits: checked */
+    size_t centred_bytes = doubles_bytes(chunk, a->in), sum_bytes = doubles_bytes(slots, a->in);
     memset(w, 0, sizeof *w);
-    w->centred = clh_malloc(centred_bytes);
-    w->chunk_sum = clh_malloc((size_t)slots * (size_t)a->in * sizeof(double));
+    if (!centred_bytes || !sum_bytes)
+        return clh_analytic_fail(a, CLH_E_OVERFLOW, "clh_analytic_update: a %lld x %lld workspace "
+                                 "overflows", (long long)chunk, (long long)a->in);
+    w->centred = clh_malloc(centred_bytes); /* room for doubles, used as floats for F32 */
+    w->chunk_sum = clh_malloc(sum_bytes);
     w->chunk_n = clh_malloc((size_t)slots * sizeof(int64_t));
     w->slot_row = clh_malloc((size_t)slots * sizeof(int64_t));
     w->row_slot = clh_malloc((size_t)a->rows * sizeof(int64_t));
@@ -256,8 +265,11 @@ clh_status clh_analytic_update(clh_analytic *a, const float *x, int64_t batch, i
     case CLH_ANALYTIC_RIDGE: {
         double *work = NULL;
         if (a->config.precision == CLH_DT_F64) {
-            int64_t chunk = batch < CHUNK ? batch : CHUNK;
-            work = clh_malloc((size_t)chunk * (size_t)a->in * sizeof(double));
+            size_t bytes = doubles_bytes(batch < CHUNK ? batch : CHUNK, a->in);
+            if (!bytes)
+                return clh_analytic_fail(a, CLH_E_OVERFLOW, "clh_analytic_update: workspace "
+                                         "overflows");
+            work = clh_malloc(bytes);
             if (!work) return clh_analytic_fail(a, CLH_E_NOMEM, "clh_analytic_update: out of memory");
         }
         ridge_gram(a, &p, work);
