@@ -59,16 +59,19 @@
  *              own regression.
  *
  * Precision (`precision`, ridge and LDA): the d×d matrix is accumulated in
- * float32 (CLH_DT_F32: ssyrk) or float64 (CLH_DT_F64: dsyrk); class sums are
- * always float64, and every solve is a float64 Cholesky. Measured on this
- * project's 2-core machine (bench/bench_analytic --precision, 60000 random
- * ReLU features of width 4096 from MNIST-sized synthetic data, λ = 1, see
- * docs/analytic.md): float32 accumulation in batches of 1000 gives ridge
- * weights within [see docs/analytic.md] of the float64 ones and identical
- * predictions on all but a handful of test samples, at about twice the speed
- * of float64. The default is float32; choose CLH_DT_F64 when λ is small
- * against the Gram's diagonal (an ill-conditioned G + λI amplifies the
- * accumulation error).
+ * float64 (CLH_DT_F64, the default: dsyrk) or float32 (CLH_DT_F32: ssyrk,
+ * about twice as fast); class sums are always float64, and every solve is
+ * as accurate as a float64 Cholesky (cholesky.h). Measured (docs/analytic.md,
+ * tests/test_analytic_stream.c, bench/bench_analytic --mode precision):
+ * float32 is enough for LDA (a centred scatter: 1e-7 relative from the
+ * one-shot result even one sample at a time) and for ridge fed in large
+ * batches (60000 random ReLU features of width 4096 in batches of 2000:
+ * PRECISION_FIGURE), but not for ridge streamed in small batches: 1600
+ * samples one at a time into a float32 G of uncentred positive features
+ * give weights 3e-4 to 6e-4 (relative) away from the one-shot solution
+ * (5e-5 in batches of 64), against exact agreement in float64. So float64
+ * is the default, and float32 an option for batched ridge on a tight
+ * budget.
  *
  * Errors: every function returns a clh_status and records a detail
  * (clh_last_error). On error the statistics are exactly as before the call
@@ -112,7 +115,7 @@ typedef struct clh_analytic_config {
     double shrinkage;     /* lda: ε in [0, 1] (default 1e-4, Avalanche's) */
     int fit_bias;         /* ridge: 0 (default) b = 0; 1 an unpenalised intercept */
     int normalize;        /* ncm: 1 = L2-normalised features and means (iCaRL); default 0 */
-    clh_dtype precision;  /* ridge, lda: CLH_DT_F32 (default) or CLH_DT_F64 */
+    clh_dtype precision;  /* ridge, lda: CLH_DT_F64 (default) or CLH_DT_F32 */
     clh_analytic_scope scope; /* TIL, MTL: see above */
 } clh_analytic_config;
 

@@ -140,13 +140,18 @@ static int solve_mixed(const double *a, int64_t n, double *b, int64_t nrhs, doub
             if (af[i * n + i] < worst) worst = af[i * n + i];
         ok = (double)worst * worst >= (double)n * FLT_EPSILON * max_diag;
     }
-    /* ‖A‖∞ of the symmetric matrix from its lower triangle. */
+    /* ‖A‖∞ of the symmetric matrix from its lower triangle, read by rows
+     * (x holds the row sums until the refinement starts from x = 0). */
     double anorm = 0;
+    for (int64_t i = 0; ok && i < n; i++)
+        for (int64_t j = 0; j <= i; j++) {
+            double v = fabs(a[i * n + j]);
+            x[i] += v;
+            if (j < i) x[j] += v;
+        }
     for (int64_t i = 0; ok && i < n; i++) {
-        double row = 0;
-        for (int64_t j = 0; j <= i; j++) row += fabs(a[i * n + j]);
-        for (int64_t j = i + 1; j < n; j++) row += fabs(a[j * n + i]);
-        if (row > anorm) anorm = row;
+        if (x[i] > anorm) anorm = x[i];
+        x[i] = 0;
     }
     double tol = anorm * DBL_EPSILON * sqrt((double)n);
     int converged = 0;
