@@ -75,6 +75,10 @@
  * is the default, and float32 an option for batched ridge on a tight
  * budget.
  *
+ * Thread safety: set-up and update modify the handle and need exclusive
+ * access; solve and export only read it and may run concurrently with each
+ * other (a solve writes the heads, which then need exclusive access).
+ *
  * Errors: every function returns a clh_status and records a detail
  * (clh_last_error). On error the statistics are exactly as before the call
  * (an update checks every label and every feature value, and allocates what
