@@ -14,5 +14,6 @@
 #include "clheads/checkpoint.h"
 #include "clheads/rng.h"
 #include "clheads/methods.h"
+#include "clheads/analytic.h"
 
 #endif
