@@ -52,12 +52,34 @@ clh_status clh_set_gemm_policy(clh_gemm_policy policy);
 clh_gemm_policy clh_get_gemm_policy(void);
 
 /* Threads used by the multiply (BLAS threads or the portable kernel's).
- * n <= 0 restores the default (all cores). Small shapes stay on one thread. */
+ * n <= 0 restores the default (all online cores). Small shapes stay on one
+ * thread. Process-wide; safe to call from any thread at any time (a multiply
+ * already running keeps the count it started with).
+ * OpenBLAS: in a build with CBLAS this also calls
+ * openblas_set_num_threads(clh_get_num_threads()), which changes the thread
+ * count of the host program's own OpenBLAS calls too (there is one OpenBLAS
+ * per process). Until clh_set_num_threads is called the library leaves
+ * OpenBLAS's setting (OPENBLAS_NUM_THREADS) alone.
+ * A build without threads (CLH_WITH_THREADS=OFF, the device core) runs every
+ * multiply on the calling thread: clh_get_num_threads() is then 1 whatever n. */
 void clh_set_num_threads(int n);
 int clh_get_num_threads(void);
 
+/* The portable kernel's helper threads start at its first multiply large
+ * enough to split, then sleep between calls. clh_shutdown_threads() joins
+ * them (waiting for a multiply that is using them to finish); a later large
+ * multiply starts them again. Use it when the program must be back to one
+ * thread (e.g. before it daemonises), or to give back their stacks (1 MiB
+ * each). The
+ * library joins them by itself when it is unloaded (dlclose() of the shared
+ * library, or exit), so no -z nodelete is needed. OpenBLAS's own threads
+ * belong to OpenBLAS: this does not stop them. A no-op without threads. */
+void clh_shutdown_threads(void);
+
 /* Number of calls into the multiply dispatch since the process started
- * (diagnostics: tests use it to show that a CIL forward is one multiply). */
+ * (diagnostics: tests use it to show that a CIL forward is one multiply).
+ * Where the target has no lock-free 64-bit atomics (Cortex-M) it counts
+ * modulo 2^32. */
 uint64_t clh_gemm_call_count(void);
 
 #ifdef __cplusplus

@@ -23,6 +23,11 @@
  * atomically: a temporary file in the same directory is written, flushed and
  * fsynced, then renamed over the target, and the directory is fsynced. If any
  * step before the rename fails, the previous file is left untouched.
+ *
+ * Threads: a parsed clh_st_file is read-only, so any number of threads may
+ * read its tensors and metadata at once; clh_st_free needs it to itself. Two
+ * savers of one path (threads or processes) each write their own temporary
+ * file: the target ends up as one complete file, never a mix.
  */
 #ifndef CLHEADS_SAFETENSORS_H
 #define CLHEADS_SAFETENSORS_H
