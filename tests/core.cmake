@@ -1,8 +1,9 @@
 # Core tests (issue 2): PyTorch references, finite differences, error cases,
 # the seed's bugs, growth/freeze/mask, allocation-free steady state, threads,
+# sizes past a 32-bit size_t,
 # and a consumer built against the installed library.
 # Reference data: tests/data/core/ (regenerate with scripts/gen_core_reference.py).
-set(CLH_CORE_TESTS reference init gradcheck dispatch errors seedbugs growth noalloc threads)
+set(CLH_CORE_TESTS reference init gradcheck dispatch errors seedbugs growth noalloc threads sizes)
 foreach(t ${CLH_CORE_TESTS})
   if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/test_core_${t}.c)
     clh_add_test(test_core_${t} test_core_${t}.c refdata.c)
