@@ -15,6 +15,9 @@ if(TARGET test_core_reference)
   add_test(NAME test_core_reference_blas COMMAND test_core_reference blas)
   add_test(NAME test_core_reference_portable COMMAND test_core_reference portable)
 endif()
+if(TARGET test_core_threads AND NOT CLH_THREAD_LOCAL_DETAIL)
+  target_compile_definitions(test_core_threads PRIVATE CLH_NO_THREAD_LOCAL=1)
+endif()
 
 # The shared library unloaded (dlclose) after a threaded multiply: its helper
 # threads are joined first, and it really goes (no -z nodelete).
