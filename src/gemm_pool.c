@@ -150,9 +150,15 @@ void clh_pool_run(int workers, int64_t chunks, clh_pool_task task, void *ctx) {
 
 int clh_pool_workers(int wanted) {
     if (wanted > 0) return wanted;
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    if (cores < 1) return 1;
-    return cores > INT_MAX ? INT_MAX : (int)cores;
+    /* Counted once: glibc reads /sys for it, too slow for every multiply. */
+    static atomic_int online_cores;
+    int cores = atomic_load_explicit(&online_cores, memory_order_relaxed);
+    if (cores == 0) {
+        long counted = sysconf(_SC_NPROCESSORS_ONLN);
+        cores = counted < 1 ? 1 : counted > INT_MAX ? INT_MAX : (int)counted;
+        atomic_store_explicit(&online_cores, cores, memory_order_relaxed);
+    }
+    return cores;
 }
 
 /* Wakes every helper to return and joins them (called with pool.busy held,

@@ -70,10 +70,10 @@ int clh_get_num_threads(void);
  * them (waiting for a multiply that is using them to finish); a later large
  * multiply starts them again. Use it when the program must be back to one
  * thread (e.g. before it daemonises), or to give back their stacks (1 MiB
- * each). The
- * library joins them by itself when it is unloaded (dlclose() of the shared
- * library, or exit), so no -z nodelete is needed. OpenBLAS's own threads
- * belong to OpenBLAS: this does not stop them. A no-op without threads. */
+ * each). The library joins them by itself when it is unloaded (dlclose() of
+ * the shared library, or exit), so no -z nodelete is needed. OpenBLAS's own
+ * threads belong to OpenBLAS: this does not stop them. A no-op without
+ * threads. */
 void clh_shutdown_threads(void);
 
 /* Number of calls into the multiply dispatch since the process started
