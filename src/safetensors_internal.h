@@ -1,5 +1,6 @@
 /* Internal: the element count of a shape, shared by the safetensors reader
- * and clh_st_numel, and the test hooks of the writer. */
+ * and clh_st_numel, and the test hooks of the writer. (What a reader expects
+ * of a tensor, clh_st_expect, is public: include/clheads/safetensors.h.) */
 #ifndef CLH_INTERNAL_SAFETENSORS_H
 #define CLH_INTERNAL_SAFETENSORS_H
 
@@ -12,31 +13,6 @@
  * negative extent, or when the product overflows size_t and no extent is 0
  * (an empty tensor has 0 elements whatever its other extents). */
 int clh_shape_numel(const int64_t *shape, size_t ndim, size_t *numel);
-
-/* ---- what a reader expects of a tensor --------------------------------------
- * Every buffer read from a file goes through clh_st_expect (or, for a tensor
- * already in hand, clh_st_expect_tensor) before a byte of it is used: its
- * dtype is one of a set, its rank and every extent are the expected ones, and
- * its byte size is exactly extent product x element size. A reader then
- * converts exactly that many elements, so nothing is trusted by element count
- * alone. */
-#define CLH_ST_DTYPE_BIT(dtype) (1u << (unsigned)(dtype))
-/* The floating dtypes clh_st_to_f32 converts exactly (F64 rounds to nearest). */
-#define CLH_ST_FLOATING                                                             \
-    (CLH_ST_DTYPE_BIT(CLH_DT_F32) | CLH_ST_DTYPE_BIT(CLH_DT_F16) |                 \
-     CLH_ST_DTYPE_BIT(CLH_DT_BF16) | CLH_ST_DTYPE_BIT(CLH_DT_F64))
-/* An extent in an expected shape that may take any value >= 0. */
-#define CLH_ST_ANY_EXTENT (-1)
-
-/* Finds `name` in file and checks it (CLH_E_MISMATCH naming source and the
- * tensor when it is missing or differs). shape has ndim entries (NULL for
- * ndim 0). On success *out is the tensor. */
-clh_status clh_st_expect(const clh_st_file *file, const char *source, const char *name,
-                         unsigned dtypes, size_t ndim, const int64_t *shape,
-                         const clh_st_tensor **out);
-/* The same checks on a tensor already found. */
-clh_status clh_st_expect_tensor(const clh_st_tensor *tensor, const char *source, unsigned dtypes,
-                                size_t ndim, const int64_t *shape);
 
 /* The steps of an atomic save, in order. */
 typedef enum clh_save_step {
