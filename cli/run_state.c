@@ -344,17 +344,16 @@ done:
     return rc;
 }
 
-/* A float tensor of exactly `count` elements and the given rank/shape. */
+/* Tensor `name` of exactly this dtype and shape ([d0] or [d0, d1]), through
+ * the library's one check of a tensor read from a file (dtype, shape, byte
+ * size); NULL with the reason in err otherwise. */
 static const clh_st_tensor *expect(const clh_st_file *file, const char *name, clh_dtype dtype,
-                                   size_t count, char *err, size_t err_len) {
-    const clh_st_tensor *t = clh_st_find(file, name);
-    if (!t) {
-        snprintf(err, err_len, "checkpoint lacks tensor %s", name);
-        return NULL;
-    }
-    if (t->dtype != dtype || clh_st_numel(t) != count) {
-        snprintf(err, err_len, "checkpoint tensor %s is %s with %zu elements, expected %s with %zu",
-                 name, clh_dtype_name(t->dtype), clh_st_numel(t), clh_dtype_name(dtype), count);
+                                   size_t ndim, int64_t d0, int64_t d1, char *err,
+                                   size_t err_len) {
+    const int64_t shape[2] = {d0, d1};
+    const clh_st_tensor *t = NULL;
+    if (clh_st_expect(file, "checkpoint", name, CLH_ST_DTYPE_BIT(dtype), ndim, shape, &t)) {
+        snprintf(err, err_len, "%s", clh_last_error());
         return NULL;
     }
     return t;
@@ -478,14 +477,23 @@ int cli_state_restore_from(cli_learner *learner, cli_results *results, const clh
 
     cli_mlp *mlp = &learner->mlp;
     const clh_st_tensor *t;
-    struct { const char *name; float *dst; size_t count; } parts[] = {
-        {"backbone.0.weight", mlp->w1, (size_t)(mlp->hidden * mlp->in)},
-        {"backbone.0.bias", mlp->b1, (size_t)mlp->hidden},
-        {"backbone.2.weight", mlp->w2, (size_t)(mlp->hidden * mlp->hidden)},
-        {"backbone.2.bias", mlp->b2, (size_t)mlp->hidden},
+    struct {
+        const char *name;
+        float *dst;
+        size_t ndim;
+        int64_t rows, cols;
+        size_t count;
+    } parts[] = {
+        {"backbone.0.weight", mlp->w1, 2, mlp->hidden, mlp->in, (size_t)(mlp->hidden * mlp->in)},
+        {"backbone.0.bias", mlp->b1, 1, mlp->hidden, 0, (size_t)mlp->hidden},
+        {"backbone.2.weight", mlp->w2, 2, mlp->hidden, mlp->hidden,
+         (size_t)(mlp->hidden * mlp->hidden)},
+        {"backbone.2.bias", mlp->b2, 1, mlp->hidden, 0, (size_t)mlp->hidden},
     };
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
-        if (!(t = expect(file, parts[i].name, CLH_DT_F32, parts[i].count, err, err_len))) goto done;
+        if (!(t = expect(file, parts[i].name, CLH_DT_F32, parts[i].ndim, parts[i].rows,
+                         parts[i].cols, err, err_len)))
+            goto done;
         memcpy(parts[i].dst, t->data, parts[i].count * sizeof(float));
         if (cli_state_check_finite(parts[i].name, parts[i].dst, parts[i].count, err, err_len))
             goto done;
@@ -531,17 +539,20 @@ int cli_state_restore_from(cli_learner *learner, cli_results *results, const clh
                           err_len))
             goto done;
     }
-    if (!(t = expect(file, "run.shuffle_state", CLH_DT_U64, 1, err, err_len))) goto done;
+    if (!(t = expect(file, "run.shuffle_state", CLH_DT_U64, 1, 1, 0, err, err_len))) goto done;
     memcpy(&learner->shuffle.state, t->data, sizeof(uint64_t));
     size_t cells = (size_t)(results->rows * results->tasks);
-    if (!(t = expect(file, "run.accuracy", CLH_DT_F64, cells, err, err_len))) goto done;
+    if (!(t = expect(file, "run.accuracy", CLH_DT_F64, 2, results->rows, results->tasks, err,
+                     err_len)))
+        goto done;
     memcpy(results->acc, t->data, cells * sizeof(double));
     if (results->acc_aware) {
-        if (!(t = expect(file, "run.accuracy_task_aware", CLH_DT_F64, cells, err, err_len)))
+        if (!(t = expect(file, "run.accuracy_task_aware", CLH_DT_F64, 2, results->rows,
+                         results->tasks, err, err_len)))
             goto done;
         memcpy(results->acc_aware, t->data, cells * sizeof(double));
     }
-    if (!(t = expect(file, "run.loss", CLH_DT_F64, (size_t)results->rows, err, err_len))) goto done;
+    if (!(t = expect(file, "run.loss", CLH_DT_F64, 1, results->rows, 0, err, err_len))) goto done;
     memcpy(results->loss, t->data, (size_t)results->rows * sizeof(double));
     if (cli_state_check_results(results, phases, cli_is_joint(cfg->paradigm), cfg->epochs > 0, err,
                                 err_len))

@@ -150,13 +150,16 @@ static clh_status collect(load_plan *plan, const clh_st_file *file, const char *
     return CLH_OK;
 }
 
-static int is_floating(clh_dtype dtype) {
-    return dtype == CLH_DT_F32 || dtype == CLH_DT_F16 || dtype == CLH_DT_BF16 ||
-           dtype == CLH_DT_F64;
+/* One head tensor through the reader's single check (clh_st_expect_tensor),
+ * its detail followed by what a head tensor is. */
+static clh_status expect_part(const clh_st_tensor *tensor, const char *source, size_t ndim,
+                              const int64_t *shape, const char *role) {
+    clh_status status = clh_st_expect_tensor(tensor, source, CLH_ST_FLOATING, ndim, shape);
+    return status ? clh_fail(status, "%s (%s)", clh_last_error(), role) : CLH_OK;
 }
 
-/* Checks one head's tensors: weight [C, in], bias [C], floating, C > 0,
- * in shared by all heads. */
+/* Checks one head's tensors: weight [C, in] with C, in > 0 and in shared by
+ * all heads, bias [C], both floating and holding exactly their shape's bytes. */
 static clh_status check_head(load_plan *plan, const found_head *head, const char *source) {
     const clh_st_tensor *w = head->weight, *b = head->bias;
     if (!w)
@@ -167,31 +170,18 @@ static clh_status check_head(load_plan *plan, const found_head *head, const char
                         "%s: tensor " NAME_FMT
                         " has no matching bias (heads without bias are not supported)",
                         source, w->name);
-    const clh_st_tensor *tensors[2] = {w, b};
-    for (int k = 0; k < 2; k++)
-        if (!is_floating(tensors[k]->dtype))
-            return clh_fail(CLH_E_MISMATCH,
-                            "%s: tensor " NAME_FMT " has dtype %s; a head needs F32, F16, BF16 or F64",
-                            source, tensors[k]->name, clh_dtype_name(tensors[k]->dtype));
-    if (w->ndim != 2)
-        return clh_fail(CLH_E_MISMATCH,
-                        "%s: tensor " NAME_FMT " has rank %zu; a head weight is [classes, in_features]",
-                        source, w->name, w->ndim);
-    if (b->ndim != 1)
-        return clh_fail(CLH_E_MISMATCH, "%s: tensor " NAME_FMT " has rank %zu; a head bias is [classes]",
-                        source, b->name, b->ndim);
-    if (w->shape[0] <= 0 || w->shape[1] <= 0)
+    const int64_t weight_shape[2] = {CLH_ST_ANY_EXTENT, plan->in ? plan->in : CLH_ST_ANY_EXTENT};
+    clh_status status = expect_part(w, source, 2, weight_shape,
+                                    plan->in ? "a head weight is [classes, in_features] with the "
+                                               "in_features of the other heads"
+                                             : "a head weight is [classes, in_features]");
+    if (status) return status;
+    if (w->shape[0] == 0 || w->shape[1] == 0)
         return clh_fail(CLH_E_MISMATCH, "%s: tensor " NAME_FMT " has an empty shape [%lld, %lld]",
                         source, w->name, (long long)w->shape[0], (long long)w->shape[1]);
-    if (b->shape[0] != w->shape[0])
-        return clh_fail(CLH_E_MISMATCH,
-                        "%s: tensor " NAME_FMT " has %lld classes but " NAME_FMT " has %lld", source,
-                        b->name, (long long)b->shape[0], w->name, (long long)w->shape[0]);
-    if (plan->in == 0) plan->in = w->shape[1];
-    if (w->shape[1] != plan->in)
-        return clh_fail(CLH_E_MISMATCH,
-                        "%s: tensor " NAME_FMT " has in_features %lld, other heads have %lld", source,
-                        w->name, (long long)w->shape[1], (long long)plan->in);
+    status = expect_part(b, source, 1, w->shape, "a head bias is [classes] of its weight");
+    if (status) return status;
+    plan->in = w->shape[1];
     return CLH_OK;
 }
 

@@ -1,6 +1,6 @@
 /* The one place where a tensor read from a file is checked against what its
- * reader expects (dtype set, rank, extents, byte size); see
- * safetensors_internal.h. */
+ * reader expects (dtype set, rank, extents, byte size); see "what a reader
+ * expects of a tensor" in include/clheads/safetensors.h. */
 #include <stdio.h>
 #include <string.h>
 

@@ -1,5 +1,6 @@
 /* Internal: the element count of a shape, shared by the safetensors reader
- * and clh_st_numel, and the test hooks of the writer. */
+ * and clh_st_numel, and the test hooks of the writer. (What a reader expects
+ * of a tensor, clh_st_expect, is public: include/clheads/safetensors.h.) */
 #ifndef CLH_INTERNAL_SAFETENSORS_H
 #define CLH_INTERNAL_SAFETENSORS_H
 
@@ -13,30 +14,42 @@
  * (an empty tensor has 0 elements whatever its other extents). */
 int clh_shape_numel(const int64_t *shape, size_t ndim, size_t *numel);
 
-/* ---- what a reader expects of a tensor --------------------------------------
- * Every buffer read from a file goes through clh_st_expect (or, for a tensor
- * already in hand, clh_st_expect_tensor) before a byte of it is used: its
- * dtype is one of a set, its rank and every extent are the expected ones, and
- * its byte size is exactly extent product x element size. A reader then
- * converts exactly that many elements, so nothing is trusted by element count
- * alone. */
-#define CLH_ST_DTYPE_BIT(dtype) (1u << (unsigned)(dtype))
-/* The floating dtypes clh_st_to_f32 converts exactly (F64 rounds to nearest). */
-#define CLH_ST_FLOATING                                                             \
-    (CLH_ST_DTYPE_BIT(CLH_DT_F32) | CLH_ST_DTYPE_BIT(CLH_DT_F16) |                 \
-     CLH_ST_DTYPE_BIT(CLH_DT_BF16) | CLH_ST_DTYPE_BIT(CLH_DT_F64))
-/* An extent in an expected shape that may take any value >= 0. */
-#define CLH_ST_ANY_EXTENT (-1)
+/* ---- the header's JSON (safetensors_header.c) ------------------------------
+ * Read in one pass, without a tree, into the arrays below. Strings (tensor
+ * names, metadata keys and values) are decoded into one arena and named by
+ * their offset in it, since the arena grows while the header is read. */
 
-/* Finds `name` in file and checks it (CLH_E_MISMATCH naming source and the
- * tensor when it is missing or differs). shape has ndim entries (NULL for
- * ndim 0). On success *out is the tensor. */
-clh_status clh_st_expect(const clh_st_file *file, const char *source, const char *name,
-                         unsigned dtypes, size_t ndim, const int64_t *shape,
-                         const clh_st_tensor **out);
-/* The same checks on a tensor already found. */
-clh_status clh_st_expect_tensor(const clh_st_tensor *tensor, const char *source, unsigned dtypes,
-                                size_t ndim, const int64_t *shape);
+/* Where a tensor's bytes lie in the data section, and its name. */
+typedef struct clh_st_span {
+    uint64_t begin, end;
+    size_t name; /* offset of the NUL-terminated name in `strings` */
+} clh_st_span;
+
+typedef struct clh_st_header {
+    clh_st_tensor *tensors; /* [count] in file order: dtype, ndim, shape, nbytes set */
+    clh_st_span *spans;     /* [count] */
+    size_t count, capacity;
+    size_t *meta; /* [2 * meta_count]: key and value offsets, in file order */
+    size_t meta_count, meta_capacity;
+    char *strings; /* the arena */
+    size_t strings_len, strings_capacity;
+} clh_st_header;
+
+/* Parses the len bytes of JSON at `json` and checks everything one entry
+ * can show: strict JSON syntax (RFC 8259: no trailing commas, no leading
+ * zeros, only JSON whitespace) as UTF-8 with no NUL in a string, an object
+ * at the top; each tensor entry exactly {dtype, shape, data_offsets} with a
+ * known dtype, at most CLH_ST_MAX_DIMS extents and two offsets, all
+ * integers in [0, 2^63), begin <= end <= data_len, and end - begin exactly
+ * the shape's element count x dtype size; "__metadata__" once, an object of
+ * strings. Left to the caller: distinct names and keys, and the tiling of
+ * the data section. CLH_E_FORMAT (CLH_E_NOMEM) with a detail naming
+ * `source`, the tensor and the byte; on failure *header holds nothing. */
+clh_status clh_st_header_parse(clh_st_header *header, const char *source,
+                               const unsigned char *json, size_t len, uint64_t data_len);
+/* Releases what a parsed header holds (it may have been taken over: NULL
+ * members are skipped). */
+void clh_st_header_release(clh_st_header *header);
 
 /* The steps of an atomic save, in order. */
 typedef enum clh_save_step {

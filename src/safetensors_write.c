@@ -17,6 +17,7 @@
 #include "clheads/safetensors.h"
 #include "error.h"
 #include "safetensors_internal.h"
+#include "utf8.h"
 
 /* ---- validation ----------------------------------------------------------- */
 
@@ -24,30 +25,12 @@
  * points past U+10FFFF), which JSON strings require. */
 static int utf8_valid(const char *text) {
     const unsigned char *p = (const unsigned char *)text;
-    while (*p) {
-        unsigned char c = *p;
-        size_t extra;
-        uint32_t code;
-        if (c < 0x80) {
-            p++;
-            continue;
-        } else if (c >= 0xc2 && c <= 0xdf) {
-            extra = 1, code = c & 0x1fu;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            extra = 2, code = c & 0x0fu;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            extra = 3, code = c & 0x07u;
-        } else {
-            return 0;
-        }
-        for (size_t k = 1; k <= extra; k++) {
-            if ((p[k] & 0xc0u) != 0x80u) return 0; /* also stops at the NUL */
-            code = (code << 6) | (p[k] & 0x3fu);
-        }
-        if ((extra == 2 && (code < 0x800 || (code >= 0xd800 && code <= 0xdfff))) ||
-            (extra == 3 && (code < 0x10000 || code > 0x10ffff)))
-            return 0;
-        p += extra + 1;
+    size_t left = strlen(text);
+    while (left > 0) {
+        size_t length = clh_utf8_length(p, left);
+        if (length == 0) return 0;
+        p += length;
+        left -= length;
     }
     return 1;
 }

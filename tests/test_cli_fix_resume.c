@@ -24,7 +24,7 @@
         msg = capture_end(&c_);                        \
     } while (0)
 
-typedef enum { SET_META, DROP_META, DROP_TENSOR, SET_F64, SET_F32 } edit_kind;
+typedef enum { SET_META, DROP_META, DROP_TENSOR, SET_F64, SET_F32, FLATTEN } edit_kind;
 
 typedef struct edit {
     edit_kind kind;
@@ -50,6 +50,10 @@ static void edit_checkpoint(const char *from, const char *to, edit e) {
         clh_st_tensor t = *clh_st_at(file, i);
         if (strcmp(t.name, e.name) == 0) {
             if (e.kind == DROP_TENSOR) continue;
+            if (e.kind == FLATTEN) { /* the same bytes as one row: [numel] */
+                t.shape[0] = (int64_t)clh_st_numel(&t);
+                t.ndim = 1;
+            }
             if (e.kind == SET_F64 || e.kind == SET_F32) {
                 copy = malloc(t.nbytes);
                 memcpy(copy, t.data, t.nbytes);
@@ -131,9 +135,16 @@ static void f04_resume_validation(void) {
     refuses(til, "f04-no-phases", (edit){DROP_META, "run.phases_done", NULL, 0, 0},
             "metadata lacks run.phases_done");
     refuses(til, "f04-no-loss", (edit){DROP_TENSOR, "run.loss", NULL, 0, 0},
-            "checkpoint lacks tensor run.loss");
+            "checkpoint: tensor 'run.loss' is missing");
     refuses(til, "f04-no-acc", (edit){DROP_TENSOR, "run.accuracy", NULL, 0, 0},
-            "checkpoint lacks tensor run.accuracy");
+            "checkpoint: tensor 'run.accuracy' is missing");
+    /* F01: every tensor read back goes through the library's one check, so
+     * the right element count in the wrong shape is refused too (main took
+     * any shape with the right count). */
+    refuses(til, "f01-flat-weight", (edit){FLATTEN, "backbone.2.weight", NULL, 0, 0},
+            "checkpoint: tensor 'backbone.2.weight' has shape [160000], expected [400, 400]");
+    refuses(til, "f01-flat-acc", (edit){FLATTEN, "run.accuracy", NULL, 0, 0},
+            "checkpoint: tensor 'run.accuracy' has shape [9], expected [3, 3]");
     /* phases_done edited: TIL has one head per phase; DIL's one head cannot
      * tell, its results can (main: tasks skipped, +nan reported, exit 0). */
     refuses(til, "f04-til-phases", (edit){SET_META, "run.phases_done", "2", 0, 0},

@@ -87,7 +87,18 @@ static void test_not_object_or_invalid_json(void) {
     REJECT("\"x\"", 0, "not an object");
     REJECT(" {}", 0, "does not start with '{'");
     REJECT("{\"x\": {\"dtype\": \"F32\",", 0, "invalid JSON header");
-    REJECT("{\"x\":1,}", 0, "invalid JSON header");
+    REJECT("{\"x\":{\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":[0,0]},}", 0,
+           "invalid JSON header at byte 53: expected a tensor name");
+    REJECT("{\"x\":{\"dtype\":\"U8\",\"shape\":[0,],\"data_offsets\":[0,0]}}", 0,
+           "tensor 'x': shape[1] is not a non-negative integer");
+    REJECT("{\"x\":{\"dtype\":\"U8\",\"shape\":[01],\"data_offsets\":[0,1]}}", 1,
+           "a number with a leading zero");
+    REJECT("{\"x\":{\"dtype\":\"U8\",\"shape\":[0] \"data_offsets\":[0,0]}}", 0,
+           "expected ',' or '}' in the entry of tensor 'x'");
+    REJECT("{\"x\":{\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":[0,0]}\f}", 0,
+           "invalid JSON header"); /* form feed is not JSON whitespace */
+    REJECT("{\"x\" {}}", 0, "expected ':' after a tensor name");
+    REJECT("{\"x", 0, "a string is not closed");
     REJECT("{} {}", 0, "invalid JSON header");
     REJECT("{\"x\":1}", 0, "tensor 'x': entry is not a JSON object");
     REJECT("{\"x\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]}}\x01", 0,
@@ -105,15 +116,91 @@ static void test_invalid_utf8(void) {
     REJECT("{\"__metadata__\":{\"k\":\"\xe2\x82\"}}", 0, "invalid JSON header");
     /* A NUL inside a name would make C strings lie. */
     REJECT("{\"a\\u0000b\":{\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":[0,0]}}", 0,
-           "NUL byte in object key");
+           "invalid JSON header at byte 3: \\u0000 in a string");
     REJECT("{\"__metadata__\":{\"k\":\"a\\u0000b\"}}", 0, "invalid JSON header");
+}
+
+/* What a JSON writer may produce and the reader must take: every escape
+ * (Python's json.dumps escapes all non-ASCII text, astral characters as
+ * surrogate pairs), raw UTF-8, JSON whitespace between any two tokens, and
+ * entry keys in any order. Names and values come back decoded. */
+static void test_json_accepted(void) {
+    const char *header =
+        "{ \"caf\\u00e9\\n\\t\\\"q\\\"\\\\\\/\\b\\f\\r\" :\t{\"shape\" : [ 2 ] ,"
+        "\"data_offsets\":[0 ,2],\r\n\"dtype\":\"U8\"},\n"
+        "\"\\ud83d\\ude00\":{\"dtype\":\"U8\",\"shape\":[],\"data_offsets\":[2,3]},"
+        "\"\xf0\x9f\x98\x80!\":{\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":[3,3]},"
+        "\"__metadata__\":{\"k\\u00E9y\":\"v\\u20acl\", \"raw\":\"\xe2\x82\xac\"}}";
+    size_t len;
+    unsigned char *bytes = raw_file(header, 3, 1, UINT64_MAX, &len);
+    clh_st_file *file = NULL;
+    CHECK_OK(clh_st_parse(&file, bytes, len));
+    const clh_st_tensor *t = clh_st_find(file, "caf\xc3\xa9\n\t\"q\"\\/\b\f\r");
+    CHECK(t && t->dtype == CLH_DT_U8 && t->ndim == 1 && t->shape[0] == 2 && t->nbytes == 2);
+    CHECK(t && ((const unsigned char *)t->data)[1] == 1);
+    t = clh_st_find(file, "\xf0\x9f\x98\x80"); /* U+1F600 from its surrogate pair */
+    CHECK(t && t->ndim == 0 && t->nbytes == 1 && ((const unsigned char *)t->data)[0] == 2);
+    CHECK(clh_st_find(file, "\xf0\x9f\x98\x80!") != NULL);
+    CHECK(clh_st_count(file) == 3 && clh_st_meta_count(file) == 2);
+    const char *value = clh_st_meta_get(file, "k\xc3\xa9y");
+    CHECK(value && strcmp(value, "v\xe2\x82\xac" "l") == 0);
+    value = clh_st_meta_get(file, "raw");
+    CHECK(value && strcmp(value, "\xe2\x82\xac") == 0);
+    clh_st_free(file);
+    free(bytes);
+    /* Offsets and extents up to 2^63 - 1 are integers (the empty tensor's
+     * other extent makes the product 0). */
+    ACCEPT("{\"a\":{\"dtype\":\"U8\",\"shape\":[9223372036854775807,0],\"data_offsets\":[0,0]}}", 0);
+}
+
+/* Strings and values the strict syntax refuses. */
+static void test_json_rejected(void) {
+#define ENTRY(name) "{\"" name "\":{\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":[0,0]}}"
+    REJECT(ENTRY("\\udc00"), 0, "a lone UTF-16 low surrogate \\udc00");
+    REJECT(ENTRY("\\ud83dx"), 0, "a UTF-16 high surrogate \\ud83d without its low half");
+    REJECT(ENTRY("\\ud83d\\ud83d"), 0, "without its low half");
+    REJECT(ENTRY("\\x"), 0, "invalid escape in a string");
+    REJECT(ENTRY("\\u12G4"), 0, "invalid \\u escape in a string");
+    REJECT(ENTRY("\\u12"), 0, "invalid \\u escape in a string");
+    REJECT(ENTRY("a\x01"), 0, "invalid JSON header at byte 3: control character 0x01 in a string");
+    REJECT(ENTRY("\xf4\x90\x80\x80"), 0, "unable to decode byte 0xf4"); /* past U+10FFFF */
+    REJECT(ENTRY("\x80"), 0, "unable to decode byte 0x80");
+    REJECT(ENTRY("x") "}", 0,
+           "invalid JSON header at byte 53: bytes after the end of the header object");
+    REJECT("{\"x\":{\"dtype\":\"U8\",\"shape\":[true],\"data_offsets\":[0,0]}}", 0,
+           "tensor 'x': shape[0] is not a non-negative integer");
+    REJECT("{\"x\":{\"dtype\":\"U8\",\"shape\":[1e0],\"data_offsets\":[0,1]}}", 1,
+           "tensor 'x': shape[0] is not a non-negative integer");
+    REJECT("{\"x\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1.5]}}", 1,
+           "tensor 'x': data_offsets is not a pair of non-negative integers");
+    REJECT("{\"x\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1,2]}}", 1,
+           "tensor 'x': data_offsets is not a pair of non-negative integers");
+    REJECT("{\"x\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":{}}}", 1,
+           "tensor 'x': data_offsets is not a pair of non-negative integers");
+    REJECT("{\"x\":{\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":[0,0]}", 0,
+           "expected ',' or '}' after a tensor entry");
+    REJECT("{\"x\":{}}", 0, "tensor 'x': entry must have exactly the keys dtype, shape and "
+                            "data_offsets (dtype is missing)");
+    REJECT("{\"x\":{\"dtype\":\"U8\",\"data_offsets\":[0,0]}}", 0, "(shape is missing)");
+    REJECT("{\"__metadata__\":{\"k\":\"v\",}}", 0, "invalid JSON header");
+    REJECT("{\"__metadata__\":{\"k\" \"v\"}}", 0, "expected ':' after a key");
+    REJECT("{\"__metadata__\":{\"k\":null}}", 0, "__metadata__ value of key 'k' is not a string");
+#undef ENTRY
 }
 
 static void test_duplicate_names(void) {
     REJECT("{\"x\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]},"
            "\"x\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[1,2]}}",
-           2, "duplicate object key near '\"x\"'");
-    REJECT("{\"__metadata__\":{\"k\":\"1\",\"k\":\"2\"}}", 0, "duplicate object key");
+           2, "tensor 'x' appears twice in the header");
+    REJECT("{\"__metadata__\":{\"k\":\"1\",\"k\":\"2\"}}", 0, "__metadata__ key 'k' appears twice");
+    REJECT("{\"__metadata__\":{},\"__metadata__\":{}}", 0, "__metadata__ appears twice");
+    REJECT("{\"x\":{\"dtype\":\"U8\",\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":[0,0]}}", 0,
+           "tensor 'x': entry must have exactly the keys dtype, shape and data_offsets (repeated "
+           "key \"dtype\")");
+    /* Names equal once decoded: "\u0078" is "x". */
+    REJECT("{\"x\":{\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":[0,0]},"
+           "\"\\u0078\":{\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":[0,0]}}",
+           0, "tensor 'x' appears twice in the header");
 }
 
 static void test_unknown_dtype(void) {
@@ -189,9 +276,11 @@ static void test_trailing_bytes(void) {
 static void test_integer_overflow(void) {
     /* Beyond int64 in the JSON itself. */
     REJECT("{\"a\":{\"dtype\":\"U8\",\"shape\":[99999999999999999999],\"data_offsets\":[0,2]}}", 2,
-           "too big integer");
+           "tensor 'a': shape[0] is not a non-negative integer (too big an integer: over 2^63 - 1)");
+    REJECT("{\"a\":{\"dtype\":\"U8\",\"shape\":[9223372036854775808],\"data_offsets\":[0,2]}}", 2,
+           "too big an integer");
     REJECT("{\"a\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[0,18446744073709551616]}}", 2,
-           "too big integer");
+           "tensor 'a': data_offsets is not a pair of non-negative integers (too big an integer");
     /* The element count overflows; and elements x dtype size overflows. */
     REJECT("{\"a\":{\"dtype\":\"U8\",\"shape\":[4294967296,4294967296],\"data_offsets\":[0,0]}}", 0,
            "tensor 'a': shape x U8 size overflows");
@@ -240,6 +329,8 @@ int main(void) {
     test_header_length();
     test_not_object_or_invalid_json();
     test_invalid_utf8();
+    test_json_accepted();
+    test_json_rejected();
     test_duplicate_names();
     test_unknown_dtype();
     test_schema();

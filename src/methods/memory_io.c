@@ -131,25 +131,17 @@ static clh_status meta_u64(const clh_st_file *file, const char *prefix, const ch
     return CLH_OK;
 }
 
-/* Tensor "<prefix>.<suffix>" with this dtype and shape ([d0] or [d0, d1]). */
+/* Tensor "<prefix>.<suffix>" with this dtype (F32: any floating dtype, which
+ * clh_st_to_f32 converts) and shape ([d0] or [d0, d1]; d0 < 0: any), through
+ * the readers' single check. */
 static clh_status find_tensor(const clh_st_file *file, const char *prefix, const char *suffix,
                               clh_dtype dtype, size_t ndim, int64_t d0, int64_t d1,
                               const clh_st_tensor **out) {
     char name[NAME_CAP];
     snprintf(name, sizeof name, "%s.%s", prefix, suffix);
-    const clh_st_tensor *t = clh_st_find(file, name);
-    if (!t) return clh_fail(CLH_E_MISMATCH, "memory: tensor \"%s\" is missing", name);
-    int float_ok = dtype == CLH_DT_F32 && (t->dtype == CLH_DT_F32 || t->dtype == CLH_DT_F16 ||
-                                           t->dtype == CLH_DT_BF16 || t->dtype == CLH_DT_F64);
-    if (t->dtype != dtype && !float_ok)
-        return clh_fail(CLH_E_MISMATCH, "memory: tensor \"%s\" has dtype %s, expected %s", name,
-                        clh_dtype_name(t->dtype), clh_dtype_name(dtype));
-    if (t->ndim != ndim || (d0 >= 0 && t->shape[0] != d0) || (ndim == 2 && t->shape[1] != d1))
-        return clh_fail(CLH_E_MISMATCH, "memory: tensor \"%s\" has the wrong shape (expected "
-                        "[%lld%s%lld])", name, (long long)d0, ndim == 2 ? ", " : "",
-                        ndim == 2 ? (long long)d1 : 0LL);
-    *out = t;
-    return CLH_OK;
+    const int64_t shape[2] = {d0 < 0 ? CLH_ST_ANY_EXTENT : d0, d1};
+    unsigned dtypes = dtype == CLH_DT_F32 ? CLH_ST_FLOATING : CLH_ST_DTYPE_BIT(dtype);
+    return clh_st_expect(file, "memory", name, dtypes, ndim, shape, out);
 }
 
 /* The i-th little-endian 64-bit element of a tensor (data need not be aligned). */
