@@ -423,7 +423,9 @@ static int check_heads(const clh_heads *heads, const cli_learner *learner, int64
                      (long long)ids[i], i);
             return 1;
         }
-        clh_heads_task_classes(heads, single ? CLH_NO_TASK : ids[i], &classes, NULL);
+        int64_t id = CLH_NO_TASK;
+        clh_heads_task_at(heads, i, &id);
+        clh_heads_task_classes(heads, id, &classes, NULL);
         if (classes != want_classes) {
             snprintf(err, err_len, "checkpoint head %zu has %lld classes, the task has %lld", i,
                      (long long)classes, (long long)want_classes);

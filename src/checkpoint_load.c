@@ -369,13 +369,12 @@ static clh_status fill(clh_heads *heads, const load_plan *plan, const char *sour
     }
     for (size_t i = 0; i < plan->n_with_grad; i++) {
         int64_t id = plan->with_grad[i];
-        ptrdiff_t index = is_multi_head(plan->paradigm) ? clh_heads_find(heads, id)
-                          : id == 0 && clh_heads_num_tasks(heads) == 1 ? 0
-                                                                         : -1;
-        if (index < 0)
+        int known = is_multi_head(plan->paradigm) ? clh_heads_find(heads, id) >= 0
+                                                  : id == 0 && clh_heads_num_tasks(heads) == 1;
+        if (!known)
             return clh_fail(CLH_E_FORMAT, "%s: metadata grad_task_ids names task %lld, which has "
                             "no head", source, (long long)id);
-        clh_heads_set_task_has_grad(heads, (size_t)index, 1);
+        clh_heads_set_task_has_grad(heads, id, 1);
     }
     return CLH_OK;
 }
@@ -448,7 +447,8 @@ static clh_status same_structure(const clh_heads *heads, const clh_heads *loaded
     const int64_t *ids = clh_heads_task_ids(heads), *loaded_ids = clh_heads_task_ids(loaded);
     int single = !is_multi_head(clh_heads_paradigm(heads));
     for (size_t i = 0; i < n; i++) {
-        int64_t id = single ? CLH_NO_TASK : ids[i], classes = 0, loaded_classes = 0;
+        int64_t id = CLH_NO_TASK, classes = 0, loaded_classes = 0;
+        clh_heads_task_at(heads, i, &id);
         if (!single && loaded_ids[i] != ids[i])
             return clh_fail(CLH_E_MISMATCH, "%s: head %zu is task %lld, the handle's is task %lld",
                             path, i, (long long)loaded_ids[i], (long long)ids[i]);
@@ -490,18 +490,18 @@ clh_status clh_heads_load_into(clh_heads *heads, const char *path,
         clh_heads_flat_const(loaded, &source, NULL, NULL);
         if (count) memcpy(params, source, count * sizeof *params);
         size_t n = clh_heads_num_tasks(heads);
-        const int64_t *ids = clh_heads_task_ids(heads);
-        int single = !is_multi_head(clh_heads_paradigm(heads));
         for (size_t i = 0; has_metadata && i < n; i++) {
-            int64_t id = single ? CLH_NO_TASK : ids[i];
+            int64_t id = CLH_NO_TASK;
             int flag = 0;
+            clh_heads_task_at(heads, i, &id);
             clh_heads_is_frozen(loaded, id, &flag);
             clh_heads_set_frozen(heads, id, flag);
             if (clh_heads_paradigm(heads) == CLH_CIL) {
                 clh_heads_is_masked(loaded, id, &flag);
                 clh_heads_set_masked(heads, id, flag);
             }
-            clh_heads_set_task_has_grad(heads, i, clh_heads_task_has_grad(loaded, i));
+            clh_heads_task_has_grad(loaded, id, &flag);
+            clh_heads_set_task_has_grad(heads, id, flag);
         }
     }
     clh_heads_free(loaded);

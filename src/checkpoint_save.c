@@ -9,6 +9,7 @@
 #include "checked.h"
 #include "clheads/checkpoint.h"
 #include "error.h"
+#include "id_list.h"
 
 /* The longest tensor name we write: "heads." + an int64 + ".weight". */
 #define NAME_CAP 48
@@ -47,10 +48,8 @@ enum { LIST_TASKS, LIST_CLASSES, LIST_FROZEN, LIST_MASKED, LIST_GRAD };
 
 /* Appends ",value" (or "value" first) to list k of the plan. */
 static void append_id(save_plan *plan, int k, int64_t value) {
-    char *list = plan->lists + (size_t)k * plan->list_cap;
-    size_t len = plan->list_len[k];
-    int n = snprintf(list + len, plan->list_cap - len, "%s%" PRId64, len ? "," : "", value);
-    if (n > 0) plan->list_len[k] += (size_t)n;
+    plan->list_len[k] = clh_append_int64(plan->lists + (size_t)k * plan->list_cap, plan->list_cap,
+                                         plan->list_len[k], value);
 }
 
 /* Adds "heads.<id>.weight/bias" (or "head.weight/bias" when single). */
@@ -79,7 +78,6 @@ static clh_status plan_save(save_plan *plan, const clh_heads *heads, const clh_s
     clh_paradigm paradigm = clh_heads_paradigm(heads);
     int64_t in = clh_heads_in_features(heads);
     size_t num_tasks = clh_heads_num_tasks(heads);
-    const int64_t *ids = clh_heads_task_ids(heads);
     int single = paradigm == CLH_DIL || paradigm == CLH_STL;
     size_t n_tensors, n_meta, tensor_bytes, name_bytes, meta_bytes, list_bytes;
     if (!clh_mul_size(num_tasks, 2, &n_tensors) ||
@@ -104,9 +102,11 @@ static clh_status plan_save(save_plan *plan, const clh_heads *heads, const clh_s
     clh_heads_flat_const(heads, &params, NULL, NULL);
     int64_t rows = clh_heads_total_classes(heads);
     for (size_t i = 0; i < num_tasks; i++) {
-        int64_t id = single ? CLH_NO_TASK : ids[i], classes = 0, offset = 0;
-        int frozen = 0, masked = 0;
-        clh_status status = clh_heads_task_classes(heads, id, &classes, &offset);
+        int64_t id = CLH_NO_TASK, classes = 0, offset = 0;
+        int frozen = 0, masked = 0, has_grad = 0;
+        clh_status status = clh_heads_task_at(heads, i, &id);
+        if (status == CLH_OK) status = clh_heads_task_classes(heads, id, &classes, &offset);
+        if (status == CLH_OK) status = clh_heads_task_has_grad(heads, id, &has_grad);
         if (status == CLH_OK) status = clh_heads_is_frozen(heads, id, &frozen);
         if (status == CLH_OK && paradigm == CLH_CIL)
             status = clh_heads_is_masked(heads, id, &masked);
@@ -117,7 +117,7 @@ static clh_status plan_save(save_plan *plan, const clh_heads *heads, const clh_s
         append_id(plan, LIST_CLASSES, classes);
         if (frozen) append_id(plan, LIST_FROZEN, single ? 0 : id);
         if (masked) append_id(plan, LIST_MASKED, id);
-        if (clh_heads_task_has_grad(heads, i)) append_id(plan, LIST_GRAD, single ? 0 : id);
+        if (has_grad) append_id(plan, LIST_GRAD, single ? 0 : id);
     }
     for (size_t e = 0; e < n_extra; e++) plan->tensors[plan->n++] = extra[e];
 

@@ -199,17 +199,34 @@ clh_status clh_heads_zero_grad_task(clh_heads *heads, int64_t task_id) {
     return CLH_OK;
 }
 
-int clh_heads_task_has_grad(const clh_heads *heads, size_t task_index) {
-    return heads && task_index < heads->num_tasks && heads->tasks[task_index].has_grad;
+clh_status clh_heads_task_at(const clh_heads *heads, size_t index, int64_t *task_id) {
+    if (!heads || !task_id)
+        return clh_fail(CLH_E_NULL, "clh_heads_task_at: %s is NULL", heads ? "task_id" : "heads");
+    if (index >= heads->num_tasks)
+        return clh_fail_owner(heads, CLH_E_INVALID_ARG,
+                              "clh_heads_task_at: index %zu is past the %zu tasks set up", index,
+                              heads->num_tasks);
+    *task_id = heads->paradigm == CLH_DIL || heads->paradigm == CLH_STL ? CLH_NO_TASK
+                                                                         : heads->tasks[index].id;
+    return CLH_OK;
 }
 
-clh_status clh_heads_set_task_has_grad(clh_heads *heads, size_t task_index, int has_grad) {
+clh_status clh_heads_task_has_grad(const clh_heads *heads, int64_t task_id, int *has_grad) {
+    if (!heads || !has_grad)
+        return clh_fail(CLH_E_NULL, "clh_heads_task_has_grad: %s is NULL", heads ? "has_grad" : "heads");
+    size_t index = 0;
+    clh_status st = clh_heads_resolve(heads, task_id, "clh_heads_task_has_grad", &index);
+    if (st) return st;
+    *has_grad = heads->tasks[index].has_grad;
+    return CLH_OK;
+}
+
+clh_status clh_heads_set_task_has_grad(clh_heads *heads, int64_t task_id, int has_grad) {
     if (!heads) return clh_fail(CLH_E_NULL, "clh_heads_set_task_has_grad: heads is NULL");
-    if (task_index >= heads->num_tasks)
-        return clh_fail_owner(heads, CLH_E_INVALID_ARG,
-                              "clh_heads_set_task_has_grad: task index %zu is past the %zu tasks set up",
-                              task_index, heads->num_tasks);
-    heads->tasks[task_index].has_grad = has_grad ? 1 : 0;
+    size_t index = 0;
+    clh_status st = clh_heads_resolve(heads, task_id, "clh_heads_set_task_has_grad", &index);
+    if (st) return st;
+    heads->tasks[index].has_grad = has_grad ? 1 : 0;
     return CLH_OK;
 }
 

@@ -1,4 +1,5 @@
 /* Canonical int64 values and lists in metadata (see id_list.h). */
+#include <stdio.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -49,4 +50,10 @@ clh_status clh_parse_int64_list(const char *source, const char *key, const char 
     *values = parsed;
     *count = n;
     return CLH_OK;
+}
+
+size_t clh_append_int64(char *list, size_t cap, size_t len, int64_t value) {
+    if (len >= cap) return len;
+    int n = snprintf(list + len, cap - len, "%s%lld", len ? "," : "", (long long)value);
+    return n > 0 && (size_t)n < cap - len ? len + (size_t)n : len;
 }

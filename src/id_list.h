@@ -21,4 +21,13 @@ int clh_parse_int64(const char *text, const char *end, int64_t *out);
 clh_status clh_parse_int64_list(const char *source, const char *key, const char *text,
                                 int64_t **values, size_t *count);
 
+/* The most characters one list item takes: "-9223372036854775807" and a comma. */
+#define CLH_INT64_LIST_ITEM_MAX 21
+
+/* The one id-list formatter: appends `value` to the list list[0..len) (a comma
+ * first unless the list is empty) within `cap` bytes including the NUL, and
+ * returns the new length. The caller sizes `cap` as items * CLH_INT64_LIST_ITEM_MAX
+ * + 1, so an item is never cut off. */
+size_t clh_append_int64(char *list, size_t cap, size_t len, int64_t value);
+
 #endif

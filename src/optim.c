@@ -319,10 +319,11 @@ clh_status clh_optim_step_heads(clh_optim *optim, clh_heads *heads) {
     size_t offset = 0; /* first row of the task */
     for (size_t t = 0; t < s->num_segments; t++) {
         size_t classes = (size_t)s->classes[t];
-        int frozen = 0;
+        int frozen = 0, has_grad = 0;
         clh_heads_is_frozen(heads, s->ids[t], &frozen);
+        clh_heads_task_has_grad(heads, s->ids[t], &has_grad);
         /* Frozen: no move at all. No gradient yet: torch's .grad is None. */
-        if (!frozen && clh_heads_task_has_grad(heads, t)) {
+        if (!frozen && has_grad) {
             int64_t step = ++s->steps[t];
             clh_optim_range weight = {offset * (size_t)s->in, classes * (size_t)s->in};
             clh_optim_range bias = {weights_end + offset, classes};

@@ -9,6 +9,7 @@
 
 #include "alloc.h"
 #include "checked.h"
+#include "little_endian.h"
 #include "error.h"
 #include "id_list.h"
 #include "number.h"
@@ -51,14 +52,12 @@ static char *export_printf(clh_optim_export *e, const char *fmt, ...) {
 /* "3,1,2" from n int64 values; NULL when out of memory. */
 static char *export_list(clh_optim_export *e, const int64_t *values, size_t n) {
     if (e->n_strings == e->cap_strings) return NULL;
-    size_t bytes = n * 21 + 1; /* each value at most 20 characters and a comma */
+    size_t bytes = n * CLH_INT64_LIST_ITEM_MAX + 1;
     char *text = clh_malloc(bytes);
     if (!text) return NULL;
     size_t used = 0;
     text[0] = '\0';
-    for (size_t i = 0; i < n; i++)
-        used += (size_t)snprintf(text + used, bytes - used, "%s%lld", i ? "," : "",
-                                 (long long)values[i]);
+    for (size_t i = 0; i < n; i++) used = clh_append_int64(text, bytes, used, values[i]);
     e->strings[e->n_strings++] = text;
     return text;
 }
@@ -443,10 +442,7 @@ static clh_status walk_parts(const clh_st_file *file, loaded_state *l, const cha
         }
         if ((st = expect_part(file, y, t, PART_STEP, NULL, &tensor))) return st;
         if (copy) {
-            const unsigned char *bytes = tensor->data;
-            uint64_t v = 0;
-            for (int i = 7; i >= 0; i--) v = (v << 8) | bytes[i];
-            l->steps[t] = (int64_t)v;
+            l->steps[t] = (int64_t)clh_load_le64(tensor->data);
         }
         *consumed += 1;
         if (y->binding == CLH_OPTIM_HEADS) offset += (size_t)y->num_classes[t];

@@ -5,6 +5,7 @@
 
 #include "clheads/safetensors.h"
 #include "checked.h"
+#include "little_endian.h"
 #include "error.h"
 #include "safetensors_internal.h"
 
@@ -69,15 +70,6 @@ size_t clh_st_numel(const clh_st_tensor *tensor) {
     return SIZE_MAX;
 }
 
-static uint16_t load_u16(const unsigned char *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
-
-static uint32_t load_u32(const unsigned char *p) {
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-
-static uint64_t load_u64(const unsigned char *p) {
-    return (uint64_t)load_u32(p) | ((uint64_t)load_u32(p + 4) << 32);
-}
 
 /* double -> float, rounding to nearest; values past the float range (where
  * the C conversion is undefined) become infinities, as IEEE rounding gives. */
@@ -110,19 +102,19 @@ clh_status clh_st_to_f32(const clh_st_tensor *tensor, float *out, size_t count) 
     switch (tensor->dtype) {
     case CLH_DT_F32:
         for (size_t i = 0; i < numel; i++) {
-            uint32_t bits = load_u32(bytes + 4 * i);
+            uint32_t bits = clh_load_le32(bytes + 4 * i);
             memcpy(&out[i], &bits, sizeof bits);
         }
         return CLH_OK;
     case CLH_DT_F16:
-        for (size_t i = 0; i < numel; i++) out[i] = clh_f16_to_f32(load_u16(bytes + 2 * i));
+        for (size_t i = 0; i < numel; i++) out[i] = clh_f16_to_f32(clh_load_le16(bytes + 2 * i));
         return CLH_OK;
     case CLH_DT_BF16:
-        for (size_t i = 0; i < numel; i++) out[i] = clh_bf16_to_f32(load_u16(bytes + 2 * i));
+        for (size_t i = 0; i < numel; i++) out[i] = clh_bf16_to_f32(clh_load_le16(bytes + 2 * i));
         return CLH_OK;
     case CLH_DT_F64:
         for (size_t i = 0; i < numel; i++) {
-            uint64_t bits = load_u64(bytes + 8 * i);
+            uint64_t bits = clh_load_le64(bytes + 8 * i);
             double value;
             memcpy(&value, &bits, sizeof value);
             out[i] = narrow_double(value);

@@ -55,5 +55,13 @@ typedef enum clh_save_step {
  * with EIO (then the hook turns itself off). CLH_SAVE_STEP_NONE turns it off.
  * Not thread-safe; for tests only. */
 void clh_test_fail_save_at(clh_save_step step);
+/* 1 (errno = EIO, hook turned off) when the hook makes `step` fail now. */
+int clh_test_save_fails_at(clh_save_step step);
+
+struct clh_atomic_file;
+/* Gives up on an atomic file whose writing failed at `failed_step` with
+ * `error`: removes the temporary file, frees `file`, returns CLH_E_IO with the
+ * same detail a failed commit records. */
+clh_status clh_atomic_discard(struct clh_atomic_file *file, const char *failed_step, int error);
 
 #endif

@@ -22,6 +22,7 @@
 #include "alloc.h"
 #include "checked.h"
 #include "clheads/safetensors.h"
+#include "little_endian.h"
 #include "error.h"
 #include "safetensors_internal.h"
 
@@ -51,12 +52,6 @@ typedef struct entry {
     int64_t shape[CLH_ST_MAX_DIMS];
     uint64_t begin, end;
 } entry;
-
-static uint64_t load_le64(const unsigned char *p) {
-    uint64_t value = 0;
-    for (int i = 7; i >= 0; i--) value = (value << 8) | p[i];
-    return value;
-}
 
 /* A JSON integer >= 0, else 0. */
 static int json_nonnegative(const json_t *value, uint64_t *out) {
@@ -382,7 +377,7 @@ clh_status clh_st_parse(clh_st_file **out, const void *bytes, size_t len) {
                         "file?)",
                         source, len);
     const unsigned char *p = bytes;
-    uint64_t header_len = load_le64(p);
+    uint64_t header_len = clh_load_le64(p);
     clh_status status = check_header_length(source, header_len, len - 8);
     if (status != CLH_OK) return status;
     json_t *root;
@@ -428,7 +423,7 @@ static clh_status open_file(clh_st_file **out, const char *path, int header_only
         goto done;
     }
     if ((status = read_exact(stream, path, length_bytes, 8, "header length")) != CLH_OK) goto done;
-    uint64_t header_len = load_le64(length_bytes);
+    uint64_t header_len = clh_load_le64(length_bytes);
     if ((status = check_header_length(path, header_len, file_len - 8)) != CLH_OK) goto done;
     uint64_t data_len = file_len - 8 - header_len;
     if (data_len > SIZE_MAX - 1) {

@@ -1,18 +1,17 @@
 /* The safetensors writer: the header JSON (built with jansson), its padding,
- * and the atomic replacement of the target file. */
+ * and the save through the atomic file writer (atomic_file.c). */
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
-#include <fcntl.h>
-#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
 #include "alloc.h"
+#include "clheads/atomic_file.h"
 #include "checked.h"
 #include "clheads/safetensors.h"
 #include "error.h"
@@ -233,19 +232,7 @@ clh_status clh_st_encode(const clh_st_tensor *tensors, size_t n, const clh_st_me
 
 void clh_st_bytes_free(unsigned char *bytes) { clh_free(bytes); }
 
-/* ---- the atomic save --------------------------------------------------------- */
-
-static clh_save_step fail_step;
-
-void clh_test_fail_save_at(clh_save_step step) { fail_step = step; }
-
-/* 1 (with errno = EIO) when the test hook makes `step` fail now. */
-static int injected(clh_save_step step) {
-    if (fail_step != step) return 0;
-    fail_step = CLH_SAVE_STEP_NONE;
-    errno = EIO;
-    return 1;
-}
+/* ---- the atomic save (through clh_atomic_file) -------------------------------- */
 
 /* Writes to the temporary file; with the WRITE hook armed it stops half way
  * through the file, like a full disk. */
@@ -266,64 +253,6 @@ static int put(sink *s, const void *bytes, size_t len) {
     return 1;
 }
 
-/* The directory part of path ("." when there is none), in new memory. */
-static char *directory_of(const char *path) {
-    const char *slash = strrchr(path, '/');
-    size_t len = slash ? (size_t)(slash - path) : 1;
-    if (slash && len == 0) len = 1; /* "/name": the root */
-    char *dir = clh_malloc(len + 1);
-    if (!dir) return NULL;
-    memcpy(dir, slash ? path : ".", len);
-    dir[len] = '\0';
-    return dir;
-}
-
-/* Creates a fresh temporary file next to path (O_EXCL, so two savers never
- * share one); *tmp_path receives its name. */
-static clh_status open_temporary(const char *path, char **tmp_path, FILE **stream) {
-    static atomic_ulong counter;
-    size_t len = strlen(path) + 64;
-    char *name = clh_malloc(len);
-    if (!name) return clh_fail(CLH_E_NOMEM, "saving '%s': no memory", path);
-    for (int attempt = 0; attempt < 100; attempt++) {
-        snprintf(name, len, "%s.tmp-%ld-%lu", path, (long)getpid(),
-                 (unsigned long)atomic_fetch_add(&counter, 1));
-        int fd = injected(CLH_SAVE_STEP_OPEN)
-                     ? -1
-                     : open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd < 0 && errno == EEXIST) continue;
-        if (fd < 0) break;
-        FILE *f = fdopen(fd, "wb");
-        if (!f) {
-            close(fd);
-            unlink(name);
-            break;
-        }
-        *tmp_path = name;
-        *stream = f;
-        return CLH_OK;
-    }
-    clh_status status = clh_fail(CLH_E_IO, "saving '%s': cannot create the temporary file '%s': %s",
-                                 path, name, strerror(errno));
-    clh_free(name);
-    return status;
-}
-
-/* Best effort once the rename has replaced the target: the save has
- * happened (a reader already sees the new file), so a failing directory
- * fsync, which only affects durability across a power loss, is not reported
- * as a failed save. */
-static void sync_directory(const char *path) {
-    char *dir = directory_of(path);
-    if (!dir) return;
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        if (!injected(CLH_SAVE_STEP_DIRSYNC)) (void)fsync(fd);
-        close(fd);
-    }
-    clh_free(dir);
-}
-
 clh_status clh_st_save(const char *path, const clh_st_tensor *tensors, size_t n,
                        const clh_st_meta *meta, size_t n_meta) {
     if (!path || !path[0]) return clh_fail(CLH_E_NULL, "clh_st_save: a path is required");
@@ -331,42 +260,15 @@ clh_status clh_st_save(const char *path, const clh_st_tensor *tensors, size_t n,
     clh_status status = build_header(&head, tensors, n, meta, n_meta);
     if (status != CLH_OK) return status;
 
-    char *tmp_path = NULL;
-    FILE *stream = NULL;
-    const char *failed_step = NULL;
-    if ((status = open_temporary(path, &tmp_path, &stream)) != CLH_OK) goto done;
-
-    sink s = {stream, 0, SIZE_MAX};
-    if (fail_step == CLH_SAVE_STEP_WRITE) {
-        fail_step = CLH_SAVE_STEP_NONE;
-        s.limit = (head.len + head.data_len) / 2;
-    }
+    clh_atomic_file *file = NULL;
+    if ((status = clh_atomic_open(&file, path)) != CLH_OK) goto done;
+    sink s = {clh_atomic_stream(file), 0, SIZE_MAX};
+    if (clh_test_save_fails_at(CLH_SAVE_STEP_WRITE)) s.limit = (head.len + head.data_len) / 2;
     int ok = put(&s, head.bytes, head.len);
     for (size_t i = 0; ok && i < n; i++)
         if (tensors[i].nbytes) ok = put(&s, tensors[i].data, tensors[i].nbytes);
-    if (!ok) failed_step = "writing";
-    else if (injected(CLH_SAVE_STEP_FLUSH) || fflush(stream) != 0) failed_step = "flushing";
-    else if (injected(CLH_SAVE_STEP_FSYNC) || fsync(fileno(stream)) != 0) failed_step = "syncing";
-    int saved_errno = errno;
-    int close_failed = fclose(stream) != 0;
-    if (!failed_step && (injected(CLH_SAVE_STEP_CLOSE) || close_failed)) {
-        failed_step = "closing";
-        saved_errno = errno;
-    }
-    if (!failed_step && (injected(CLH_SAVE_STEP_RENAME) || rename(tmp_path, path) != 0)) {
-        failed_step = "renaming";
-        saved_errno = errno;
-    }
-    if (failed_step) {
-        unlink(tmp_path); /* the previous file at path was never touched */
-        status = clh_fail(CLH_E_IO, "saving '%s': %s the temporary file '%s' failed: %s", path,
-                          failed_step, tmp_path, strerror(saved_errno));
-        goto done;
-    }
-    sync_directory(path);
-    status = CLH_OK;
+    status = ok ? clh_atomic_commit(file) : clh_atomic_discard(file, "writing", errno);
 done:
-    clh_free(tmp_path);
     clh_free(head.bytes);
     return status;
 }

@@ -43,7 +43,7 @@ int main(int argc, char **argv) {
     MUST(clh_heads_create(&heads, CLH_TIL, 4, 1));
     double t0 = now();
     for (long t = 0; t < n; t++) MUST(clh_heads_setup_task(heads, t, 2));
-    for (long t = 0; t < n; t++) MUST(clh_heads_set_task_has_grad(heads, (size_t)t, 1));
+    for (long t = 0; t < n; t++) MUST(clh_heads_set_task_has_grad(heads, t, 1));
     double t1 = now();
     MUST(clh_heads_save(heads, path));
     clh_optim_config config;

@@ -60,7 +60,8 @@ static void check_same(const clh_heads *a, const clh_heads *b) {
     if (clh_heads_num_tasks(b) != n) return;
     int single = clh_heads_paradigm(a) == CLH_DIL || clh_heads_paradigm(a) == CLH_STL;
     for (size_t i = 0; i < n; i++) {
-        int64_t id = single ? CLH_NO_TASK : clh_heads_task_ids(a)[i], ca = 0, cb = 0, oa = 0, ob = 0;
+        int64_t id = CLH_NO_TASK, ca = 0, cb = 0, oa = 0, ob = 0;
+        CHECK_OK(clh_heads_task_at(a, i, &id));
         if (!single) CHECK(clh_heads_task_ids(b)[i] == clh_heads_task_ids(a)[i]);
         CHECK_OK(clh_heads_task_classes(a, id, &ca, &oa));
         CHECK_OK(clh_heads_task_classes(b, id, &cb, &ob));

@@ -104,7 +104,7 @@ static void frozen_and_masked(void) {
     clh_heads *ref = cil3(), *h = cil3();
     CHECK_OK(clh_heads_forward(ref, x, B, CLH_NO_TASK, logits_ref));
     CHECK_OK(clh_heads_backward(ref, x, B, CLH_NO_TASK, G, dx_ref));
-    CHECK(clh_heads_task_has_grad(ref, 0) && clh_heads_task_has_grad(ref, 2));
+    CHECK(grad_at(ref, 0) == 1 && grad_at(ref, 2) == 1);
 
     /* Frozen task 1 (rows 4..5): no gradient, dx identical, others identical. */
     int frozen = -1;
@@ -121,7 +121,7 @@ static void frozen_and_masked(void) {
         head_grads(ref, ids[i], &rw, &rb, &nw, &nb);
         if (ids[i] == 1) {
             CHECK(all_zero(gw, nw) && all_zero(gb, nb));
-            CHECK(clh_heads_task_has_grad(h, 1) == 0);
+            CHECK(grad_at(h, 1) == 0);
         } else {
             CHECK(bits_equal(gw, rw, nw) && bits_equal(gb, rb, nb));
         }
@@ -159,7 +159,7 @@ static void frozen_and_masked(void) {
         size_t nw, nb;
         head_grads(h, 2, &gw, &gb, &nw, &nb);
         CHECK(all_zero(gw, nw) && all_zero(gb, nb));
-        CHECK(clh_heads_task_has_grad(h, 2) == 0);
+        CHECK(grad_at(h, 2) == 0);
     }
     /* Unmasking restores the logits. */
     CHECK_OK(clh_heads_set_masked(h, 2, 0));
@@ -217,15 +217,25 @@ static void untouched_rows(void) {
         else ok &= gr[i] != 7.0f;
     }
     CHECK(ok);
-    CHECK(clh_heads_task_has_grad(h, 1) == 1);
-    CHECK(clh_heads_task_has_grad(h, 0) == 0 && clh_heads_task_has_grad(h, 2) == 0);
+    CHECK(grad_at(h, 1) == 1);
+    CHECK(grad_at(h, 0) == 0 && grad_at(h, 2) == 0);
     /* Restoring the flag (resume from a checkpoint) sets exactly that task's. */
-    CHECK_OK(clh_heads_set_task_has_grad(h, 2, 1));
-    CHECK(clh_heads_task_has_grad(h, 2) == 1 && clh_heads_task_has_grad(h, 0) == 0);
-    CHECK_OK(clh_heads_set_task_has_grad(h, 1, 0));
-    CHECK(clh_heads_task_has_grad(h, 1) == 0);
-    CHECK_STATUS(clh_heads_set_task_has_grad(h, 3, 1), CLH_E_INVALID_ARG);
-    CHECK_STATUS(clh_heads_set_task_has_grad(NULL, 0, 1), CLH_E_NULL);
+    CHECK_OK(set_grad_at(h, 2, 1));
+    CHECK(grad_at(h, 2) == 1 && grad_at(h, 0) == 0);
+    CHECK_OK(set_grad_at(h, 1, 0));
+    CHECK(grad_at(h, 1) == 0);
+    CHECK_STATUS(set_grad_at(h, 3, 1), CLH_E_INVALID_ARG);
+    CHECK_STATUS(set_grad_at(NULL, 0, 1), CLH_E_NULL);
+    /* By task id, like every other call; the position comes from clh_heads_task_at. */
+    int64_t id = -1;
+    int flag = -1;
+    CHECK_OK(clh_heads_task_at(h, 2, &id));
+    CHECK(id == clh_heads_task_ids(h)[2]);
+    CHECK_OK(clh_heads_task_has_grad(h, id, &flag));
+    CHECK(flag == 1);
+    CHECK_STATUS(clh_heads_task_has_grad(h, 999, &flag), CLH_E_UNKNOWN_TASK);
+    CHECK_STATUS(clh_heads_set_task_has_grad(h, 999, 1), CLH_E_UNKNOWN_TASK);
+    CHECK_STATUS(clh_heads_task_at(h, 3, &id), CLH_E_INVALID_ARG);
     clh_heads_free(h);
 }
 

@@ -29,7 +29,6 @@ static void note(int kind, double err) {
     if (err > max_err[kind]) max_err[kind] = err;
 }
 
-static int single_head(clh_paradigm p) { return p == CLH_DIL || p == CLH_STL; }
 
 static clh_heads *set_up(const char *name, clh_paradigm paradigm, int64_t in, uint64_t seed,
                          const int64_t *ids, const int64_t *classes, size_t n) {
@@ -57,7 +56,8 @@ static void check_initial_weights(const refdata *rd, const char *name, clh_heads
         const float *w = refdata_f32(rd, &wn, "%s/W/%lld", name, (long long)ids[i]);
         const float *b = refdata_f32(rd, &bn, "%s/b/%lld", name, (long long)ids[i]);
         CHECK(w && b);
-        int64_t task = single_head(clh_heads_paradigm(h)) ? CLH_NO_TASK : ids[i];
+        int64_t task = 0;
+        CHECK_OK(clh_heads_task_at(h, i, &task));
         CHECK_OK(clh_heads_get_head(h, task, &view));
         if (!w || !b || !view.weight) continue;
         CHECK((size_t)(view.out_features * view.in_features) == wn &&
@@ -78,7 +78,8 @@ static void check_grads(const refdata *rd, const char *where, const char *name, 
         const float *dw = refdata_f32(rd, &wn, "%s/%d/dW/%lld", name, call, (long long)ids[i]);
         const float *db = refdata_f32(rd, &bn, "%s/%d/db/%lld", name, call, (long long)ids[i]);
         clh_head_view view;
-        int64_t task = single_head(clh_heads_paradigm(h)) ? CLH_NO_TASK : ids[i];
+        int64_t task = 0;
+        CHECK_OK(clh_heads_task_at(h, i, &task));
         CHECK(dw && db);
         CHECK_OK(clh_heads_get_head(h, task, &view));
         if (!dw || !db || !view.grad_weight || (size_t)(view.out_features * view.in_features) != wn)

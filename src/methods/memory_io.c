@@ -9,6 +9,7 @@
 
 #include "alloc.h"
 #include "checked.h"
+#include "little_endian.h"
 #include "error.h"
 #include "memory_internal.h"
 
@@ -154,10 +155,7 @@ static clh_status find_tensor(const clh_st_file *file, const char *prefix, const
 
 /* The i-th little-endian 64-bit element of a tensor (data need not be aligned). */
 static uint64_t read_u64(const clh_st_tensor *t, size_t i) {
-    const unsigned char *b = (const unsigned char *)t->data + i * 8;
-    uint64_t v = 0;
-    for (int k = 7; k >= 0; k--) v = (v << 8) | b[k];
-    return v;
+    return clh_load_le64((const unsigned char *)t->data + i * 8);
 }
 
 /* Every tensor under "<prefix>." must be one of ours. */
