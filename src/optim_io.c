@@ -18,6 +18,26 @@
 
 #define OPTIM_FORMAT "1"
 #define MAX_META 20
+/* The names' first part: "optim" unless the caller gives one (a program with
+ * two optimizers, like the tool's backbone and heads, gives each its own). */
+#define DEFAULT_PREFIX "optim"
+enum { PREFIX_MAX = 40, KEY_CAP = PREFIX_MAX + 40 };
+
+static clh_status check_prefix(const char *what, const char *prefix) {
+    if (!prefix) return clh_fail(CLH_E_NULL, "%s: prefix is NULL", what);
+    size_t len = strlen(prefix);
+    if (len == 0 || len > PREFIX_MAX || prefix[len - 1] == '.')
+        return clh_fail(CLH_E_INVALID_ARG,
+                        "%s: prefix \"%.60s\" must be 1 to %d characters, not ending in '.'", what,
+                        prefix, PREFIX_MAX);
+    return CLH_OK;
+}
+
+/* "<prefix>.<name>" in buf (KEY_CAP bytes). */
+static const char *key_of(char *buf, const char *prefix, const char *name) {
+    snprintf(buf, KEY_CAP, "%s.%s", prefix, name);
+    return buf;
+}
 
 struct clh_optim_export {
     clh_st_tensor *tensors;
@@ -27,6 +47,7 @@ struct clh_optim_export {
     char **strings; /* every name and value this export owns */
     size_t n_strings;
     size_t cap_strings;
+    const char *prefix; /* the caller's, while the export is built */
 };
 
 /* ---- export --------------------------------------------------------------- */
@@ -62,8 +83,10 @@ static char *export_list(clh_optim_export *e, const int64_t *values, size_t n) {
     return text;
 }
 
-static int add_meta(clh_optim_export *e, const char *key, const char *value) {
+static int add_meta(clh_optim_export *e, const char *name, const char *value) {
     if (!value || e->n_meta == MAX_META) return 0;
+    const char *key = export_printf(e, "%s.%s", e->prefix, name);
+    if (!key) return 0;
     e->meta[e->n_meta].key = key;
     e->meta[e->n_meta].value = value;
     e->n_meta++;
@@ -80,44 +103,44 @@ static char *export_double(clh_optim_export *e, double value) {
 static int export_metadata(clh_optim_export *e, const clh_optim *optim) {
     const clh_optim_config *c = &optim->config;
     const clh_optim_state *s = &optim->state;
-    int ok = add_meta(e, "optim.format", OPTIM_FORMAT) &&
-             add_meta(e, "optim.kind", clh_optim_kind_name(c->kind)) &&
-             add_meta(e, "optim.lr", export_double(e, c->lr)) &&
-             add_meta(e, "optim.weight_decay", export_double(e, c->weight_decay)) &&
-             add_meta(e, "optim.momentum", export_double(e, c->momentum)) &&
-             add_meta(e, "optim.dampening", export_double(e, c->dampening)) &&
-             add_meta(e, "optim.nesterov", c->nesterov ? "1" : "0") &&
-             add_meta(e, "optim.beta1", export_double(e, c->beta1)) &&
-             add_meta(e, "optim.beta2", export_double(e, c->beta2)) &&
-             add_meta(e, "optim.eps", export_double(e, c->eps)) &&
-             add_meta(e, "optim.amsgrad", c->amsgrad ? "1" : "0") &&
-             add_meta(e, "optim.lr_decay", export_double(e, c->lr_decay)) &&
-             add_meta(e, "optim.initial_accumulator_value",
+    int ok = add_meta(e, "format", OPTIM_FORMAT) &&
+             add_meta(e, "kind", clh_optim_kind_name(c->kind)) &&
+             add_meta(e, "lr", export_double(e, c->lr)) &&
+             add_meta(e, "weight_decay", export_double(e, c->weight_decay)) &&
+             add_meta(e, "momentum", export_double(e, c->momentum)) &&
+             add_meta(e, "dampening", export_double(e, c->dampening)) &&
+             add_meta(e, "nesterov", c->nesterov ? "1" : "0") &&
+             add_meta(e, "beta1", export_double(e, c->beta1)) &&
+             add_meta(e, "beta2", export_double(e, c->beta2)) &&
+             add_meta(e, "eps", export_double(e, c->eps)) &&
+             add_meta(e, "amsgrad", c->amsgrad ? "1" : "0") &&
+             add_meta(e, "lr_decay", export_double(e, c->lr_decay)) &&
+             add_meta(e, "initial_accumulator_value",
                       export_double(e, c->initial_accumulator_value));
     if (!ok) return 0;
-    if (s->binding == CLH_OPTIM_UNBOUND) return add_meta(e, "optim.binding", "none");
+    if (s->binding == CLH_OPTIM_UNBOUND) return add_meta(e, "binding", "none");
     if (s->binding == CLH_OPTIM_FLAT)
-        return add_meta(e, "optim.binding", "flat") &&
-               add_meta(e, "optim.count", export_printf(e, "%zu", s->count));
-    return add_meta(e, "optim.binding", "heads") &&
-           add_meta(e, "optim.paradigm", clh_paradigm_name(s->paradigm)) &&
-           add_meta(e, "optim.in_features", export_printf(e, "%lld", (long long)s->in)) &&
-           add_meta(e, "optim.task_ids", export_list(e, s->ids, s->num_segments)) &&
-           add_meta(e, "optim.num_classes", export_list(e, s->classes, s->num_segments));
+        return add_meta(e, "binding", "flat") &&
+               add_meta(e, "count", export_printf(e, "%zu", s->count));
+    return add_meta(e, "binding", "heads") &&
+           add_meta(e, "paradigm", clh_paradigm_name(s->paradigm)) &&
+           add_meta(e, "in_features", export_printf(e, "%lld", (long long)s->in)) &&
+           add_meta(e, "task_ids", export_list(e, s->ids, s->num_segments)) &&
+           add_meta(e, "num_classes", export_list(e, s->classes, s->num_segments));
 }
 
-/* The names of a segment's tensors start with "optim.params" (flat),
- * "optim.head" (DIL, STL) or "optim.heads.<id>"; the export and the load
- * both name them here. */
-enum { PREFIX_CAP = 48 }; /* "optim.heads." and an int64 */
-static void segment_prefix(char prefix[PREFIX_CAP], clh_optim_binding binding,
+/* The names of a segment's tensors start with "<prefix>.params" (flat),
+ * "<prefix>.head" (DIL, STL) or "<prefix>.heads.<id>"; the export and the
+ * load both name them here. */
+enum { PREFIX_CAP = PREFIX_MAX + 48 }; /* the prefix, ".heads." and an int64 */
+static void segment_prefix(char prefix[PREFIX_CAP], const char *names, clh_optim_binding binding,
                            clh_paradigm paradigm, int64_t id) {
     if (binding == CLH_OPTIM_FLAT)
-        snprintf(prefix, PREFIX_CAP, "optim.params");
+        snprintf(prefix, PREFIX_CAP, "%s.params", names);
     else if (paradigm == CLH_DIL || paradigm == CLH_STL)
-        snprintf(prefix, PREFIX_CAP, "optim.head");
+        snprintf(prefix, PREFIX_CAP, "%s.head", names);
     else
-        snprintf(prefix, PREFIX_CAP, "optim.heads.%lld", (long long)id);
+        snprintf(prefix, PREFIX_CAP, "%s.heads.%lld", names, (long long)id);
 }
 
 static clh_st_tensor f32_tensor(const char *name, const float *data, size_t ndim, int64_t d0,
@@ -141,7 +164,8 @@ static int export_segment(clh_optim_export *e, const clh_optim *optim, size_t t,
     const char *names[3];
     size_t nb = clh_optim_buffer_names(&optim->config, names);
     char prefix[PREFIX_CAP];
-    segment_prefix(prefix, s->binding, s->paradigm, s->binding == CLH_OPTIM_HEADS ? s->ids[t] : 0);
+    segment_prefix(prefix, e->prefix, s->binding, s->paradigm,
+                   s->binding == CLH_OPTIM_HEADS ? s->ids[t] : 0);
     for (size_t b = 0; b < nb; b++) {
         if (s->binding == CLH_OPTIM_FLAT) {
             const char *name = export_printf(e, "%s.%s", prefix, names[b]);
@@ -180,15 +204,22 @@ void clh_optim_export_free(clh_optim_export *exported) {
 }
 
 clh_status clh_optim_export_create(const clh_optim *optim, clh_optim_export **out) {
+    return clh_optim_export_create_prefixed(optim, DEFAULT_PREFIX, out);
+}
+
+clh_status clh_optim_export_create_prefixed(const clh_optim *optim, const char *prefix,
+                                            clh_optim_export **out) {
     if (!optim || !out)
         return clh_fail(CLH_E_NULL, "clh_optim_export_create: %s is NULL", optim ? "out" : "optim");
+    clh_status prefix_status = check_prefix("clh_optim_export_create_prefixed", prefix);
+    if (prefix_status) return prefix_status;
     const clh_optim_state *s = &optim->state;
     size_t per_segment = 2 * optim->num_buffers + 1, n_tensors, n_strings;
     /* strings: per segment the names of its tensors (two per buffer and the
-     * step), plus the metadata values. */
+     * step), plus the metadata keys and values. */
     if (!clh_mul_size(s->num_segments, per_segment, &n_tensors) ||
         !clh_mul_size(s->num_segments, per_segment, &n_strings) ||
-        !clh_add_size(n_strings, MAX_META, &n_strings))
+        !clh_add_size(n_strings, 2 * MAX_META, &n_strings))
         return clh_fail_owner(optim, CLH_E_OVERFLOW, "clh_optim_export_create: too many segments");
     clh_optim_export *e = clh_calloc(1, sizeof *e);
     int ok = e != NULL;
@@ -196,6 +227,7 @@ clh_status clh_optim_export_create(const clh_optim *optim, clh_optim_export **ou
         e->tensors = clh_calloc(n_tensors ? n_tensors : 1, sizeof *e->tensors);
         e->strings = clh_calloc(n_strings, sizeof *e->strings);
         e->cap_strings = n_strings;
+        e->prefix = prefix;
         ok = e->tensors && e->strings && export_metadata(e, optim);
     }
     size_t offset = 0;
@@ -203,6 +235,7 @@ clh_status clh_optim_export_create(const clh_optim *optim, clh_optim_export **ou
         ok = export_segment(e, optim, t, offset);
         if (s->binding == CLH_OPTIM_HEADS) offset += (size_t)s->classes[t];
     }
+    if (e) e->prefix = NULL;
     if (!ok) {
         clh_optim_export_free(e);
         return clh_fail_owner(optim, CLH_E_NOMEM, "clh_optim_export_create: out of memory");
@@ -234,8 +267,10 @@ clh_status clh_optim_save(const clh_optim *optim, const char *path) {
 
 /* ---- reading -------------------------------------------------------------- */
 
-static const char *require_meta(const clh_st_file *file, const char *key, clh_status *st) {
-    const char *value = clh_st_meta_get(file, key);
+static const char *require_meta(const clh_st_file *file, const char *prefix, const char *name,
+                                clh_status *st) {
+    char key[KEY_CAP];
+    const char *value = clh_st_meta_get(file, key_of(key, prefix, name));
     if (!value && *st == CLH_OK)
         *st = clh_fail(CLH_E_FORMAT, "optimizer state: metadata \"%s\" is missing", key);
     return value;
@@ -256,19 +291,20 @@ static clh_status parse_i64(const char *key, const char *text, int64_t *out) {
     return CLH_OK;
 }
 
-clh_status clh_optim_read_config(const clh_st_file *file, clh_optim_config *config) {
+static clh_status read_config(const clh_st_file *file, const char *prefix,
+                              clh_optim_config *config) {
     if (!file || !config)
         return clh_fail(CLH_E_NULL, "clh_optim_read_config: %s is NULL", file ? "config" : "file");
     clh_status st = CLH_OK;
-    const char *format = require_meta(file, "optim.format", &st);
-    const char *kind = require_meta(file, "optim.kind", &st);
-    static const char *const keys[] = {"optim.lr", "optim.weight_decay", "optim.momentum",
-                                       "optim.dampening", "optim.beta1", "optim.beta2",
-                                       "optim.eps"};
+    char kb[KEY_CAP];
+    const char *format = require_meta(file, prefix, "format", &st);
+    const char *kind = require_meta(file, prefix, "kind", &st);
+    static const char *const keys[] = {"lr", "weight_decay", "momentum", "dampening",
+                                       "beta1", "beta2", "eps"};
     const char *values[7];
-    for (int i = 0; i < 7; i++) values[i] = require_meta(file, keys[i], &st);
-    const char *nesterov = require_meta(file, "optim.nesterov", &st);
-    const char *amsgrad = require_meta(file, "optim.amsgrad", &st);
+    for (int i = 0; i < 7; i++) values[i] = require_meta(file, prefix, keys[i], &st);
+    const char *nesterov = require_meta(file, prefix, "nesterov", &st);
+    const char *amsgrad = require_meta(file, prefix, "amsgrad", &st);
     if (st) return st;
     if (strcmp(format, OPTIM_FORMAT) != 0)
         return clh_fail(CLH_E_FORMAT, "optimizer state: format \"%.20s\", this version reads \"%s\"",
@@ -280,27 +316,31 @@ clh_status clh_optim_read_config(const clh_st_file *file, clh_optim_config *conf
     double *fields[7] = {&c.lr, &c.weight_decay, &c.momentum, &c.dampening,
                          &c.beta1, &c.beta2, &c.eps};
     for (int i = 0; i < 7; i++) {
-        st = parse_double(keys[i], values[i], fields[i]);
+        st = parse_double(key_of(kb, prefix, keys[i]), values[i], fields[i]);
         if (st) return st;
     }
     const char *flags[2] = {nesterov, amsgrad};
     for (int i = 0; i < 2; i++)
         if (strcmp(flags[i], "0") != 0 && strcmp(flags[i], "1") != 0)
             return clh_fail(CLH_E_FORMAT, "optimizer state: metadata %s = \"%.20s\" is not 0 or 1",
-                            i ? "optim.amsgrad" : "optim.nesterov", flags[i]);
+                            key_of(kb, prefix, i ? "amsgrad" : "nesterov"), flags[i]);
     c.nesterov = strcmp(nesterov, "1") == 0;
     c.amsgrad = strcmp(amsgrad, "1") == 0;
     /* Adagrad's fields: absent in files written before Adagrad existed. */
-    static const char *const adagrad_keys[] = {"optim.lr_decay", "optim.initial_accumulator_value"};
+    static const char *const adagrad_keys[] = {"lr_decay", "initial_accumulator_value"};
     double *adagrad_fields[2] = {&c.lr_decay, &c.initial_accumulator_value};
     for (int i = 0; i < 2; i++) {
-        const char *text = clh_st_meta_get(file, adagrad_keys[i]);
-        st = text ? parse_double(adagrad_keys[i], text, adagrad_fields[i]) : CLH_OK;
+        const char *text = clh_st_meta_get(file, key_of(kb, prefix, adagrad_keys[i]));
+        st = text ? parse_double(kb, text, adagrad_fields[i]) : CLH_OK;
         if (st) return st;
     }
     st = clh_optim_config_check(&c);
     if (st) return st;
     return clh_optim_config_write(config, &c);
+}
+
+clh_status clh_optim_read_config(const clh_st_file *file, clh_optim_config *config) {
+    return read_config(file, DEFAULT_PREFIX, config);
 }
 
 /* Everything a load builds before it touches the optimizer. */
@@ -320,16 +360,18 @@ static void loaded_release(loaded_state *l) {
 }
 
 /* The layout from the metadata. */
-static clh_status read_layout(const clh_st_file *file, const char *binding, loaded_state *l) {
+static clh_status read_layout(const clh_st_file *file, const char *prefix, const char *binding,
+                              loaded_state *l) {
     clh_status st = CLH_OK;
+    char kb[KEY_CAP];
     l->layout.num_segments = 1;
     if (strcmp(binding, "flat") == 0) {
         int64_t count = 0;
-        const char *text = require_meta(file, "optim.count", &st);
+        const char *text = require_meta(file, prefix, "count", &st);
         if (st) return st;
-        st = parse_i64("optim.count", text, &count);
+        st = parse_i64(key_of(kb, prefix, "count"), text, &count);
         if (st) return st;
-        if (count < 0) return clh_fail(CLH_E_FORMAT, "optimizer state: optim.count is negative");
+        if (count < 0) return clh_fail(CLH_E_FORMAT, "optimizer state: %s.count is negative", prefix);
         l->layout.binding = CLH_OPTIM_FLAT;
         l->layout.count = (size_t)count;
         return CLH_OK;
@@ -337,22 +379,22 @@ static clh_status read_layout(const clh_st_file *file, const char *binding, load
     if (strcmp(binding, "heads") != 0)
         return clh_fail(CLH_E_FORMAT, "optimizer state: binding \"%.20s\" is not none, heads or flat",
                         binding);
-    const char *paradigm = require_meta(file, "optim.paradigm", &st);
-    const char *in = require_meta(file, "optim.in_features", &st);
-    const char *ids = require_meta(file, "optim.task_ids", &st);
-    const char *classes = require_meta(file, "optim.num_classes", &st);
+    const char *paradigm = require_meta(file, prefix, "paradigm", &st);
+    const char *in = require_meta(file, prefix, "in_features", &st);
+    const char *ids = require_meta(file, prefix, "task_ids", &st);
+    const char *classes = require_meta(file, prefix, "num_classes", &st);
     if (st) return st;
     l->layout.binding = CLH_OPTIM_HEADS;
     if (clh_paradigm_parse(paradigm, &l->layout.paradigm) != CLH_OK)
         return clh_fail(CLH_E_FORMAT, "optimizer state: unknown paradigm \"%.20s\"", paradigm);
-    st = parse_i64("optim.in_features", in, &l->layout.in_features);
+    st = parse_i64(key_of(kb, prefix, "in_features"), in, &l->layout.in_features);
     if (st) return st;
     if (l->layout.in_features <= 0)
-        return clh_fail(CLH_E_FORMAT, "optimizer state: optim.in_features must be positive");
+        return clh_fail(CLH_E_FORMAT, "optimizer state: %s.in_features must be positive", prefix);
     size_t n_ids = 0, n_classes = 0;
-    st = clh_parse_int64_list("optimizer state", "optim.task_ids", ids, &l->ids, &n_ids);
+    st = clh_parse_int64_list("optimizer state", key_of(kb, prefix, "task_ids"), ids, &l->ids, &n_ids);
     if (st) return st;
-    st = clh_parse_int64_list("optimizer state", "optim.num_classes", classes, &l->classes,
+    st = clh_parse_int64_list("optimizer state", key_of(kb, prefix, "num_classes"), classes, &l->classes,
                               &n_classes);
     if (st) return st;
     if (n_ids != n_classes)
@@ -380,10 +422,11 @@ typedef enum part_kind { PART_FLAT, PART_WEIGHT, PART_BIAS, PART_STEP } part_kin
 static const char source[] = "optimizer state";
 
 /* Finds and checks (clh_st_expect) one tensor of the saved layout. */
-static clh_status expect_part(const clh_st_file *file, const clh_optim_layout *y, size_t t,
-                              part_kind kind, const char *buffer, const clh_st_tensor **out) {
-    char name[96], prefix[PREFIX_CAP];
-    segment_prefix(prefix, y->binding, y->paradigm,
+static clh_status expect_part(const clh_st_file *file, const char *names, const clh_optim_layout *y,
+                              size_t t, part_kind kind, const char *buffer,
+                              const clh_st_tensor **out) {
+    char name[PREFIX_CAP + 48], prefix[PREFIX_CAP];
+    segment_prefix(prefix, names, y->binding, y->paradigm,
                    y->binding == CLH_OPTIM_HEADS ? y->task_ids[t] : 0);
     int64_t c = y->binding == CLH_OPTIM_HEADS ? y->num_classes[t] : 0;
     if (kind == PART_STEP) {
@@ -398,7 +441,7 @@ static clh_status expect_part(const clh_st_file *file, const clh_optim_layout *y
         snprintf(name, sizeof name, "%s.%s", prefix, buffer);
         int64_t shape[1] = {(int64_t)y->count};
         if (y->count > (size_t)INT64_MAX)
-            return clh_fail(CLH_E_FORMAT, "%s: optim.count %zu is too large", source, y->count);
+            return clh_fail(CLH_E_FORMAT, "%s: %s.count %zu is too large", source, names, y->count);
         return clh_st_expect(file, source, name, CLH_ST_FLOATING, 1, shape, out);
     }
     snprintf(name, sizeof name, "%s.%s.%s", prefix, kind == PART_WEIGHT ? "weight" : "bias",
@@ -412,7 +455,8 @@ static clh_status expect_part(const clh_st_file *file, const clh_optim_layout *y
  * byte size) when `l` has no buffers yet, or converts each into them. The
  * check pass runs first, so nothing is allocated from the metadata's sizes
  * before the file is known to hold that many bytes. */
-static clh_status walk_parts(const clh_st_file *file, loaded_state *l, const char *const *names,
+static clh_status walk_parts(const clh_st_file *file, const char *prefix, loaded_state *l,
+                             const char *const *names,
                              size_t nb, int copy, size_t *consumed) {
     const clh_optim_layout *y = &l->layout;
     size_t offset = 0, weights_end = y->binding == CLH_OPTIM_HEADS
@@ -425,22 +469,22 @@ static clh_status walk_parts(const clh_st_file *file, loaded_state *l, const cha
         clh_status st;
         for (size_t b = 0; b < nb; b++) {
             if (y->binding == CLH_OPTIM_FLAT) {
-                if ((st = expect_part(file, y, t, PART_FLAT, names[b], &tensor))) return st;
+                if ((st = expect_part(file, prefix, y, t, PART_FLAT, names[b], &tensor))) return st;
                 if (copy && (st = clh_st_to_f32(tensor, l->buf[b], y->count))) return st;
                 *consumed += 1;
                 continue;
             }
             size_t c = (size_t)y->num_classes[t];
-            if ((st = expect_part(file, y, t, PART_WEIGHT, names[b], &tensor))) return st;
+            if ((st = expect_part(file, prefix, y, t, PART_WEIGHT, names[b], &tensor))) return st;
             if (copy && (st = clh_st_to_f32(tensor, l->buf[b] + offset * (size_t)y->in_features,
                                             c * (size_t)y->in_features)))
                 return st;
-            if ((st = expect_part(file, y, t, PART_BIAS, names[b], &tensor))) return st;
+            if ((st = expect_part(file, prefix, y, t, PART_BIAS, names[b], &tensor))) return st;
             if (copy && (st = clh_st_to_f32(tensor, l->buf[b] + weights_end + offset, c)))
                 return st;
             *consumed += 2;
         }
-        if ((st = expect_part(file, y, t, PART_STEP, NULL, &tensor))) return st;
+        if ((st = expect_part(file, prefix, y, t, PART_STEP, NULL, &tensor))) return st;
         if (copy) {
             l->steps[t] = (int64_t)clh_load_le64(tensor->data);
         }
@@ -451,10 +495,11 @@ static clh_status walk_parts(const clh_st_file *file, loaded_state *l, const cha
 }
 
 /* Checks every tensor, then fills the flat buffers and steps from them. */
-static clh_status read_buffers(const clh_st_file *file, loaded_state *l, const char *const *names,
+static clh_status read_buffers(const clh_st_file *file, const char *prefix, loaded_state *l,
+                               const char *const *names,
                                size_t nb, size_t *consumed) {
     const clh_optim_layout *y = &l->layout;
-    clh_status st = walk_parts(file, l, names, nb, 0, consumed);
+    clh_status st = walk_parts(file, prefix, l, names, nb, 0, consumed);
     if (st) return st;
     size_t float_bytes;
     if (!clh_mul_size(y->count, sizeof(float), &float_bytes))
@@ -464,7 +509,7 @@ static clh_status read_buffers(const clh_st_file *file, loaded_state *l, const c
     for (size_t b = 0; b < nb; b++)
         if (!(l->buf[b] = clh_malloc(float_bytes ? float_bytes : 1)))
             return clh_fail(CLH_E_NOMEM, "optimizer state: out of memory");
-    return walk_parts(file, l, names, nb, 1, consumed);
+    return walk_parts(file, prefix, l, names, nb, 1, consumed);
 }
 
 /* 1 when the last dot-separated part of name is one of names[0..nb) or "step". */
@@ -477,15 +522,15 @@ static int known_buffer(const char *name, const char *const *names, size_t nb) {
     return 0;
 }
 
-/* Every "optim." tensor must have been consumed (names are unique in a file,
+/* Every "<prefix>." tensor must have been consumed (names are unique in a file,
  * and every expected one was found, so equal counts mean no extras). */
-static clh_status check_no_extra(const clh_st_file *file, size_t consumed,
+static clh_status check_no_extra(const clh_st_file *file, const char *prefix, size_t consumed,
                                  const char *const *names, size_t nb) {
-    size_t total = 0;
+    size_t total = 0, len = strlen(prefix);
     const char *extra = NULL;
     for (size_t i = 0; i < clh_st_count(file); i++) {
         const clh_st_tensor *t = clh_st_at(file, i);
-        if (strncmp(t->name, "optim.", 6) != 0) continue;
+        if (strncmp(t->name, prefix, len) != 0 || t->name[len] != '.') continue;
         total++;
         if (!extra && !known_buffer(t->name, names, nb)) extra = t->name;
     }
@@ -493,25 +538,33 @@ static clh_status check_no_extra(const clh_st_file *file, size_t consumed,
     if (extra)
         return clh_fail(CLH_E_MISMATCH, "optimizer state: tensor \"%s\" is not kept by this "
                         "optimizer's configuration", extra);
-    return clh_fail(CLH_E_MISMATCH, "optimizer state: %zu tensors under \"optim.\" where the "
-                    "saved layout has %zu", total, consumed);
+    return clh_fail(CLH_E_MISMATCH, "optimizer state: %zu tensors under \"%s.\" where the "
+                    "saved layout has %zu", total, prefix, consumed);
 }
 
 clh_status clh_optim_load_file(clh_optim *optim, const clh_st_file *file) {
+    return clh_optim_load_file_prefixed(optim, file, DEFAULT_PREFIX);
+}
+
+clh_status clh_optim_load_file_prefixed(clh_optim *optim, const clh_st_file *file,
+                                        const char *prefix) {
     static const char what[] = "clh_optim_load_file";
     if (!optim || !file) return clh_fail(CLH_E_NULL, "%s: %s is NULL", what, optim ? "file" : "optim");
+    clh_status st = check_prefix("clh_optim_load_file_prefixed", prefix);
+    if (st) return st;
     clh_optim_config saved;
     clh_optim_config_init(&saved, optim->config.kind, 0.0);
-    clh_status st = clh_optim_read_config(file, &saved);
+    st = read_config(file, prefix, &saved);
     if (st) return st;
     if (saved.kind != optim->config.kind)
         return clh_fail_owner(optim, CLH_E_MISMATCH, "%s: the file holds %s state, the optimizer "
                               "is %s", what, clh_optim_kind_name(saved.kind),
                               clh_optim_kind_name(optim->config.kind));
-    const char *binding = clh_st_meta_get(file, "optim.binding");
-    if (!binding) return clh_fail(CLH_E_FORMAT, "%s: metadata \"optim.binding\" is missing", what);
+    char kb[KEY_CAP];
+    const char *binding = clh_st_meta_get(file, key_of(kb, prefix, "binding"));
+    if (!binding) return clh_fail(CLH_E_FORMAT, "%s: metadata \"%s\" is missing", what, kb);
     if (strcmp(binding, "none") == 0) { /* saved before its first step */
-        st = check_no_extra(file, 0, NULL, 0);
+        st = check_no_extra(file, prefix, 0, NULL, 0);
         if (st) return st;
         clh_optim_state_release(&optim->state);
         return CLH_OK;
@@ -520,9 +573,9 @@ clh_status clh_optim_load_file(clh_optim *optim, const clh_st_file *file) {
     memset(&l, 0, sizeof l);
     const char *names[3];
     size_t nb = clh_optim_buffer_names(&optim->config, names), consumed = 0;
-    st = read_layout(file, binding, &l);
-    if (!st) st = read_buffers(file, &l, names, nb, &consumed);
-    if (!st) st = check_no_extra(file, consumed, names, nb);
+    st = read_layout(file, prefix, binding, &l);
+    if (!st) st = read_buffers(file, prefix, &l, names, nb, &consumed);
+    if (!st) st = check_no_extra(file, prefix, consumed, names, nb);
     if (!st) {
         clh_optim_buffer buffers[4];
         for (size_t b = 0; b < nb; b++) {

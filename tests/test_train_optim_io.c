@@ -213,6 +213,82 @@ static void names_and_flat(void) {
     clh_optim_free(f2);
 }
 
+/* Two optimizers in one file under their own prefixes (the tool's backbone
+ * and heads): each loads back its own state and continues identically; a
+ * wrong prefix or a malformed one is refused. */
+static void two_prefixes(void) {
+    clh_heads *h = NULL;
+    clh_optim *heads_opt = NULL, *flat_opt = NULL, *heads2 = NULL, *flat2 = NULL;
+    clh_optim_config c;
+    clh_optim_config_init(&c, CLH_OPTIM_ADAM, 0.01);
+    CHECK_OK(clh_heads_create(&h, CLH_TIL, 3, 4));
+    CHECK_OK(clh_heads_setup_task(h, 7, 2));
+    CHECK_OK(clh_optim_create(&heads_opt, &c));
+    CHECK_OK(clh_optim_create(&flat_opt, &c));
+    CHECK_OK(clh_optim_create(&heads2, &c));
+    CHECK_OK(clh_optim_create(&flat2, &c));
+    train(h, heads_opt, 7, 3);
+    float p[4] = {1, 2, 3, 4}, p2[4];
+    const float g[4] = {0.5f, -0.25f, 0.125f, 1.0f};
+    for (int s = 0; s < 2; s++) CHECK_OK(clh_optim_step(flat_opt, p, g, 4));
+
+    clh_optim_export *a = NULL, *b = NULL, *bad = NULL;
+    CHECK_OK(clh_optim_export_create_prefixed(heads_opt, "opt.heads", &a));
+    CHECK_OK(clh_optim_export_create_prefixed(flat_opt, "opt.backbone", &b));
+    CHECK_STATUS(clh_optim_export_create_prefixed(flat_opt, "ends.", &bad), CLH_E_INVALID_ARG);
+    CHECK_STATUS(clh_optim_export_create_prefixed(flat_opt, "", &bad), CLH_E_INVALID_ARG);
+    CHECK(bad == NULL);
+    size_t na = 0, nb = 0, ma = 0, mb = 0;
+    const clh_st_tensor *ta = clh_optim_export_tensors(a, &na), *tb = clh_optim_export_tensors(b, &nb);
+    const clh_st_meta *xa = clh_optim_export_meta(a, &ma), *xb = clh_optim_export_meta(b, &mb);
+    clh_st_tensor tensors[16];
+    clh_st_meta meta[40];
+    CHECK(na + nb <= 16 && ma + mb <= 40);
+    memcpy(tensors, ta, na * sizeof *ta);
+    memcpy(tensors + na, tb, nb * sizeof *tb);
+    memcpy(meta, xa, ma * sizeof *xa);
+    memcpy(meta + ma, xb, mb * sizeof *xb);
+    CHECK_OK(clh_st_save(tmp_path("two.safetensors"), tensors, na + nb, meta, ma + mb));
+    clh_optim_export_free(a);
+    clh_optim_export_free(b);
+
+    clh_st_file *file = NULL;
+    CHECK_OK(clh_st_open(&file, tmp_path("two.safetensors")));
+    CHECK(file && clh_st_find(file, "opt.heads.heads.7.weight.exp_avg") &&
+          clh_st_find(file, "opt.backbone.params.exp_avg_sq") &&
+          clh_st_meta_get(file, "opt.backbone.binding") &&
+          strcmp(clh_st_meta_get(file, "opt.backbone.binding"), "flat") == 0 &&
+          !clh_st_meta_get(file, "optim.binding"));
+    CHECK_OK(clh_optim_load_file_prefixed(heads2, file, "opt.heads"));
+    CHECK_OK(clh_optim_load_file_prefixed(flat2, file, "opt.backbone"));
+    CHECK_STATUS(clh_optim_load_file(flat2, file), CLH_E_FORMAT); /* no "optim." state */
+    CHECK_STATUS(clh_optim_load_file_prefixed(flat2, file, "opt"), CLH_E_FORMAT);
+    clh_st_free(file);
+    memcpy(p2, p, sizeof p);
+    for (int s = 0; s < 2; s++) {
+        CHECK_OK(clh_optim_step(flat_opt, p, g, 4));
+        CHECK_OK(clh_optim_step(flat2, p2, g, 4));
+    }
+    CHECK(memcmp(p, p2, sizeof p) == 0);
+    clh_heads *h2 = NULL;
+    CHECK_OK(clh_heads_create(&h2, CLH_TIL, 3, 4));
+    CHECK_OK(clh_heads_setup_task(h2, 7, 2));
+    float *dst = NULL, *src = NULL;
+    size_t count = 0;
+    clh_heads_flat(h2, &dst, NULL, &count);
+    clh_heads_flat(h, &src, NULL, NULL);
+    memcpy(dst, src, count * sizeof *dst);
+    train(h, heads_opt, 7, 5);
+    train(h2, heads2, 7, 5);
+    CHECK(same_params(h, h2));
+    clh_heads_free(h);
+    clh_heads_free(h2);
+    clh_optim_free(heads_opt);
+    clh_optim_free(heads2);
+    clh_optim_free(flat_opt);
+    clh_optim_free(flat2);
+}
+
 /* Files that do not fit the optimizer: rejected, the optimizer unchanged. */
 static void rejections(void) {
     /* optim.safetensors from resume_training holds Adam + amsgrad state. */
@@ -252,9 +328,11 @@ int main(void) {
     resume_training();
     resume_bit_identical();
     names_and_flat();
+    two_prefixes();
     rejections();
     const char *files[] = {"heads.safetensors", "optim.safetensors", "both.safetensors",
-                           "dil.safetensors", "none.safetensors", "flat.safetensors"};
+                           "dil.safetensors", "none.safetensors", "flat.safetensors",
+                           "two.safetensors"};
     for (size_t i = 0; i < sizeof files / sizeof *files; i++) unlink(tmp_path(files[i]));
     rmdir(dir);
     return check_done("test_train_optim_io");
