@@ -15,5 +15,6 @@
 #include "clheads/atomic_file.h"
 #include "clheads/rng.h"
 #include "clheads/methods.h"
+#include "clheads/analytic.h"
 
 #endif

@@ -3,7 +3,7 @@
 # skipping those already present (binutils: nm for the exported-symbols test).
 # Needs root (or sudo) only when something is missing.
 set -euo pipefail
-packages=(cmake make gcc binutils clang pkg-config libopenblas-dev libjansson-dev zlib1g-dev
+packages=(cmake make gcc binutils clang pkg-config libopenblas-dev liblapacke-dev libjansson-dev zlib1g-dev
           python3 python3-torch python3-numpy libclang-rt-14-dev dataset-fashion-mnist
           locales-all) # de_DE.UTF-8 and tr_TR.UTF-8 for the locale tests
 missing=()

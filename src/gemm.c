@@ -118,3 +118,35 @@ void clh_gemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float a
 #endif
     clh_gemm_portable(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
+
+/* The symmetric rank-k update (gemm.h): the same policy as the multiply, on
+ * the shape of the product it replaces (n x n x k). The portable double
+ * kernel is plain C, so AUTO keeps double on the BLAS. */
+void clh_syrk_f32(int64_t n, int64_t k, float alpha, const float *a, int64_t lda, float beta,
+                  float *c, int64_t ldc) {
+    atomic_fetch_add_explicit(&gemm_calls, 1, memory_order_relaxed);
+    if (n <= 0) return;
+#ifdef CLH_HAVE_CBLAS
+    if (k > 0 && fits_int(n, n, k, lda, lda, ldc) && use_blas(n, n, k)) {
+        cblas_ssyrk(CblasRowMajor, CblasLower, CblasTrans, (int)n, (int)k, alpha, a, (int)lda,
+                    beta, c, (int)ldc);
+        return;
+    }
+#endif
+    clh_syrk_portable_f32(n, k, alpha, a, lda, beta, c, ldc);
+}
+
+void clh_syrk_f64(int64_t n, int64_t k, double alpha, const double *a, int64_t lda, double beta,
+                  double *c, int64_t ldc) {
+    atomic_fetch_add_explicit(&gemm_calls, 1, memory_order_relaxed);
+    if (n <= 0) return;
+#ifdef CLH_HAVE_CBLAS
+    if (k > 0 && fits_int(n, n, k, lda, lda, ldc) &&
+        atomic_load(&gemm_policy) != CLH_GEMM_PORTABLE) {
+        cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, (int)n, (int)k, alpha, a, (int)lda,
+                    beta, c, (int)ldc);
+        return;
+    }
+#endif
+    clh_syrk_portable_f64(n, k, alpha, a, lda, beta, c, ldc);
+}

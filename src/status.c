@@ -24,6 +24,7 @@ static const struct {
     [CLH_E_FORMAT] = {"CLH_E_FORMAT", "the file is malformed"},
     [CLH_E_MISMATCH] = {"CLH_E_MISMATCH", "the data does not fit the handle"},
     [CLH_E_WORKSPACE] = {"CLH_E_WORKSPACE", "the workspace is too small"},
+    [CLH_E_SINGULAR] = {"CLH_E_SINGULAR", "the system to solve is not positive definite"},
 };
 
 const char *clh_status_name(clh_status status) {

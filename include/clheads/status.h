@@ -35,6 +35,7 @@ typedef enum clh_status {
     CLH_E_FORMAT,        /* a file is malformed (safetensors, JSON, data file) */
     CLH_E_MISMATCH,      /* a file or state does not fit the handle it is loaded into */
     CLH_E_WORKSPACE,     /* a caller-provided workspace is too small */
+    CLH_E_SINGULAR,      /* a system to solve is not positive definite (analytic heads) */
     CLH_STATUS_COUNT
 } clh_status;
 
