@@ -10,6 +10,7 @@
 #include "alloc.h"
 #include "analytic_internal.h"
 #include "checked.h"
+#include "little_endian.h"
 #include "id_list.h"
 
 #define ANALYTIC_FORMAT "1"
@@ -183,20 +184,14 @@ clh_status clh_analytic_save(const clh_analytic *a, const clh_random_features *e
 
 static const char source[] = "analytic statistics";
 
-static uint64_t load_u64(const unsigned char *p) {
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
-    return v;
-}
 static double load_f64(const unsigned char *p) {
-    uint64_t bits = load_u64(p);
+    uint64_t bits = clh_load_le64(p);
     double v;
     memcpy(&v, &bits, sizeof v);
     return v;
 }
 static float load_f32(const unsigned char *p) {
-    uint32_t bits = (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
-                    ((uint32_t)p[3] << 24);
+    uint32_t bits = clh_load_le32(p);
     float v;
     memcpy(&v, &bits, sizeof v);
     return v;
@@ -317,7 +312,7 @@ static clh_status read_class_stats(const clh_st_file *file, clh_analytic *a) {
     if (st) return st;
     const unsigned char *sb = sums->data, *cb = counts->data;
     for (int64_t r = 0; r < a->rows; r++) {
-        int64_t n = (int64_t)load_u64(cb + 8 * r);
+        int64_t n = (int64_t)clh_load_le64(cb + 8 * r);
         if (n < 0)
             return clh_fail(CLH_E_MISMATCH, "%s: tensor \"%s\": class row %lld has count %lld",
                             source, counts->name, (long long)r, (long long)n);
@@ -385,7 +380,7 @@ static clh_status read_matrices(const clh_st_file *file, clh_analytic *a, size_t
                 if (!clh_add_i64(expected, a->counts[a->tasks[t].offset + c], &expected))
                     return clh_fail(CLH_E_MISMATCH, "%s: the class counts overflow", source);
         }
-        int64_t got = (int64_t)load_u64((const unsigned char *)samples->data + 8 * m);
+        int64_t got = (int64_t)clh_load_le64((const unsigned char *)samples->data + 8 * m);
         if (got != expected)
             return clh_fail(CLH_E_MISMATCH, "%s: tensor \"%s\"[%zu] = %lld, but its classes hold "
                             "%lld samples", source, samples->name, m, (long long)got,
@@ -468,7 +463,7 @@ clh_status clh_random_features_load_file(clh_random_features **out, const clh_st
     clh_status st = find_tensor(file, PREFIX "expansion", CLH_DT_U64, 1, 3, 0, &t);
     if (st) return st;
     const unsigned char *b = t->data;
-    uint64_t seed = load_u64(b), in = load_u64(b + 8), width = load_u64(b + 16);
+    uint64_t seed = clh_load_le64(b), in = clh_load_le64(b + 8), width = clh_load_le64(b + 16);
     if (in == 0 || width == 0 || in > INT64_MAX || width > INT64_MAX)
         return clh_fail(CLH_E_MISMATCH, "%s: tensor \"%s\": in %llu and width %llu must be "
                         "positive int64 values", source, t->name, (unsigned long long)in,
