@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Fails when a library source includes a layer above its own (see docs/ARCHITECTURE.md).
+# Run by CTest (test_arch_layers, tests/arch.cmake) and by .ci/run.
 # Layers, lowest first; a file in src/<layer>/ may include "<lower or same layer>/..."
 # headers and the public "clheads/..." headers, nothing else from src/.
 set -euo pipefail

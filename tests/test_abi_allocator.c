@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "testing.h"
+#include "common/testing.h"
 
 #define MAX_BLOCKS 4096
 

@@ -9,9 +9,9 @@
 #include <string.h>
 
 #include "check.h"
-#include "checkpoint_options.h"
-#include "optim_internal.h"
-#include "versioned.h"
+#include "io/checkpoint_options.h"
+#include "train/optim_internal.h"
+#include "common/versioned.h"
 
 /* Version 1 of a struct and version 2 with one member appended, at version
  * 1's sizeof (versioned.h: never into the old padding). */

@@ -8,7 +8,7 @@
  * and the heads' parameters likewise. */
 #include <string.h>
 
-#include "testing.h"
+#include "common/testing.h"
 #include "test_analytic_util.h"
 
 enum { D = 6 };

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cholesky.h"
-#include "gemm.h"
-#include "testing.h"
+#include "analytic/cholesky.h"
+#include "kernels/gemm.h"
+#include "common/testing.h"
 #include "test_analytic_util.h"
 
 static uint64_t state = 0x9E3779B97F4A7C15u;

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "test_analytic_util.h"
-#include "testing.h"
+#include "common/testing.h"
 
 #define TOL 1e-4
 

@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "safetensors_internal.h"
+#include "io/safetensors_internal.h"
 #include "test_checkpoint_util.h"
 
 static char dir[] = "/tmp/clh_atomic_XXXXXX";

@@ -6,7 +6,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <unistd.h>
 
-#include "testing.h"
+#include "common/testing.h"
 #include "test_checkpoint_util.h"
 
 #define IN 5

@@ -6,8 +6,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "gemm.h"
-#include "testing.h"
+#include "kernels/gemm.h"
+#include "common/testing.h"
 #include "test_core_util.h"
 
 #define IN 37

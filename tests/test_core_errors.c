@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "testing.h"
+#include "common/testing.h"
 #include "test_core_util.h"
 
 #define IN 13

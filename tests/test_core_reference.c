@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "refdata.h"
-#include "testing.h"
+#include "common/testing.h"
 #include "test_core_util.h"
 
 #define TOL 1e-5

@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "safetensors_internal.h"
+#include "io/safetensors_internal.h"
 
 static float read_back(const char *path) {
     clh_st_file *file = NULL;

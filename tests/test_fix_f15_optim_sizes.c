@@ -5,7 +5,7 @@
  * allocation of more than a kilobyte is ever requested (alloc.h hook). */
 #include <string.h>
 
-#include "testing.h"
+#include "common/testing.h"
 #include "check.h"
 
 static clh_status load_meta_only(const clh_st_meta *extra, size_t n_extra,

@@ -18,7 +18,7 @@
 
 #include "check.h"
 #include "clheads.h"
-#include "gemm.h"
+#include "kernels/gemm.h"
 
 /* One generator per thread: concurrent_callers runs check_product on several. */
 static _Thread_local uint64_t state = 12345;

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "testing.h"
+#include "common/testing.h"
 #include "check.h"
 #include "clheads.h"
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "testing.h"
+#include "common/testing.h"
 #include "check.h"
 #include "clheads.h"
 

@@ -10,10 +10,10 @@
 #include <math.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "analytic_internal.h"
-#include "checked.h"
-#include "cholesky.h"
+#include "common/alloc.h"
+#include "analytic/analytic_internal.h"
+#include "common/checked.h"
+#include "analytic/cholesky.h"
 
 static const char what[] = "clh_analytic_solve";
 

@@ -3,10 +3,10 @@
 #include <math.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "analytic_internal.h"
-#include "ascii.h"
-#include "checked.h"
+#include "common/alloc.h"
+#include "analytic/analytic_internal.h"
+#include "common/ascii.h"
+#include "common/checked.h"
 
 const char *clh_analytic_method_name(clh_analytic_method method) {
     switch (method) {
