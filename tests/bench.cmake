@@ -2,7 +2,7 @@
 # test_gemm_portable: the portable multiply against a double reference, with
 # the kernels the CPU selects (AVX-512 where present), then capped at AVX2 and
 # at plain C (CLH_PORTABLE_KERNEL), so each path is tested on one machine.
-clh_add_test(test_gemm_portable test_gemm_portable.c)
+clh_add_test(test_gemm_portable kernels/test_gemm_portable.c)
 foreach(kernel avx2 c)
   add_test(NAME test_gemm_portable_${kernel} COMMAND test_gemm_portable)
   set_tests_properties(test_gemm_portable_${kernel} PROPERTIES ENVIRONMENT CLH_PORTABLE_KERNEL=${kernel})

@@ -1,4 +1,4 @@
-/* The portable matrix multiply (src/gemm_portable.c) against a double-precision
+/* The portable matrix multiply (src/kernels/gemm_portable.c) against a double-precision
  * reference: every transposition, ragged sizes around the tile edges (6 or 12
  * rows, 16 or 32 columns, 256-deep passes, 64-column packs), leading dimensions with
  * padding that must stay untouched, alpha/beta including beta = 0 over NaN
