@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "io/safetensors_internal.h"
 #include "common/alloc.h"
 #include "analytic/analytic_internal.h"
 #include "common/checked.h"
@@ -31,20 +32,6 @@ struct clh_analytic_export {
 };
 
 /* ---- export -------------------------------------------------------------------- */
-
-static clh_st_tensor tensor_of(const char *name, clh_dtype dtype, size_t ndim, int64_t d0,
-                               int64_t d1, const void *data) {
-    clh_st_tensor t;
-    memset(&t, 0, sizeof t);
-    t.name = name;
-    t.dtype = dtype;
-    t.ndim = ndim;
-    t.shape[0] = d0;
-    t.shape[1] = d1;
-    t.data = data;
-    t.nbytes = clh_dtype_size(dtype) * (size_t)d0 * (ndim == 2 ? (size_t)d1 : 1);
-    return t;
-}
 
 /* "3,1,2" of n values (each at most 20 characters and a comma). */
 static char *list_text(const int64_t *values, size_t n) {
@@ -121,25 +108,25 @@ clh_status clh_analytic_export_create(const clh_analytic *a, const clh_random_fe
     e->params[0] = a->config.lambda;
     e->params[1] = a->config.shrinkage;
     clh_st_tensor *t = e->tensors;
-    t[e->n_tensors++] = tensor_of(PREFIX "sums", CLH_DT_F64, 2, a->rows, a->in, a->sums);
-    t[e->n_tensors++] = tensor_of(PREFIX "counts", CLH_DT_I64, 1, a->rows, 0, a->counts);
-    t[e->n_tensors++] = tensor_of(PREFIX "params", CLH_DT_F64, 1, 2, 0, e->params);
+    t[e->n_tensors++] = clh_st_view(PREFIX "sums", CLH_DT_F64, 2, a->rows, a->in, a->sums);
+    t[e->n_tensors++] = clh_st_view(PREFIX "counts", CLH_DT_I64, 1, a->rows, 0, a->counts);
+    t[e->n_tensors++] = clh_st_view(PREFIX "params", CLH_DT_F64, 1, 2, 0, e->params);
     for (size_t m = 0; m < a->num_mats; m++) {
         if (a->config.scope == CLH_SCOPE_PER_TASK)
             snprintf(e->names[m], NAME_CAP, PREFIX "tasks.%lld.gram", (long long)a->tasks[m].id);
         else
             snprintf(e->names[m], NAME_CAP, PREFIX "gram");
-        t[e->n_tensors++] = tensor_of(e->names[m], a->config.precision, 2, a->dim, a->dim,
+        t[e->n_tensors++] = clh_st_view(e->names[m], a->config.precision, 2, a->dim, a->dim,
                                       e->mats[m]);
     }
     if (a->num_mats)
-        t[e->n_tensors++] = tensor_of(PREFIX "gram_samples", CLH_DT_I64, 1, (int64_t)a->num_mats,
+        t[e->n_tensors++] = clh_st_view(PREFIX "gram_samples", CLH_DT_I64, 1, (int64_t)a->num_mats,
                                       0, a->mat_samples);
     if (expansion) {
         e->expansion[0] = clh_random_features_seed(expansion);
         e->expansion[1] = (uint64_t)clh_random_features_in(expansion);
         e->expansion[2] = (uint64_t)clh_random_features_width(expansion);
-        t[e->n_tensors++] = tensor_of(PREFIX "expansion", CLH_DT_U64, 1, 3, 0, e->expansion);
+        t[e->n_tensors++] = clh_st_view(PREFIX "expansion", CLH_DT_U64, 1, 3, 0, e->expansion);
     }
     const char *keys[] = {PREFIX "format", PREFIX "method", PREFIX "paradigm",
                           PREFIX "in_features", PREFIX "task_ids", PREFIX "num_classes",

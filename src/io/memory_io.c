@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/safetensors_internal.h"
 #include "common/alloc.h"
 #include "common/checked.h"
 #include "common/little_endian.h"
@@ -38,20 +39,6 @@ static clh_status check_prefix(const char *what, const char *prefix) {
     return CLH_OK;
 }
 
-static clh_st_tensor make_tensor(const char *name, clh_dtype dtype, size_t ndim, int64_t d0,
-                                 int64_t d1, const void *data) {
-    clh_st_tensor t;
-    memset(&t, 0, sizeof t);
-    t.name = name;
-    t.dtype = dtype;
-    t.ndim = ndim;
-    t.shape[0] = d0;
-    t.shape[1] = d1;
-    t.nbytes = (size_t)d0 * (ndim == 2 ? (size_t)d1 : 1) * clh_dtype_size(dtype);
-    t.data = t.nbytes ? data : NULL;
-    return t;
-}
-
 clh_status clh_memory_export_create(const clh_memory *memory, const char *prefix,
                                     clh_memory_export **out) {
     static const char what[] = "clh_memory_export_create";
@@ -67,12 +54,12 @@ clh_status clh_memory_export_create(const clh_memory *memory, const char *prefix
         snprintf(e->names[N_TENSORS + i], NAME_CAP, "%s.%s", prefix, meta_suffix[i]);
     const clh_memory *m = memory;
     int64_t size = (int64_t)m->size, tasks = (int64_t)m->num_tasks;
-    e->tensors[0] = make_tensor(e->names[0], CLH_DT_F32, 2, size, (int64_t)m->width, m->inputs);
-    e->tensors[1] = make_tensor(e->names[1], CLH_DT_I64, 1, tasks, 0, m->tasks);
-    e->tensors[2] = make_tensor(e->names[2], CLH_DT_I64, 1, tasks, 0, m->task_counts);
-    e->tensors[3] = make_tensor(e->names[3], CLH_DT_I64, 1, size, 0, m->labels);
-    e->tensors[4] = make_tensor(e->names[4], CLH_DT_I64, 1, size, 0, m->item_task);
-    e->tensors[5] = make_tensor(e->names[5], CLH_DT_U64, 1, 2, 0, m->rng);
+    e->tensors[0] = clh_st_view(e->names[0], CLH_DT_F32, 2, size, (int64_t)m->width, m->inputs);
+    e->tensors[1] = clh_st_view(e->names[1], CLH_DT_I64, 1, tasks, 0, m->tasks);
+    e->tensors[2] = clh_st_view(e->names[2], CLH_DT_I64, 1, tasks, 0, m->task_counts);
+    e->tensors[3] = clh_st_view(e->names[3], CLH_DT_I64, 1, size, 0, m->labels);
+    e->tensors[4] = clh_st_view(e->names[4], CLH_DT_I64, 1, size, 0, m->item_task);
+    e->tensors[5] = clh_st_view(e->names[5], CLH_DT_U64, 1, 2, 0, m->rng);
     snprintf(e->values[0], sizeof e->values[0], "%s", MEMORY_FORMAT);
     snprintf(e->values[1], sizeof e->values[1], "%zu", m->capacity);
     snprintf(e->values[2], sizeof e->values[2], "%zu", m->width);

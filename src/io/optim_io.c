@@ -143,20 +143,6 @@ static void segment_prefix(char prefix[PREFIX_CAP], const char *names, clh_optim
         snprintf(prefix, PREFIX_CAP, "%s.heads.%lld", names, (long long)id);
 }
 
-static clh_st_tensor f32_tensor(const char *name, const float *data, size_t ndim, int64_t d0,
-                                int64_t d1) {
-    clh_st_tensor t;
-    memset(&t, 0, sizeof t);
-    t.name = name;
-    t.dtype = CLH_DT_F32;
-    t.ndim = ndim;
-    t.shape[0] = d0;
-    t.shape[1] = d1;
-    t.data = data;
-    t.nbytes = (size_t)d0 * (ndim == 2 ? (size_t)d1 : 1) * sizeof(float);
-    return t;
-}
-
 /* Adds the tensors of segment t: for each buffer its weight and bias parts
  * (heads) or the whole vector (flat), then the step. */
 static int export_segment(clh_optim_export *e, const clh_optim *optim, size_t t, size_t offset) {
@@ -170,7 +156,7 @@ static int export_segment(clh_optim_export *e, const clh_optim *optim, size_t t,
         if (s->binding == CLH_OPTIM_FLAT) {
             const char *name = export_printf(e, "%s.%s", prefix, names[b]);
             if (!name) return 0;
-            e->tensors[e->n_tensors++] = f32_tensor(name, s->buf[b], 1, (int64_t)s->count, 0);
+            e->tensors[e->n_tensors++] = clh_st_view(name, CLH_DT_F32, 1, (int64_t)s->count, 0, s->buf[b]);
             continue;
         }
         const char *weight = export_printf(e, "%s.weight.%s", prefix, names[b]);
@@ -178,9 +164,9 @@ static int export_segment(clh_optim_export *e, const clh_optim *optim, size_t t,
         if (!weight || !bias) return 0;
         size_t weights_end = (size_t)s->rows * (size_t)s->in;
         e->tensors[e->n_tensors++] =
-            f32_tensor(weight, s->buf[b] + offset * (size_t)s->in, 2, s->classes[t], s->in);
+            clh_st_view(weight, CLH_DT_F32, 2, s->classes[t], s->in, s->buf[b] + offset * (size_t)s->in);
         e->tensors[e->n_tensors++] =
-            f32_tensor(bias, s->buf[b] + weights_end + offset, 1, s->classes[t], 0);
+            clh_st_view(bias, CLH_DT_F32, 1, s->classes[t], 0, s->buf[b] + weights_end + offset);
     }
     const char *step = export_printf(e, "%s.step", prefix);
     if (!step) return 0;

@@ -84,3 +84,17 @@ clh_status clh_st_expect(const clh_st_file *file, const char *source, const char
     *out = tensor;
     return CLH_OK;
 }
+
+clh_st_tensor clh_st_view(const char *name, clh_dtype dtype, size_t ndim, int64_t d0, int64_t d1,
+                          const void *data) {
+    clh_st_tensor t;
+    memset(&t, 0, sizeof t);
+    t.name = name;
+    t.dtype = dtype;
+    t.ndim = ndim;
+    t.shape[0] = d0;
+    t.shape[1] = d1;
+    t.nbytes = clh_dtype_size(dtype) * (size_t)d0 * (ndim == 2 ? (size_t)d1 : 1);
+    t.data = t.nbytes ? data : NULL;
+    return t;
+}

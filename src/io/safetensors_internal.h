@@ -38,6 +38,12 @@ clh_status clh_st_expect(const clh_st_file *file, const char *source, const char
 clh_status clh_st_expect_tensor(const clh_st_tensor *tensor, const char *source, unsigned dtypes,
                                 size_t ndim, const int64_t *shape);
 
+/* A tensor descriptor over `data` (not copied): 1-D [d0] or 2-D [d0, d1] of
+ * dtype, nbytes from the shape (the caller has checked the product), data
+ * NULL when the tensor is empty. The one builder the exports share. */
+clh_st_tensor clh_st_view(const char *name, clh_dtype dtype, size_t ndim, int64_t d0, int64_t d1,
+                          const void *data);
+
 /* The steps of an atomic save, in order. */
 typedef enum clh_save_step {
     CLH_SAVE_STEP_NONE = 0,
