@@ -11,7 +11,7 @@ add_test(NAME test_abi_alloc_scan
   COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/abi/alloc_scan.sh ${PROJECT_SOURCE_DIR}/src)
 
 # Linked against the shared library: the version query must be exported.
-add_executable(test_abi_version test_abi_version.c)
+add_executable(test_abi_version common/test_abi_version.c)
 target_link_libraries(test_abi_version PRIVATE clheads_shared m)
 target_include_directories(test_abi_version PRIVATE ${PROJECT_SOURCE_DIR}/tests)
 target_compile_definitions(test_abi_version PRIVATE CLH_PROJECT_VERSION="${PROJECT_VERSION}")
@@ -19,6 +19,6 @@ clh_enable_warnings(test_abi_version)
 add_test(NAME test_abi_version COMMAND test_abi_version)
 
 # The custom allocator and reserve; memory-buffer I/O; growable structs.
-clh_add_test(test_abi_allocator test_abi_allocator.c)
-clh_add_test(test_abi_memio test_abi_memio.c)
-clh_add_test(test_abi_structs test_abi_structs.c)
+clh_add_test(test_abi_allocator common/test_abi_allocator.c)
+clh_add_test(test_abi_memio io/test_abi_memio.c)
+clh_add_test(test_abi_structs common/test_abi_structs.c)
