@@ -40,7 +40,7 @@ static void state_path(const char *dir, char *out, size_t len) {
     snprintf(out, len, "%s/checkpoint.safetensors", dir);
 }
 
-#define MAX_META 24
+#define MAX_META 40
 
 /* The tensors and metadata beside the heads. Past the fixed room, additions
  * go to `spare` and set `full`, which fails the save. */
@@ -119,17 +119,23 @@ int cli_state_save(const cli_learner *learner, const cli_results *results, const
     extras *e = calloc(1, sizeof *e);
     if (!e) return fail_msg(err, err_len, "out of memory writing the checkpoint");
     clh_st_tensor *t;
-    t = add_tensor(e, "backbone.0.weight", CLH_DT_F32, mlp->w1, (size_t)(mlp->hidden * mlp->in), 4);
-    t->ndim = 2, t->shape[0] = mlp->hidden, t->shape[1] = mlp->in;
-    add_tensor(e, "backbone.0.bias", CLH_DT_F32, mlp->b1, (size_t)mlp->hidden, 4);
-    t = add_tensor(e, "backbone.2.weight", CLH_DT_F32, mlp->w2,
-                   (size_t)(mlp->hidden * mlp->hidden), 4);
-    t->ndim = 2, t->shape[0] = mlp->hidden, t->shape[1] = mlp->hidden;
-    add_tensor(e, "backbone.2.bias", CLH_DT_F32, mlp->b2, (size_t)mlp->hidden, 4);
-    if (add_optim(e, learner->opt_heads, "optimizer.heads") ||
-        add_optim(e, learner->opt_backbone, "optimizer.backbone")) {
-        free(e);
-        return fail_msg(err, err_len, "cannot collect the optimizer state for the checkpoint");
+    int analytic = learner->analytic != NULL;
+    /* The analytic methods have no backbone and no optimizer state: their
+     * statistics and expansion are added below. */
+    if (!analytic) {
+        t = add_tensor(e, "backbone.0.weight", CLH_DT_F32, mlp->w1,
+                       (size_t)(mlp->hidden * mlp->in), 4);
+        t->ndim = 2, t->shape[0] = mlp->hidden, t->shape[1] = mlp->in;
+        add_tensor(e, "backbone.0.bias", CLH_DT_F32, mlp->b1, (size_t)mlp->hidden, 4);
+        t = add_tensor(e, "backbone.2.weight", CLH_DT_F32, mlp->w2,
+                       (size_t)(mlp->hidden * mlp->hidden), 4);
+        t->ndim = 2, t->shape[0] = mlp->hidden, t->shape[1] = mlp->hidden;
+        add_tensor(e, "backbone.2.bias", CLH_DT_F32, mlp->b2, (size_t)mlp->hidden, 4);
+        if (add_optim(e, learner->opt_heads, "optimizer.heads") ||
+            add_optim(e, learner->opt_backbone, "optimizer.backbone")) {
+            free(e);
+            return fail_msg(err, err_len, "cannot collect the optimizer state for the checkpoint");
+        }
     }
     add_tensor(e, "run.shuffle_state", CLH_DT_U64, &learner->shuffle.state, 1, 8);
     t = add_tensor(e, "run.accuracy", CLH_DT_F64, results->acc,
@@ -158,18 +164,57 @@ int cli_state_save(const cli_learner *learner, const cli_results *results, const
     add_meta(e, "run.seed", seed);
     add_meta_i64(e, "run.freeze_backbone", cfg->freeze_backbone);
     add_meta_i64(e, "run.pad32", cfg->pad32);
-    add_meta_i64(e, "run.input_dim", (long long)mlp->in);
-    add_meta_i64(e, "run.optimizer_heads_bound", clh_optim_buffer_count(learner->opt_heads) > 0);
+    add_meta_i64(e, "run.input_dim", (long long)learner->images->dim);
+    add_meta_i64(e, "run.optimizer_heads_bound",
+                 !analytic && clh_optim_buffer_count(learner->opt_heads) > 0);
     add_meta_i64(e, "run.optimizer_backbone_bound",
-                 clh_optim_buffer_count(learner->opt_backbone) > 0);
+                 !analytic && clh_optim_buffer_count(learner->opt_backbone) > 0);
+    add_meta(e, "run.method", cli_method_name(cfg->method));
+    if (analytic) {
+        add_meta_i64(e, "run.expansion", (long long)cfg->expansion);
+        add_meta_f64(e, "run.ridge_lambda", cfg->ridge_lambda);
+        add_meta_f64(e, "run.lda_shrinkage", cfg->lda_shrinkage);
+        add_meta_i64(e, "run.ncm_normalize", cfg->ncm_normalize);
+        add_meta(e, "run.stats_precision", cfg->stats_precision == CLH_DT_F32 ? "f32" : "f64");
+    }
 
     if (e->full) {
         free(e);
         return fail_msg(err, err_len, "too many tensors or metadata for the checkpoint");
     }
+    /* The statistics' tensors and metadata follow the run's. */
+    clh_analytic_export *exported = NULL;
+    const clh_st_tensor *at = NULL;
+    const clh_st_meta *am = NULL;
+    size_t n_at = 0, n_am = 0;
+    if (analytic) {
+        if (cli_analytic_export(learner, &exported, err, err_len)) {
+            free(e);
+            return 1;
+        }
+        at = clh_analytic_export_tensors(exported, &n_at);
+        am = clh_analytic_export_meta(exported, &n_am);
+    }
+    clh_st_tensor *tensors = malloc((e->n + n_at) * sizeof *tensors);
+    clh_st_meta *metas = malloc((e->n_meta + n_am) * sizeof *metas);
+    if (!tensors || !metas) {
+        free(tensors);
+        free(metas);
+        clh_analytic_export_free(exported);
+        free(e);
+        return fail_msg(err, err_len, "out of memory writing the checkpoint");
+    }
+    memcpy(tensors, e->t, e->n * sizeof *tensors);
+    if (n_at) memcpy(tensors + e->n, at, n_at * sizeof *tensors);
+    memcpy(metas, e->meta, e->n_meta * sizeof *metas);
+    if (n_am) memcpy(metas + e->n_meta, am, n_am * sizeof *metas);
     char path[4096];
     state_path(dir, path, sizeof path);
-    clh_status st = clh_heads_save_ex(learner->heads, path, e->t, e->n, e->meta, e->n_meta);
+    clh_status st = clh_heads_save_ex(learner->heads, path, tensors, e->n + n_at, metas,
+                                      e->n_meta + n_am);
+    free(tensors);
+    free(metas);
+    clh_analytic_export_free(exported);
     free(e);
     if (st != CLH_OK) {
         snprintf(err, err_len, "writing checkpoint %s: %s (%s)", path, clh_status_message(st),
@@ -293,6 +338,29 @@ int cli_state_config_from(const clh_st_file *file, const char *dir, cli_run_conf
                  "to sgd only (run.optimizer is %s)", momentum, clh_optim_kind_name(okind));
         goto done;
     }
+    /* run.method: absent in checkpoints older than --method (fine-tuning). */
+    cli_method method = CLI_METHOD_FINETUNE;
+    int64_t expansion = CLI_DEFAULT_EXPANSION, normalize = 0;
+    double lambda = 1.0, shrinkage = 1e-4;
+    clh_dtype precision = CLH_DT_F64;
+    if ((v = clh_st_meta_get(file, "run.method")) && cli_method_parse(v, &method)) {
+        snprintf(err, err_len, "checkpoint has unknown method \"%s\"", v);
+        goto done;
+    }
+    if (cli_method_is_analytic(method)) {
+        if (meta_i64(file, "run.expansion", 0, CLI_MAX_EXPANSION, &expansion, err, err_len) ||
+            meta_f64(file, "run.ridge_lambda", CLI_MAX_RIDGE_LAMBDA, &lambda, err, err_len) ||
+            meta_f64(file, "run.lda_shrinkage", 1.0, &shrinkage, err, err_len) ||
+            meta_i64(file, "run.ncm_normalize", 0, 1, &normalize, err, err_len))
+            goto done;
+        if (!(v = meta(file, "run.stats_precision", err, err_len))) goto done;
+        if (strcmp(v, "f32") == 0) precision = CLH_DT_F32;
+        else if (strcmp(v, "f64") != 0) {
+            snprintf(err, err_len, "checkpoint metadata run.stats_precision is \"%s\", expected "
+                     "f32 or f64", v);
+            goto done;
+        }
+    }
     if (!(v = meta(file, "run.seed", err, err_len))) goto done;
     if (cli_to_u64(v, &seed) != 0 || seed > CLI_MAX_SEED) {
         snprintf(err, err_len, "checkpoint metadata run.seed is \"%s\", expected an integer in "
@@ -319,11 +387,23 @@ int cli_state_config_from(const clh_st_file *file, const char *dir, cli_run_conf
     DIFFERS(CLI_SET_FREEZE, "--freeze-backbone", "run.freeze_backbone",
             freeze == cfg->freeze_backbone);
     DIFFERS(CLI_SET_PAD32, "--pad32", "run.pad32", pad32 == cfg->pad32);
+    DIFFERS(CLI_SET_METHOD, "--method", "run.method", method == cfg->method);
+    DIFFERS(CLI_SET_EXPANSION, "--expansion", "run.expansion", expansion == cfg->expansion);
+    DIFFERS(CLI_SET_RIDGE_LAMBDA, "--ridge-lambda", "run.ridge_lambda",
+            lambda == cfg->ridge_lambda);
+    DIFFERS(CLI_SET_LDA_SHRINKAGE, "--lda-shrinkage", "run.lda_shrinkage",
+            shrinkage == cfg->lda_shrinkage);
+    DIFFERS(CLI_SET_NCM_NORMALIZE, "--ncm-normalize", "run.ncm_normalize",
+            normalize == cfg->ncm_normalize);
+    DIFFERS(CLI_SET_STATS_PRECISION, "--stats-precision", "run.stats_precision",
+            precision == cfg->stats_precision);
 #undef DIFFERS
     if (option) {
         const char *shown = clh_st_meta_get(file, key);
         if (strcmp(key, "run.freeze_backbone") == 0) shown = freeze ? "on" : "off";
         if (strcmp(key, "run.pad32") == 0) shown = pad32 ? "on" : "off";
+        if (strcmp(key, "run.ncm_normalize") == 0) shown = normalize ? "on" : "off";
+        if (!shown) shown = cli_method_name(method); /* run.method absent: finetune */
         snprintf(err, err_len, "cannot resume from %s: %s in the checkpoint is %s, which differs "
                  "from the option given", dir, option, shown);
         goto done;
@@ -339,6 +419,12 @@ int cli_state_config_from(const clh_st_file *file, const char *dir, cli_run_conf
     cfg->seed = seed;
     cfg->freeze_backbone = (int)freeze;
     cfg->pad32 = (int)pad32;
+    cfg->method = method;
+    cfg->expansion = expansion;
+    cfg->ridge_lambda = lambda;
+    cfg->lda_shrinkage = shrinkage;
+    cfg->ncm_normalize = (int)normalize;
+    cfg->stats_precision = precision;
     rc = 0;
 done:
     return rc;
@@ -400,9 +486,9 @@ static int check_heads(const clh_heads *heads, const cli_learner *learner, int64
     const cli_tasks *tasks = learner->tasks;
     clh_paradigm p = clh_heads_paradigm(heads);
     int single = p == CLH_DIL || p == CLH_STL;
-    if (clh_heads_in_features(heads) != CLI_HIDDEN) {
-        snprintf(err, err_len, "checkpoint heads take %lld features, the backbone gives %d",
-                 (long long)clh_heads_in_features(heads), CLI_HIDDEN);
+    if (clh_heads_in_features(heads) != learner->feature_dim) {
+        snprintf(err, err_len, "checkpoint heads take %lld features, the run's features have %lld",
+                 (long long)clh_heads_in_features(heads), (long long)learner->feature_dim);
         return 1;
     }
     size_t n = clh_heads_num_tasks(heads);
@@ -451,10 +537,10 @@ int cli_state_restore_from(cli_learner *learner, cli_results *results, const clh
     /* The backbone's input width follows the data (and --pad32). */
     int64_t input_dim;
     if (meta_i64(file, "run.input_dim", 1, INT32_MAX, &input_dim, err, err_len)) goto done;
-    if (input_dim != learner->mlp.in) {
-        snprintf(err, err_len, "cannot resume from %s: its backbone takes %lld inputs per image, "
+    if (input_dim != learner->images->dim) {
+        snprintf(err, err_len, "cannot resume from %s: its run takes %lld inputs per image, "
                  "the data gives %lld (a different data set, or --pad32 differs)", dir,
-                 (long long)input_dim, (long long)learner->mlp.in);
+                 (long long)input_dim, (long long)learner->images->dim);
         goto done;
     }
     clh_load_options options;
@@ -478,6 +564,10 @@ int cli_state_restore_from(cli_learner *learner, cli_results *results, const clh
 
     cli_mlp *mlp = &learner->mlp;
     const clh_st_tensor *t;
+    if (learner->analytic) {
+        if (cli_analytic_restore(learner, file, phases, err, err_len)) goto done;
+        goto run_state;
+    }
     struct { const char *name; float *dst; size_t count; } parts[] = {
         {"backbone.0.weight", mlp->w1, (size_t)(mlp->hidden * mlp->in)},
         {"backbone.0.bias", mlp->b1, (size_t)mlp->hidden},
@@ -531,6 +621,7 @@ int cli_state_restore_from(cli_learner *learner, cli_results *results, const clh
                           err_len))
             goto done;
     }
+run_state:
     if (!(t = expect(file, "run.shuffle_state", CLH_DT_U64, 1, err, err_len))) goto done;
     memcpy(&learner->shuffle.state, t->data, sizeof(uint64_t));
     size_t cells = (size_t)(results->rows * results->tasks);
@@ -543,8 +634,8 @@ int cli_state_restore_from(cli_learner *learner, cli_results *results, const clh
     }
     if (!(t = expect(file, "run.loss", CLH_DT_F64, (size_t)results->rows, err, err_len))) goto done;
     memcpy(results->loss, t->data, (size_t)results->rows * sizeof(double));
-    if (cli_state_check_results(results, phases, cli_is_joint(cfg->paradigm), cfg->epochs > 0, err,
-                                err_len))
+    if (cli_state_check_results(results, phases, cli_is_joint(cfg->paradigm),
+                                cfg->epochs > 0 && !learner->analytic, err, err_len))
         goto done;
     results->rows_done = phases; /* the heads' gradient flags came with the heads */
     rc = 0;
