@@ -33,6 +33,11 @@ static const char *const HELP =
     "                       split-fashion-mnist: Fashion-MNIST, the same sizes;\n"
     "                       split-mnist-10k | permuted-mnist-10k: 10,000 digits,\n"
     "                       80% of each digit train; synthetic: built in\n"
+    "                       features: the user's own features, --train and --test\n"
+    "                       (docs/analytic.md: safetensors with 'feature' [N, d]\n"
+    "                       F32, 'label' [N] I64 within the task, 'task' [N] I64)\n"
+    "  --train FILE, --test FILE  the two files of --dataset features (again with\n"
+    "                       --resume)\n"
     "  --data PATH          where the data is: for the MNIST and Fashion-MNIST sets\n"
     "                       a directory with train-images-idx3-ubyte,\n"
     "                       train-labels-idx1-ubyte, t10k-images-idx3-ubyte and\n"
@@ -104,6 +109,23 @@ static int check_method_options(const cli_run_config *cfg) {
         {CLI_SET_LDA_SHRINKAGE, "--lda-shrinkage", CLI_METHOD_SLDA},
         {CLI_SET_NCM_NORMALIZE, "--ncm-normalize", CLI_METHOD_NCM},
     };
+    if (cfg->set & CLI_SET_DATASET) {
+        int features = cfg->dataset == CLI_DATA_FEATURES;
+        if (features && (!cfg->train_path || !cfg->test_path))
+            return cli_usage_error(CMD, "--dataset features needs --train FILE and --test FILE");
+        if (!features && (cfg->train_path || cfg->test_path))
+            return cli_usage_error(CMD, "--train and --test apply to --dataset features only "
+                                   "(--data names the directory of the other sets)");
+        if (features && cfg->data_path)
+            return cli_usage_error(CMD, "--dataset features reads --train and --test, not --data");
+        if (features && cfg->pad32)
+            return cli_usage_error(CMD, "--pad32 applies to images, not to --dataset features");
+        if (features && cfg->freeze_backbone)
+            return cli_usage_error(CMD, "--freeze-backbone: --dataset features has no backbone "
+                                   "(fine-tuning trains the heads alone)");
+    } else if (!cfg->resume_dir && (cfg->train_path || cfg->test_path)) {
+        return cli_usage_error(CMD, "--train and --test apply to --dataset features only");
+    }
     if (cfg->resume_dir && !(cfg->set & CLI_SET_METHOD)) return 0;
     for (size_t i = 0; i < sizeof only / sizeof only[0]; i++)
         if ((cfg->set & only[i].flag) && cfg->method != (cli_method)only[i].method)
@@ -165,7 +187,7 @@ static int parse_options(int argc, char **argv, cli_run_config *cfg, int *help) 
             if (cli_dataset_parse(v, &cfg->dataset))
                 return cli_usage_error(CMD, "unknown dataset '%s' (expected split-mnist, "
                                        "permuted-mnist, split-fashion-mnist, split-mnist-10k, "
-                                       "permuted-mnist-10k or synthetic)", v);
+                                       "permuted-mnist-10k, synthetic or features)", v);
             cfg->set |= CLI_SET_DATASET;
         } else if (OPTION("--method")) {
             NEED_VALUE("--method");
@@ -195,6 +217,12 @@ static int parse_options(int argc, char **argv, cli_run_config *cfg, int *help) 
         } else if (OPTION("--data")) {
             NEED_VALUE("--data");
             cfg->data_path = v;
+        } else if (OPTION("--train")) {
+            NEED_VALUE("--train");
+            cfg->train_path = v;
+        } else if (OPTION("--test")) {
+            NEED_VALUE("--test");
+            cfg->test_path = v;
         } else if (OPTION("--tasks")) {
             NEED_VALUE("--tasks");
             rc = cli_parse_i64(CMD, "--tasks", v, 1, CLI_MAX_TASKS, &cfg->num_tasks);
@@ -402,17 +430,36 @@ int cli_cmd_run(int argc, char **argv) {
     if (cfg.threads > 0) clh_set_num_threads(cfg.threads);
 
     cli_images images;
-    if (cli_dataset_load(&images, cfg.dataset, cfg.data_path, err, sizeof err))
+    int features = cfg.dataset == CLI_DATA_FEATURES;
+    if (features && (!cfg.train_path || !cfg.test_path))
+        return cli_usage_error(CMD, "resuming a --dataset features run needs its --train FILE "
+                               "and --test FILE again");
+    if (features ? cli_features_load(&images, cfg.train_path, cfg.test_path, err, sizeof err)
+                 : cli_dataset_load(&images, cfg.dataset, cfg.data_path, err, sizeof err))
         return cli_fail(CMD, "%s", err);
+    if (features && !cfg.resume_dir && !(cfg.set & CLI_SET_TASKS))
+        cfg.num_tasks = images.feature_tasks; /* all the files' tasks */
     if (cfg.pad32 && cli_images_pad32(&images, err, sizeof err)) {
         cli_images_free(&images);
         return cli_fail(CMD, "%s", err);
     }
     cfg.input_dim = images.dim;
     cli_tasks tasks;
-    if (cli_tasks_build(&tasks, &images, cfg.dataset, cfg.num_tasks, err, sizeof err)) {
+    if (features ? cli_features_tasks(&tasks, &images, cfg.num_tasks, err, sizeof err)
+                 : cli_tasks_build(&tasks, &images, cfg.dataset, cfg.num_tasks, err, sizeof err)) {
         cli_images_free(&images);
         return cli_fail(CMD, "%s", err);
+    }
+    /* DIL has one head: every task must have its class count. */
+    for (int64_t t = 1; cfg.paradigm == CLH_DIL && t < tasks.count; t++) {
+        if (tasks.tasks[t].num_classes != tasks.tasks[0].num_classes) {
+            cli_fail(CMD, "DIL has one head for every task, but task %lld has %lld classes and "
+                     "task 0 has %lld", (long long)t, (long long)tasks.tasks[t].num_classes,
+                     (long long)tasks.tasks[0].num_classes);
+            cli_tasks_free(&tasks);
+            cli_images_free(&images);
+            return CLI_EXIT_FAIL;
+        }
     }
     cli_learner learner;
     cli_results results;
@@ -458,9 +505,11 @@ int cli_cmd_run(int argc, char **argv) {
             break;
         }
     }
-    if (!cfg.quiet)
+    if (!cfg.quiet) {
+        cli_analytic_print_times(&learner, stderr);
         fprintf(stderr, "trained in %.2f s (%s matrix multiply, %d threads)\n", cli_now() - start,
                 clh_gemm_backend(), clh_get_num_threads());
+    }
     if (cfg.method == CLI_METHOD_FINETUNE)
         printf("clheads run: %s on %s%s, %lld tasks, %s lr %g, batch %lld, %lld epochs/task, "
                "seed %llu%s\n",

@@ -27,13 +27,24 @@
  * --batch-size, which is a fine-tuning option. */
 #define CHUNK 2048
 
+/* The expanded test features kept for the evaluations after each task: at
+ * most this many bytes (Split MNIST at width 4096: 164 MB); past it a task's
+ * test features are recomputed at every evaluation. */
+#define TEST_CACHE_BUDGET ((size_t)512 << 20)
+
 struct cli_analytic_run {
     clh_analytic *stats;
     clh_random_features *expansion; /* NULL: the raw inputs are the features */
     float *x;                       /* [CHUNK, input_dim] */
     float *h;                       /* [CHUNK, width] (with an expansion) */
     int64_t *labels;                /* [CHUNK] */
+    float **test_cache;             /* [tasks]: task's test features, or NULL */
+    int64_t tasks;
+    size_t test_cache_bytes;
+    double seconds[4];              /* time in the phases below, whole run */
 };
+
+enum { T_EXPAND, T_STATS, T_SOLVE, T_EVAL };
 
 static int lib_fail(char *err, size_t err_len, const char *what, clh_status status) {
     snprintf(err, err_len, "%s failed: %s (%s)", what, clh_status_message(status),
@@ -64,6 +75,9 @@ void cli_analytic_free(cli_analytic_run *run) {
     free(run->x);
     free(run->h);
     free(run->labels);
+    if (run->test_cache)
+        for (int64_t t = 0; t < run->tasks; t++) free(run->test_cache[t]);
+    free(run->test_cache);
     free(run);
 }
 
@@ -97,7 +111,9 @@ int cli_analytic_init(cli_learner *learner, char *err, size_t err_len) {
     run->x = malloc(rows * (size_t)in * sizeof(float));
     run->h = run->expansion ? malloc(rows * (size_t)width * sizeof(float)) : NULL;
     run->labels = malloc(rows * sizeof(int64_t));
-    if (!run->x || (run->expansion && !run->h) || !run->labels) {
+    run->tasks = learner->tasks->count;
+    run->test_cache = calloc((size_t)run->tasks, sizeof *run->test_cache);
+    if (!run->x || (run->expansion && !run->h) || !run->labels || !run->test_cache) {
         cli_analytic_free(run);
         snprintf(err, err_len, "out of memory for the analytic buffers (%lld features)",
                  (long long)width);
@@ -107,12 +123,54 @@ int cli_analytic_init(cli_learner *learner, char *err, size_t err_len) {
     return 0;
 }
 
-const float *cli_analytic_features(cli_learner *learner, const float *x, int64_t batch) {
-    cli_analytic_run *run = learner->analytic;
+/* The features of x [batch <= CHUNK, input_dim]: the expansion (into
+ * run->h) or x itself. */
+static const float *features(cli_analytic_run *run, const float *x, int64_t batch) {
     if (!run->expansion) return x;
     if (batch > CHUNK) return NULL;
-    if (clh_random_features_apply(run->expansion, x, batch, run->h) != CLH_OK) return NULL;
-    return run->h;
+    double start = cli_now();
+    clh_status st = clh_random_features_apply(run->expansion, x, batch, run->h);
+    run->seconds[T_EXPAND] += cli_now() - start;
+    return st == CLH_OK ? run->h : NULL;
+}
+
+/* Expands all of task tau's test inputs into a new buffer, or NULL (out of
+ * budget or memory: the caller expands batch by batch instead). */
+static float *expand_test_set(cli_learner *learner, int64_t tau) {
+    cli_analytic_run *run = learner->analytic;
+    const cli_task *task = &learner->tasks->tasks[tau];
+    size_t width = (size_t)clh_random_features_width(run->expansion), bytes;
+    if (__builtin_mul_overflow((size_t)task->num_test, width * sizeof(float), &bytes) ||
+        run->test_cache_bytes + bytes > TEST_CACHE_BUDGET)
+        return NULL;
+    float *all = malloc(bytes ? bytes : 1);
+    if (!all) return NULL;
+    int64_t dim = learner->images->dim;
+    for (int64_t begin = 0; begin < task->num_test; begin += CHUNK) {
+        int64_t end = begin + CHUNK < task->num_test ? begin + CHUNK : task->num_test;
+        for (int64_t i = begin; i < end; i++)
+            cli_images_row(learner->images, task->test[i], task->perm, run->x + (i - begin) * dim);
+        double start = cli_now();
+        clh_status st = clh_random_features_apply(run->expansion, run->x, end - begin,
+                                                  all + (size_t)begin * width);
+        run->seconds[T_EXPAND] += cli_now() - start;
+        if (st != CLH_OK) {
+            free(all);
+            return NULL;
+        }
+    }
+    run->test_cache_bytes += bytes;
+    return all;
+}
+
+const float *cli_analytic_test_features(cli_learner *learner, int64_t tau, int64_t begin,
+                                        int64_t batch, const float *x) {
+    cli_analytic_run *run = learner->analytic;
+    if (!run->expansion) return x;
+    if (!run->test_cache[tau] && begin == 0) run->test_cache[tau] = expand_test_set(learner, tau);
+    if (run->test_cache[tau])
+        return run->test_cache[tau] + (size_t)begin * (size_t)clh_random_features_width(run->expansion);
+    return features(run, x, batch);
 }
 
 /* Adds task t's training data to the statistics. */
@@ -131,10 +189,12 @@ static int update_task(cli_learner *learner, int64_t t, cli_progress *progress, 
             cli_images_row(learner->images, image, task->perm, run->x + (i - begin) * dim);
             run->labels[i - begin] = cli_sample_label(learner, t, image);
         }
-        const float *h = cli_analytic_features(learner, run->x, end - begin);
+        const float *h = features(run, run->x, end - begin);
         if (!h) return lib_fail(err, err_len, "random feature expansion", CLH_E_INVALID_ARG);
+        double start = cli_now();
         clh_status st = clh_analytic_update(run->stats, h, end - begin, cli_call_task_id(p, t),
                                             run->labels);
+        run->seconds[T_STATS] += cli_now() - start;
         if (st != CLH_OK) {
             char what[96];
             snprintf(what, sizeof what, "updating the statistics with task %lld",
@@ -166,25 +226,49 @@ int cli_analytic_phase(cli_learner *learner, int64_t row, cli_results *results,
     else
         snprintf(phase, sizeof phase, "task %lld/%lld", (long long)row + 1,
                  (long long)tasks->count);
-    double start = cli_now();
-    for (int64_t t = first; t <= last; t++)
+    double before[4];
+    memcpy(before, run->seconds, sizeof before);
+    int64_t samples = 0;
+    for (int64_t t = first; t <= last; t++) {
         if (update_task(learner, t, progress, phase, err, err_len)) return 1;
+        samples += tasks->tasks[t].num_train;
+    }
     /* TIL: the other heads' statistics did not change, so only the new head
      * is solved; CIL's heads share one system, DIL/STL/MTL are solved whole. */
     int64_t solve_id = cfg->paradigm == CLH_TIL ? row : CLH_NO_TASK;
+    double start = cli_now();
     st = clh_analytic_solve(run->stats, learner->heads, solve_id);
+    run->seconds[T_SOLVE] += cli_now() - start;
     if (st != CLH_OK) return lib_fail(err, err_len, "solving the heads", st);
-    cli_progress_epoch(progress, phase, 0, 1, NAN, cli_now() - start);
     results->loss[row] = NAN; /* no training loss: the heads are solved */
     int64_t seen = joint ? tasks->count : row + 1;
+    start = cli_now();
+    double expand_before_eval = run->seconds[T_EXPAND];
     for (int64_t tau = 0; tau < seen; tau++) {
         double agnostic, aware;
         if (cli_evaluate_task(learner, tau, &agnostic, &aware, err, err_len)) return 1;
         results->acc[row * tasks->count + tau] = agnostic;
         if (results->acc_aware) results->acc_aware[row * tasks->count + tau] = aware;
     }
+    /* The test set's expansion is counted as expansion, not evaluation. */
+    run->seconds[T_EVAL] += cli_now() - start - (run->seconds[T_EXPAND] - expand_before_eval);
     results->rows_done = row + 1;
+    if (progress->mode) {
+        if (progress->mode == 1) fputs("\r\x1b[K", stderr);
+        fprintf(stderr, "%s: %lld samples; expansion %.2f s, statistics %.2f s, solve %.2f s, "
+                "evaluation %.2f s\n", phase, (long long)samples,
+                run->seconds[T_EXPAND] - before[T_EXPAND], run->seconds[T_STATS] - before[T_STATS],
+                run->seconds[T_SOLVE] - before[T_SOLVE], run->seconds[T_EVAL] - before[T_EVAL]);
+    }
     return 0;
+}
+
+void cli_analytic_print_times(const cli_learner *learner, FILE *out) {
+    const cli_analytic_run *run = learner->analytic;
+    if (!run) return;
+    fprintf(out, "analytic phases: expansion %.2f s, statistics %.2f s, solves %.2f s, "
+            "evaluation %.2f s\n", run->seconds[T_EXPAND], run->seconds[T_STATS],
+            run->seconds[T_SOLVE], run->seconds[T_EVAL]);
 }
 
 int cli_analytic_export(const cli_learner *learner, clh_analytic_export **out, char *err,

@@ -61,7 +61,9 @@ int cli_report_json(const char *path, const cli_run_config *cfg, const cli_tasks
     json_object_set_new(opts, "seed", json_integer((json_int_t)cfg->seed));
     json_object_set_new(opts, "freeze_backbone", json_boolean(cfg->freeze_backbone));
     char backbone[96];
-    if (!cli_method_is_analytic(cfg->method))
+    if (!cli_method_is_analytic(cfg->method) && cfg->dataset == CLI_DATA_FEATURES)
+        snprintf(backbone, sizeof backbone, "none: the features of the files");
+    else if (!cli_method_is_analytic(cfg->method))
         snprintf(backbone, sizeof backbone, "MLP %lld-%d-%d ReLU", (long long)cfg->input_dim,
                  CLI_HIDDEN, CLI_HIDDEN);
     else if (cfg->expansion > 0)

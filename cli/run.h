@@ -4,6 +4,7 @@
 #define CLI_RUN_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "clheads.h"
 #include "clheads/optim.h"
@@ -42,6 +43,8 @@ typedef struct cli_run_config {
     clh_paradigm paradigm;     /* TIL, CIL, DIL: tasks in sequence; MTL, STL: joint */
     cli_dataset_kind dataset;
     const char *data_path;     /* --data; NULL: the kind's default (dataset.h) */
+    const char *train_path;    /* --dataset features: --train FILE and --test FILE */
+    const char *test_path;
     int pad32;                 /* --pad32: 28x28 images framed to 32x32 */
     int64_t input_dim;         /* inputs per image (784, or 1024 padded), set once loaded */
     int64_t num_tasks;
@@ -133,10 +136,11 @@ void cli_learner_free(cli_learner *learner);
 int cli_train_phase(cli_learner *learner, int64_t row, cli_results *results,
                     cli_progress *progress, char *err, size_t err_len);
 
-/* The features the heads see for x [batch, input_dim] (batch <= CLI_EVAL_BATCH
- * or the training batch): the backbone's output, or for the analytic methods
- * the expansion of x (or x itself). NULL when a layer fails. */
-const float *cli_learner_features(cli_learner *learner, const float *x, int64_t batch);
+/* 0 when the heads take the inputs (or their expansion) directly: the
+ * analytic methods, and fine-tuning the user's own features. */
+static inline int cli_learner_has_backbone(const cli_learner *learner) {
+    return learner->mlp.params != NULL;
+}
 /* Accuracy on task tau's test data (train_loop.c). */
 int cli_evaluate_task(cli_learner *learner, int64_t tau, double *agnostic, double *aware,
                       char *err, size_t err_len);
@@ -153,9 +157,17 @@ int64_t cli_call_task_id(clh_paradigm p, int64_t task);
  * and the expansion's (seed, in, width). */
 int cli_analytic_init(cli_learner *learner, char *err, size_t err_len);
 void cli_analytic_free(cli_analytic_run *run);
-const float *cli_analytic_features(cli_learner *learner, const float *x, int64_t batch);
+/* The features of test samples [begin, begin + batch) of task tau, whose
+ * inputs are in x [batch, input_dim]: the expansion of x, or x itself. The
+ * features do not change between evaluations, so the expansion of a task's
+ * test set is kept once computed (within a memory budget). NULL on failure. */
+const float *cli_analytic_test_features(cli_learner *learner, int64_t tau, int64_t begin,
+                                        int64_t batch, const float *x);
 int cli_analytic_phase(cli_learner *learner, int64_t row, cli_results *results,
                        cli_progress *progress, char *err, size_t err_len);
+/* The time spent in expansion, statistics, solves and evaluation so far
+ * (this process: a resumed run counts its own phases). */
+void cli_analytic_print_times(const cli_learner *learner, FILE *out);
 /* The statistics and expansion as checkpoint tensors (free with
  * clh_analytic_export_free). */
 int cli_analytic_export(const cli_learner *learner, clh_analytic_export **out, char *err,

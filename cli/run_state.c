@@ -121,8 +121,9 @@ int cli_state_save(const cli_learner *learner, const cli_results *results, const
     clh_st_tensor *t;
     int analytic = learner->analytic != NULL;
     /* The analytic methods have no backbone and no optimizer state: their
-     * statistics and expansion are added below. */
-    if (!analytic) {
+     * statistics and expansion are added below. Fine-tuning the user's own
+     * features has no backbone either. */
+    if (cli_learner_has_backbone(learner)) {
         t = add_tensor(e, "backbone.0.weight", CLH_DT_F32, mlp->w1,
                        (size_t)(mlp->hidden * mlp->in), 4);
         t->ndim = 2, t->shape[0] = mlp->hidden, t->shape[1] = mlp->in;
@@ -136,6 +137,9 @@ int cli_state_save(const cli_learner *learner, const cli_results *results, const
             free(e);
             return fail_msg(err, err_len, "cannot collect the optimizer state for the checkpoint");
         }
+    } else if (!analytic && add_optim(e, learner->opt_heads, "optimizer.heads")) {
+        free(e);
+        return fail_msg(err, err_len, "cannot collect the optimizer state for the checkpoint");
     }
     add_tensor(e, "run.shuffle_state", CLH_DT_U64, &learner->shuffle.state, 1, 8);
     t = add_tensor(e, "run.accuracy", CLH_DT_F64, results->acc,
@@ -168,7 +172,8 @@ int cli_state_save(const cli_learner *learner, const cli_results *results, const
     add_meta_i64(e, "run.optimizer_heads_bound",
                  !analytic && clh_optim_buffer_count(learner->opt_heads) > 0);
     add_meta_i64(e, "run.optimizer_backbone_bound",
-                 !analytic && clh_optim_buffer_count(learner->opt_backbone) > 0);
+                 cli_learner_has_backbone(learner) &&
+                     clh_optim_buffer_count(learner->opt_backbone) > 0);
     add_meta(e, "run.method", cli_method_name(cfg->method));
     if (analytic) {
         add_meta_i64(e, "run.expansion", (long long)cfg->expansion);
@@ -568,6 +573,7 @@ int cli_state_restore_from(cli_learner *learner, cli_results *results, const clh
         if (cli_analytic_restore(learner, file, phases, err, err_len)) goto done;
         goto run_state;
     }
+    if (!cli_learner_has_backbone(learner)) goto optimizers;
     struct { const char *name; float *dst; size_t count; } parts[] = {
         {"backbone.0.weight", mlp->w1, (size_t)(mlp->hidden * mlp->in)},
         {"backbone.0.bias", mlp->b1, (size_t)mlp->hidden},
@@ -581,6 +587,7 @@ int cli_state_restore_from(cli_learner *learner, cli_results *results, const clh
             goto done;
     }
 
+optimizers:;
     const char *bound = clh_st_meta_get(file, "run.optimizer_heads_bound");
     if (bound && strcmp(bound, "1") == 0) {
         size_t n = clh_heads_num_tasks(heads), count = 0;
@@ -602,7 +609,7 @@ int cli_state_restore_from(cli_learner *learner, cli_results *results, const clh
         layout.binding = CLH_OPTIM_HEADS;
         layout.paradigm = clh_heads_paradigm(heads);
         layout.count = count;
-        layout.in_features = CLI_HIDDEN;
+        layout.in_features = learner->feature_dim;
         layout.num_segments = n;
         layout.task_ids = ids;
         layout.num_classes = classes;
@@ -611,6 +618,10 @@ int cli_state_restore_from(cli_learner *learner, cli_results *results, const clh
         if (r) goto done;
     }
     bound = clh_st_meta_get(file, "run.optimizer_backbone_bound");
+    if (bound && strcmp(bound, "1") == 0 && !cli_learner_has_backbone(learner)) {
+        fail_msg(err, err_len, "checkpoint has a backbone optimizer, but the run has no backbone");
+        goto done;
+    }
     if (bound && strcmp(bound, "1") == 0) {
         clh_optim_layout layout;
         memset(&layout, 0, sizeof layout);

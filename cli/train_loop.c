@@ -61,11 +61,13 @@ int cli_learner_init(cli_learner *learner, const cli_run_config *config,
     int64_t batch = config->batch_size > CLI_EVAL_BATCH ? config->batch_size : CLI_EVAL_BATCH;
     int analytic = cli_method_is_analytic(config->method);
     /* The analytic methods train no backbone: their features are the
-     * inputs' expansion (or the inputs). */
-    learner->feature_dim = !analytic ? CLI_HIDDEN
-                           : config->expansion > 0 ? config->expansion
+     * inputs' expansion (or the inputs). The user's own features are
+     * fine-tuned with the heads alone. */
+    int backbone = !analytic && config->dataset != CLI_DATA_FEATURES;
+    learner->feature_dim = backbone                ? CLI_HIDDEN
+                           : config->expansion > 0 && analytic ? config->expansion
                                                    : images->dim;
-    if (!analytic && cli_mlp_init(&learner->mlp, images->dim, CLI_HIDDEN, batch, config->seed)) {
+    if (backbone && cli_mlp_init(&learner->mlp, images->dim, CLI_HIDDEN, batch, config->seed)) {
         snprintf(err, err_len, "out of memory for the backbone");
         return 1;
     }
@@ -137,10 +139,6 @@ int cli_learner_init(cli_learner *learner, const cli_run_config *config,
     return 0;
 }
 
-const float *cli_learner_features(cli_learner *learner, const float *x, int64_t batch) {
-    if (learner->analytic) return cli_analytic_features(learner, x, batch);
-    return cli_mlp_forward(&learner->mlp, x, batch);
-}
 
 void cli_learner_free(cli_learner *learner) {
     if (!learner) return;
@@ -163,7 +161,9 @@ void cli_learner_free(cli_learner *learner) {
  * CIL and the STL reference, local to its task otherwise. */
 int64_t cli_sample_label(const cli_learner *learner, int64_t task, int64_t image) {
     const cli_task *t = &learner->tasks->tasks[task];
-    int64_t local = t->local_of_digit[learner->images->labels[image]];
+    const cli_images *images = learner->images;
+    int64_t local = images->feature_label ? images->feature_label[image]
+                                          : t->local_of_digit[images->labels[image]];
     clh_paradigm p = learner->config->paradigm;
     return (p == CLH_CIL || p == CLH_STL) ? t->class_offset + local : local;
 }
@@ -223,9 +223,12 @@ static int train_batch(cli_learner *learner, int64_t batch, int64_t task, float 
                        const char *where, char *err, size_t err_len) {
     const cli_run_config *cfg = learner->config;
     clh_paradigm p = cfg->paradigm;
-    const float *feature = cli_mlp_forward(&learner->mlp, learner->x, batch);
+    int backbone = cli_learner_has_backbone(learner);
+    const float *feature = backbone ? cli_mlp_forward(&learner->mlp, learner->x, batch)
+                                    : learner->x;
     if (!feature) return forward_failed(err, err_len);
-    float *dfeature = cfg->freeze_backbone ? NULL : learner->dfeature;
+    int train_backbone = backbone && !cfg->freeze_backbone;
+    float *dfeature = train_backbone ? learner->dfeature : NULL;
     clh_status st;
     if (p == CLH_MTL) {
         /* Joint multi-task: one batch mixes tasks; each head runs on its own samples. */
@@ -254,7 +257,7 @@ static int train_batch(cli_learner *learner, int64_t batch, int64_t task, float 
         if (st != CLH_OK) return lib_fail(err, err_len, "heads backward", st);
     }
     if (!isfinite(*loss)) return diverged(err, err_len, "a non-finite loss", where);
-    if (!cfg->freeze_backbone) {
+    if (train_backbone) {
         if (cli_mlp_backward(&learner->mlp, learner->x, batch, learner->dfeature))
             return lib_fail(err, err_len, "backbone backward", CLH_E_INVALID_ARG);
         st = clh_optim_step(learner->opt_backbone, learner->mlp.params, learner->mlp.grads,
@@ -270,7 +273,7 @@ static int train_batch(cli_learner *learner, int64_t batch, int64_t task, float 
 
 /* Accuracy on task tau's test data, counted per sample. */
 int cli_evaluate_task(cli_learner *learner, int64_t tau, double *agnostic, double *aware,
-                         char *err, size_t err_len) {
+                      char *err, size_t err_len) {
     const cli_task *task = &learner->tasks->tasks[tau];
     clh_paradigm p = learner->config->paradigm;
     int64_t dim = learner->images->dim, id = cli_call_task_id(p, tau);
@@ -284,7 +287,12 @@ int cli_evaluate_task(cli_learner *learner, int64_t tau, double *agnostic, doubl
             cli_images_row(learner->images, image, task->perm, learner->x + b * dim);
             learner->labels[b] = cli_sample_label(learner, tau, image);
         }
-        const float *feature = cli_learner_features(learner, learner->x, batch);
+        const float *feature = learner->analytic
+                                   ? cli_analytic_test_features(learner, tau, begin, batch,
+                                                                learner->x)
+                                   : cli_learner_has_backbone(learner)
+                                       ? cli_mlp_forward(&learner->mlp, learner->x, batch)
+                                       : learner->x;
         if (!feature) return forward_failed(err, err_len);
         clh_status st = clh_heads_forward(learner->heads, feature, batch, id, learner->logits);
         if (st != CLH_OK) return lib_fail(err, err_len, "evaluation forward", st);
