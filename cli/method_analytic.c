@@ -297,6 +297,7 @@ int cli_analytic_restore(cli_learner *learner, const clh_st_file *file, int64_t 
     }
     clh_analytic_config want, got;
     analytic_config(cfg, &want);
+    clh_analytic_config_init(&got, want.method); /* sets struct_size for the query */
     clh_analytic_get_config(stats, &got);
     const char *why = NULL;
     if (got.method != want.method) why = "its statistics are of another method";
