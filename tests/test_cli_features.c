@@ -30,15 +30,15 @@ static char train_path[1024], test_path[1024];
 static refdata *ref;
 
 /* The accuracy matrix of DIR/results.json, row-major [TASKS, TASKS], NaN for null. */
-static int read_accuracy(const char *dir, double *acc) {
+static int read_accuracy_rows(const char *dir, double *acc, size_t want_rows) {
     char path[600];
     snprintf(path, sizeof path, "%s/results.json", dir);
     json_error_t error;
     json_t *root = json_load_file(path, 0, &error);
     if (!root) return 1;
     json_t *rows = json_object_get(root, "accuracy");
-    int rc = json_array_size(rows) == TASKS ? 0 : 1;
-    for (size_t r = 0; !rc && r < TASKS; r++) {
+    int rc = json_array_size(rows) == want_rows ? 0 : 1;
+    for (size_t r = 0; !rc && r < want_rows; r++) {
         json_t *row = json_array_get(rows, r);
         for (size_t c = 0; c < TASKS; c++) {
             json_t *v = json_array_get(row, c);
@@ -47,6 +47,31 @@ static int read_accuracy(const char *dir, double *acc) {
     }
     json_decref(root);
     return rc;
+}
+
+static int read_accuracy(const char *dir, double *acc) {
+    return read_accuracy_rows(dir, acc, TASKS);
+}
+
+/* The joint references solve once on all tasks: MTL equals TIL's last row
+ * (each head its task's classes, one shared matrix), STL CIL's. */
+static void test_joint(const char *method) {
+    static const char *const joint[2] = {"mtl", "stl"}, *const seq[2] = {"til", "cil"};
+    for (int k = 0; k < 2; k++) {
+        char dir[512], sub[64];
+        snprintf(sub, sizeof sub, "joint_%s_%s", method, joint[k]);
+        work_dir(sub, dir, sizeof dir);
+        CHECK(run_cli("run", "--method", method, "--paradigm", joint[k], "--dataset", "features",
+                      "--train", train_path, "--test", test_path, "--expansion", "0", "--out",
+                      dir, "--quiet", strcmp(method, "slda") == 0 ? "--lda-shrinkage=0.01"
+                                                                  : "--seed=1", NULL) ==
+              CLI_EXIT_OK);
+        double acc[TASKS];
+        CHECK(read_accuracy_rows(dir, acc, 1) == 0);
+        const float *want = refdata_f32(ref, NULL, "%s.%s.acc", method, seq[k]);
+        for (int t = 0; want && t < TASKS; t++)
+            CHECK_CLOSE(acc[t], want[(TASKS - 1) * TASKS + t], 1e-6, 1.0);
+    }
 }
 
 /* The final predictions of the heads in DIR/checkpoint.safetensors on the
@@ -344,6 +369,9 @@ int main(void) {
         test_reference(methods[m], "til", CLH_TIL);
         test_reference(methods[m], "dil", CLH_DIL);
     }
+    test_joint("ridge");
+    test_joint("ncm");
+    test_joint("slda");
     test_predict_expansion();
     test_finetune_features();
     test_resume("ridge", "cil", "features");
