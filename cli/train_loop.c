@@ -59,11 +59,20 @@ int cli_learner_init(cli_learner *learner, const cli_run_config *config,
     learner->tasks = tasks;
     learner->shuffle = cli_rng_stream(config->seed, CLI_STREAM_SHUFFLE);
     int64_t batch = config->batch_size > CLI_EVAL_BATCH ? config->batch_size : CLI_EVAL_BATCH;
-    if (cli_mlp_init(&learner->mlp, images->dim, CLI_HIDDEN, batch, config->seed)) {
+    int analytic = cli_method_is_analytic(config->method);
+    /* The analytic methods train no backbone: their features are the
+     * inputs' expansion (or the inputs). The user's own features are
+     * fine-tuned with the heads alone. */
+    int backbone = !analytic && config->dataset != CLI_DATA_FEATURES;
+    learner->feature_dim = backbone                ? CLI_HIDDEN
+                           : config->expansion > 0 && analytic ? config->expansion
+                                                   : images->dim;
+    if (backbone && cli_mlp_init(&learner->mlp, images->dim, CLI_HIDDEN, batch, config->seed)) {
         snprintf(err, err_len, "out of memory for the backbone");
         return 1;
     }
-    clh_status st = clh_heads_create(&learner->heads, config->paradigm, CLI_HIDDEN, config->seed);
+    clh_status st = clh_heads_create(&learner->heads, config->paradigm, learner->feature_dim,
+                                     config->seed);
     if (st != CLH_OK) {
         cli_learner_free(learner);
         return lib_fail(err, err_len, "creating the heads", st);
@@ -99,7 +108,7 @@ int cli_learner_init(cli_learner *learner, const cli_run_config *config,
     learner->x = malloc(b * (size_t)images->dim * sizeof(float));
     learner->logits = malloc(b * w * sizeof(float));
     learner->dlogits = malloc(b * w * sizeof(float));
-    learner->dfeature = malloc(b * CLI_HIDDEN * sizeof(float));
+    learner->dfeature = malloc(b * (size_t)learner->feature_dim * sizeof(float));
     learner->labels = malloc(b * sizeof(int64_t));
     learner->task_ids = malloc(b * sizeof(int64_t));
     if (!learner->x || !learner->logits || !learner->dlogits || !learner->dfeature ||
@@ -123,8 +132,13 @@ int cli_learner_init(cli_learner *learner, const cli_run_config *config,
         cli_learner_free(learner);
         return lib_fail(err, err_len, "creating the optimizer", st);
     }
+    if (analytic && cli_analytic_init(learner, err, err_len)) {
+        cli_learner_free(learner);
+        return 1;
+    }
     return 0;
 }
+
 
 void cli_learner_free(cli_learner *learner) {
     if (!learner) return;
@@ -139,20 +153,23 @@ void cli_learner_free(cli_learner *learner) {
     free(learner->labels);
     free(learner->task_ids);
     free(learner->workspace);
+    cli_analytic_free(learner->analytic);
     memset(learner, 0, sizeof *learner);
 }
 
 /* The label a sample is trained and scored with: global (offset + local) for
  * CIL and the STL reference, local to its task otherwise. */
-static int64_t sample_label(const cli_learner *learner, int64_t task, int64_t image) {
+int64_t cli_sample_label(const cli_learner *learner, int64_t task, int64_t image) {
     const cli_task *t = &learner->tasks->tasks[task];
-    int64_t local = t->local_of_digit[learner->images->labels[image]];
+    const cli_images *images = learner->images;
+    int64_t local = images->feature_label ? images->feature_label[image]
+                                          : t->local_of_digit[images->labels[image]];
     clh_paradigm p = learner->config->paradigm;
     return (p == CLH_CIL || p == CLH_STL) ? t->class_offset + local : local;
 }
 
 /* The task id a forward call over one task's batch takes. */
-static int64_t call_task_id(clh_paradigm p, int64_t task) {
+int64_t cli_call_task_id(clh_paradigm p, int64_t task) {
     return (p == CLH_TIL || p == CLH_MTL) ? task : CLH_NO_TASK;
 }
 
@@ -166,7 +183,7 @@ static void gather(cli_learner *learner, const int64_t *pair_task, const int64_t
         int64_t task = pair_task[k], image = pair_image[k];
         cli_images_row(learner->images, image, learner->tasks->tasks[task].perm,
                        learner->x + b * dim);
-        learner->labels[b] = sample_label(learner, task, image);
+        learner->labels[b] = cli_sample_label(learner, task, image);
         learner->task_ids[b] = task;
     }
 }
@@ -206,9 +223,12 @@ static int train_batch(cli_learner *learner, int64_t batch, int64_t task, float 
                        const char *where, char *err, size_t err_len) {
     const cli_run_config *cfg = learner->config;
     clh_paradigm p = cfg->paradigm;
-    const float *feature = cli_mlp_forward(&learner->mlp, learner->x, batch);
+    int backbone = cli_learner_has_backbone(learner);
+    const float *feature = backbone ? cli_mlp_forward(&learner->mlp, learner->x, batch)
+                                    : learner->x;
     if (!feature) return forward_failed(err, err_len);
-    float *dfeature = cfg->freeze_backbone ? NULL : learner->dfeature;
+    int train_backbone = backbone && !cfg->freeze_backbone;
+    float *dfeature = train_backbone ? learner->dfeature : NULL;
     clh_status st;
     if (p == CLH_MTL) {
         /* Joint multi-task: one batch mixes tasks; each head runs on its own samples. */
@@ -225,7 +245,7 @@ static int train_batch(cli_learner *learner, int64_t batch, int64_t task, float 
                                       learner->workspace_bytes);
         if (st != CLH_OK) return lib_fail(err, err_len, "mixed backward", st);
     } else {
-        int64_t id = call_task_id(p, task);
+        int64_t id = cli_call_task_id(p, task);
         st = clh_heads_forward(learner->heads, feature, batch, id, learner->logits);
         if (st != CLH_OK) return lib_fail(err, err_len, "heads forward", st);
         if (!logits_finite(learner, batch, id))
@@ -237,7 +257,7 @@ static int train_batch(cli_learner *learner, int64_t batch, int64_t task, float 
         if (st != CLH_OK) return lib_fail(err, err_len, "heads backward", st);
     }
     if (!isfinite(*loss)) return diverged(err, err_len, "a non-finite loss", where);
-    if (!cfg->freeze_backbone) {
+    if (train_backbone) {
         if (cli_mlp_backward(&learner->mlp, learner->x, batch, learner->dfeature))
             return lib_fail(err, err_len, "backbone backward", CLH_E_INVALID_ARG);
         st = clh_optim_step(learner->opt_backbone, learner->mlp.params, learner->mlp.grads,
@@ -252,11 +272,11 @@ static int train_batch(cli_learner *learner, int64_t batch, int64_t task, float 
 }
 
 /* Accuracy on task tau's test data, counted per sample. */
-static int evaluate_task(cli_learner *learner, int64_t tau, double *agnostic, double *aware,
-                         char *err, size_t err_len) {
+int cli_evaluate_task(cli_learner *learner, int64_t tau, double *agnostic, double *aware,
+                      char *err, size_t err_len) {
     const cli_task *task = &learner->tasks->tasks[tau];
     clh_paradigm p = learner->config->paradigm;
-    int64_t dim = learner->images->dim, id = call_task_id(p, tau);
+    int64_t dim = learner->images->dim, id = cli_call_task_id(p, tau);
     clh_accuracy counts = {0, 0, 0};
     for (int64_t begin = 0; begin < task->num_test; begin += CLI_EVAL_BATCH) {
         int64_t end = begin + CLI_EVAL_BATCH < task->num_test ? begin + CLI_EVAL_BATCH
@@ -265,9 +285,14 @@ static int evaluate_task(cli_learner *learner, int64_t tau, double *agnostic, do
         for (int64_t b = 0; b < batch; b++) {
             int64_t image = task->test[begin + b];
             cli_images_row(learner->images, image, task->perm, learner->x + b * dim);
-            learner->labels[b] = sample_label(learner, tau, image);
+            learner->labels[b] = cli_sample_label(learner, tau, image);
         }
-        const float *feature = cli_mlp_forward(&learner->mlp, learner->x, batch);
+        const float *feature = learner->analytic
+                                   ? cli_analytic_test_features(learner, tau, begin, batch,
+                                                                learner->x)
+                                   : cli_learner_has_backbone(learner)
+                                       ? cli_mlp_forward(&learner->mlp, learner->x, batch)
+                                       : learner->x;
         if (!feature) return forward_failed(err, err_len);
         clh_status st = clh_heads_forward(learner->heads, feature, batch, id, learner->logits);
         if (st != CLH_OK) return lib_fail(err, err_len, "evaluation forward", st);
@@ -287,6 +312,7 @@ static int evaluate_task(cli_learner *learner, int64_t tau, double *agnostic, do
 
 int cli_train_phase(cli_learner *learner, int64_t row, cli_results *results,
                     cli_progress *progress, char *err, size_t err_len) {
+    if (learner->analytic) return cli_analytic_phase(learner, row, results, progress, err, err_len);
     const cli_run_config *cfg = learner->config;
     const cli_tasks *tasks = learner->tasks;
     int joint = cli_is_joint(cfg->paradigm);
@@ -361,7 +387,7 @@ int cli_train_phase(cli_learner *learner, int64_t row, cli_results *results,
     int64_t seen = joint ? tasks->count : row + 1;
     for (int64_t tau = 0; tau < seen; tau++) {
         double agnostic, aware;
-        if (evaluate_task(learner, tau, &agnostic, &aware, err, err_len)) return 1;
+        if (cli_evaluate_task(learner, tau, &agnostic, &aware, err, err_len)) return 1;
         results->acc[row * tasks->count + tau] = agnostic;
         if (results->acc_aware) results->acc_aware[row * tasks->count + tau] = aware;
     }
