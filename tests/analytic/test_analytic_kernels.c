@@ -1,8 +1,11 @@
 /* The analytic heads' kernels: the symmetric rank-k update (float and double,
  * BLAS and portable, against a plain double sum), the Cholesky solve
- * (LAPACK and portable, against numpy; not positive definite -> the pivot),
- * and the random-feature expansion (numpy's replica of the generator, bit
- * for bit; ReLU outputs; NaN kept; argument errors). */
+ * (LAPACK and portable, against numpy; not positive definite -> the pivot;
+ * described systems scale·M + shift·E of a float32 or float64 M: the mixed
+ * precision path where float32 suffices, the float64 fallback where it does
+ * not, both to float64 accuracy; out of memory), and the random-feature
+ * expansion (numpy's replica of the generator, bit for bit; ReLU outputs;
+ * NaN kept; argument errors). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,6 +150,114 @@ static void test_cholesky(const analytic_ref *r) {
     free(x);
 }
 
+/* A Gram matrix HᵀH [n, n] of `rows` uncentred ReLU-like rows (half zeros,
+ * the rest uniform in [0, 1)), as the ridge statistics see it; the upper
+ * triangle NaN (never read). */
+static double *relu_gram(int64_t n, int64_t rows) {
+    double *h = malloc((size_t)(rows * n) * sizeof *h), *g = malloc((size_t)(n * n) * sizeof *g);
+    for (int64_t i = 0; i < rows * n; i++) {
+        double u = uniform();
+        h[i] = u < 0 ? 0.0 : u;
+    }
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t j = 0; j < n; j++) {
+            double s = 0;
+            for (int64_t r = 0; r < rows && j <= i; r++) s += h[r * n + i] * h[r * n + j];
+            g[i * n + j] = j <= i ? s : NAN;
+        }
+    free(h);
+    return g;
+}
+
+/* clh_spd_solve on system s (M as given) against the portable float64 solve
+ * of the same A built here; returns max |x - x_portable| / max |x_portable|. */
+static double spd_case(const clh_spd_system *s, int64_t nrhs, int64_t *info_out) {
+    int64_t n = s->n;
+    double *a = malloc((size_t)(n * n) * sizeof *a), *b = malloc((size_t)(n * nrhs) * sizeof *b);
+    double *x = malloc((size_t)(n * nrhs) * sizeof *x);
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t j = 0; j <= i; j++) {
+            double m = s->dtype == CLH_DT_F64 ? ((const double *)s->m)[i * n + j]
+                                               : (double)((const float *)s->m)[i * n + j];
+            a[i * n + j] = s->scale * m + (i == j && i < s->shifted ? s->shift : 0.0);
+        }
+    for (int64_t i = 0; i < n * nrhs; i++) b[i] = x[i] = uniform();
+    *info_out = clh_spd_solve(s, x, nrhs);
+    CHECK(clh_cholesky_solve_portable(a, n, b, nrhs) == 0);
+    double diff = 0, scale = 0;
+    for (int64_t i = 0; i < n * nrhs; i++) {
+        if (!(fabs(x[i] - b[i]) <= diff)) diff = fabs(x[i] - b[i]);
+        if (fabs(b[i]) > scale) scale = fabs(b[i]);
+    }
+    free(a);
+    free(b);
+    free(x);
+    return diff / scale;
+}
+
+static void test_spd_system(void) {
+    int lapack = strcmp(clh_cholesky_backend(), "lapack") == 0;
+    int64_t n = 300, info = 0;
+    double *g = relu_gram(n, 600);
+    float *gf = malloc((size_t)(n * n) * sizeof *gf);
+    for (int64_t i = 0; i < n * n; i++) gf[i] = (float)g[i];
+    for (int64_t i = 0; i < n * n; i++) g[i] = isnan(gf[i]) ? NAN : (double)gf[i]; /* the same M */
+    /* Well conditioned for float32 (λ = 1 against eigenvalues up to ~1e4):
+     * the mixed path, float64 accuracy; ridge with a fitted bias (the last
+     * entry not shifted), LDA's scaled form, float32 and float64 M. */
+    const clh_spd_system cases[] = {
+        {gf, CLH_DT_F32, n, 1.0, 1.0, n},     {gf, CLH_DT_F32, n, 1.0, 1.0, n - 1},
+        {g, CLH_DT_F64, n, 1.0, 1.0, n},      {g, CLH_DT_F64, n, 1.0 / 600, 0.25, n},
+        {gf, CLH_DT_F32, n, 1.0 / 600, 0.25, n}};
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        uint64_t mixed = clh_cholesky_mixed_count(), fallback = clh_cholesky_fallback_count();
+        double err = spd_case(&cases[c], 7, &info);
+        CHECK(info == 0);
+        if (!(err <= 1e-11)) fprintf(stderr, "spd case %zu: error %.3g\n", c, err);
+        CHECK(err <= 1e-11);
+        CHECK(clh_cholesky_mixed_count() == mixed + (uint64_t)lapack);
+        CHECK(clh_cholesky_fallback_count() == fallback);
+    }
+    /* The portable policy: no mixed path, the same results. */
+    CHECK_OK(clh_set_gemm_policy(CLH_GEMM_PORTABLE));
+    uint64_t mixed = clh_cholesky_mixed_count();
+    CHECK(spd_case(&cases[0], 3, &info) <= 1e-11 && info == 0);
+    CHECK(clh_cholesky_mixed_count() == mixed);
+    CHECK_OK(clh_set_gemm_policy(CLH_GEMM_AUTO));
+    /* Too ill-conditioned for float32: rank 100 of 300 and a shift of 1e-7,
+     * a condition number near 1e11. The float64 fallback solves it (to its
+     * own accuracy, about cond · 1e-16). */
+    double *low = relu_gram(n, 100);
+    clh_spd_system ill = {low, CLH_DT_F64, n, 1.0, 1e-7, n};
+    uint64_t fallback = clh_cholesky_fallback_count();
+    double err = spd_case(&ill, 2, &info);
+    CHECK(info == 0);
+    if (!(err <= 1e-3)) fprintf(stderr, "ill-conditioned spd case: error %.3g\n", err);
+    CHECK(err <= 1e-3);
+    CHECK(clh_cholesky_fallback_count() == fallback + (uint64_t)lapack);
+    /* Singular (no shift, rank 100): a pivot, as the float64 path finds it. */
+    clh_spd_system singular = {low, CLH_DT_F64, n, 1.0, 0.0, n};
+    double rhs[300];
+    for (int i = 0; i < 300; i++) rhs[i] = 1.0;
+    CHECK(clh_spd_solve(&singular, rhs, 1) > 0);
+    /* Out of memory at each allocation in turn: CLH_CHOLESKY_NOMEM with b
+     * unchanged, until enough allocations succeed to solve. */
+    double b0[2 * 300], b1[2 * 300];
+    for (int i = 0; i < 600; i++) b0[i] = b1[i] = uniform();
+    for (long k = 1; k <= 8; k++) {
+        clh_test_fail_alloc_after(k);
+        info = clh_spd_solve(&cases[0], b1, 2);
+        clh_test_fail_alloc_after(0);
+        if (info == 0) break;
+        CHECK(info == CLH_CHOLESKY_NOMEM);
+        CHECK(memcmp(b0, b1, sizeof b0) == 0);
+    }
+    CHECK(info == 0);
+    free(low);
+    free(g);
+    free(gf);
+}
+
 static void test_random_features(const analytic_ref *r) {
     clh_random_features *rf = NULL;
     CHECK_OK(clh_random_features_create(&rf, (uint64_t)r->seed, r->raw, r->width));
@@ -227,6 +338,7 @@ int main(void) {
     analytic_ref r;
     CHECK(analytic_ref_load(&r));
     test_syrk();
+    test_spd_system();
     if (r.rd) {
         test_cholesky(&r);
         test_random_features(&r);
