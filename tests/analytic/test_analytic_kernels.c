@@ -12,6 +12,7 @@
 
 #include "analytic/cholesky.h"
 #include "kernels/gemm.h"
+#include "kernels/sparse_rows.h"
 #include "common/testing.h"
 #include "test_analytic_util.h"
 
@@ -258,6 +259,81 @@ static void test_spd_system(void) {
     free(gf);
 }
 
+/* x [m, k] with about `density` of its entries nonzero (uniform in (-1, 1)). */
+static float *sparse_matrix(int64_t m, int64_t k, double density) {
+    float *x = malloc((size_t)(m * k) * sizeof *x);
+    for (int64_t i = 0; i < m * k; i++) {
+        double keep = uniform() * 0.5 + 0.5; /* in [0, 1) */
+        x[i] = keep < density ? (float)uniform() : 0.0f;
+    }
+    return x;
+}
+
+/* max |got - ReLU?(x · b)| / max |want| with the product summed in double. */
+static double sparse_error(const float *got, const float *x, const float *b, int64_t m, int64_t n,
+                           int64_t k, int relu) {
+    double diff = 0, scale = 0;
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < n; j++) {
+            double want = 0;
+            for (int64_t p = 0; p < k; p++) want += (double)x[i * k + p] * (double)b[p * n + j];
+            if (relu && want < 0) want = 0;
+            if (!(fabs(got[i * n + j] - want) <= diff)) diff = fabs(got[i * n + j] - want);
+            if (fabs(want) > scale) scale = fabs(want);
+        }
+    return diff / scale;
+}
+
+static void test_sparse_rows(void) {
+    /* n = 264: four full bands of 64 and a partial one; enough nonzeros x n
+     * (about 10M) for the threads; with and without the ReLU. */
+    int64_t m = 1000, n = 264, k = 200;
+    float *x = sparse_matrix(m, k, 0.2), *b = sparse_matrix(k, n, 1.0);
+    float *c = malloc((size_t)(m * n) * sizeof *c);
+    float *packed = malloc(clh_sparse_rows_packed_size(k, n) * sizeof *packed);
+    clh_sparse_rows_pack(k, n, b, n, 1, packed);
+    int64_t nz = clh_count_nonzeros(m, k, x, k), expect = 0;
+    for (int64_t i = 0; i < m * k; i++) expect += x[i] != 0.0f;
+    CHECK(nz == expect && nz > m * k / 10 && nz < m * k / 3);
+    for (int relu = 0; relu < 2; relu++) {
+        for (size_t i = 0; i < (size_t)(m * n); i++) c[i] = NAN; /* every entry is written */
+        CHECK(clh_gemm_sparse_rows(m, n, k, x, k, nz, packed, c, n, relu) == 0);
+        double err = sparse_error(c, x, b, m, n, k, relu);
+        if (!(err <= 1e-6)) fprintf(stderr, "sparse rows (relu %d): error %.3g\n", relu, err);
+        CHECK(err <= 1e-6);
+    }
+    /* One thread gives the same bits (the bands are independent). */
+    float *one = malloc((size_t)(m * n) * sizeof *one);
+    int threads = clh_get_num_threads();
+    clh_set_num_threads(1);
+    CHECK(clh_gemm_sparse_rows(m, n, k, x, k, nz, packed, one, n, 1) == 0);
+    clh_set_num_threads(threads);
+    CHECK(memcmp(one, c, (size_t)(m * n) * sizeof *c) == 0);
+    /* A NaN input is a nonzero and makes its row NaN, through the ReLU. */
+    x[5 * k + 3] = NAN;
+    nz = clh_count_nonzeros(m, k, x, k);
+    CHECK(clh_gemm_sparse_rows(m, n, k, x, k, nz, packed, c, n, 1) == 0);
+    size_t nans = 0;
+    for (int64_t j = 0; j < n; j++) nans += isnan(c[5 * n + j]) != 0;
+    CHECK(nans == (size_t)n && !isnan(c[4 * n]) && !isnan(c[6 * n]));
+    /* A row of zeros gives zeros; no memory for the compressed rows: -1, C
+     * untouched. */
+    memset(x, 0, (size_t)k * sizeof *x);
+    nz = clh_count_nonzeros(m, k, x, k);
+    CHECK(clh_gemm_sparse_rows(m, n, k, x, k, nz, packed, c, n, 0) == 0);
+    CHECK(c[0] == 0.0f && c[n - 1] == 0.0f);
+    memcpy(one, c, (size_t)(m * n) * sizeof *c);
+    clh_test_fail_alloc_after(1);
+    CHECK(clh_gemm_sparse_rows(m, n, k, x, k, nz, packed, c, n, 0) == -1);
+    clh_test_fail_alloc_after(0);
+    CHECK(memcmp(one, c, (size_t)(m * n) * sizeof *c) == 0);
+    free(x);
+    free(b);
+    free(c);
+    free(one);
+    free(packed);
+}
+
 static void test_random_features(const analytic_ref *r) {
     clh_random_features *rf = NULL;
     CHECK_OK(clh_random_features_create(&rf, (uint64_t)r->seed, r->raw, r->width));
@@ -299,6 +375,24 @@ static void test_random_features(const analytic_ref *r) {
     size_t zeros = 0;
     for (int64_t i = 0; i < r->n * r->width; i++) zeros += out[i] == 0.0f;
     CHECK(zeros > 0 && zeros < (size_t)(r->n * r->width)); /* the ReLU is active */
+    /* Inputs that are mostly zeros (MNIST-like) take the sparse path: the
+     * same ReLU(x Pᵀ) to float rounding. */
+    {
+        int64_t rows = 40, in = r->raw, width = r->width;
+        float *sx = sparse_matrix(rows, in, 0.2);
+        float *sy = malloc((size_t)(rows * width) * sizeof *sy);
+        CHECK(clh_count_nonzeros(rows, in, sx, in) <= rows * in / 3); /* below the threshold */
+        CHECK_OK(clh_random_features_apply(rf, sx, rows, sy));
+        float *pt = malloc((size_t)(in * width) * sizeof *pt);
+        for (int64_t q = 0; q < width; q++)
+            for (int64_t c = 0; c < in; c++) pt[c * width + q] = w[q * in + c];
+        double err = sparse_error(sy, sx, pt, rows, width, in, 1);
+        if (!(err <= 2e-6)) fprintf(stderr, "sparse expansion: error %.3g\n", err);
+        CHECK(err <= 2e-6);
+        free(sx);
+        free(sy);
+        free(pt);
+    }
     /* The same seed gives the same projection; another seed another. */
     clh_random_features *again = NULL, *other = NULL;
     CHECK_OK(clh_random_features_create(&again, (uint64_t)r->seed, r->raw, r->width));
@@ -339,6 +433,7 @@ int main(void) {
     CHECK(analytic_ref_load(&r));
     test_syrk();
     test_spd_system();
+    test_sparse_rows();
     if (r.rd) {
         test_cholesky(&r);
         test_random_features(&r);
