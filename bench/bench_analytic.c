@@ -375,6 +375,7 @@ static void bench_precision(const options *o, const digits *train, const digits 
 
 /* ---- solve ----------------------------------------------------------------------- */
 
+#ifdef CLH_BENCH_LAPACKE
 /* max |x - ref| / max |ref| over n values. */
 static double max_rel(const float *x, const double *ref, size_t n) {
     double diff = 0, scale = 0;
@@ -384,6 +385,7 @@ static double max_rel(const float *x, const double *ref, size_t n) {
     }
     return scale > 0 ? diff / scale : diff;
 }
+#endif
 
 static void bench_solve(const options *o, const digits *train) {
     int64_t w = o->width;
@@ -405,16 +407,16 @@ static void bench_solve(const options *o, const digits *train) {
            "float32 statistics, threads %d (%s Cholesky)\n", o->lambda, (long long)train->n,
            (long long)w, CLASSES, clh_get_num_threads(), clh_cholesky_backend());
     double best = 1e30;
-    uint64_t mixed0 = clh_cholesky_mixed_count(), fallback0 = clh_cholesky_fallback_count();
+    unsigned long mixed0 = clh_cholesky_mixed_count(), fallback0 = clh_cholesky_fallback_count();
     for (int rep = 0; rep < 3; rep++) {
         double t0 = now_s();
         OK(clh_analytic_solve(a, h, CLH_NO_TASK));
         double t = now_s() - t0;
         if (t < best) best = t;
     }
-    printf("  clh_analytic_solve      %7.3f s (best of 3; mixed precision %llu, float64 fallback %llu)\n",
-           best, (unsigned long long)(clh_cholesky_mixed_count() - mixed0),
-           (unsigned long long)(clh_cholesky_fallback_count() - fallback0));
+    printf("  clh_analytic_solve      %7.3f s (best of 3; mixed precision %lu, float64 fallback %lu)\n",
+           best, clh_cholesky_mixed_count() - mixed0,
+           clh_cholesky_fallback_count() - fallback0);
 #ifdef CLH_BENCH_LAPACKE
     /* The same system from the saved statistics: G (full, symmetric) and Q. */
     clh_analytic_export *e = NULL;
@@ -456,12 +458,28 @@ static void bench_solve(const options *o, const digits *train) {
         fprintf(stderr, "bench_analytic: LAPACK failed (info %d)\n", info);
         exit(2);
     }
+    double err_float = max_rel(xf, xd, nb);
+    /* Refinement in float32 only: residuals R = Q - G X - λX by ssymm, in
+     * float32 arithmetic, then X += the float32 solve of R. */
+    float *resid = xmalloc(nb * sizeof *resid);
+    double err_refined[3];
+    for (int step = 0; step < 3; step++) {
+        for (size_t i = 0; i < nb; i++) resid[i] = (float)q[i] - (float)o->lambda * xf[i];
+        cblas_ssymm(CblasColMajor, CblasLeft, CblasUpper, (int)w, CLASSES, -1.0f, g, (int)w, xf,
+                    (int)w, 1.0f, resid, (int)w);
+        LAPACKE_spotrs(LAPACK_COL_MAJOR, 'U', (int)w, CLASSES, af, (int)w, resid, (int)w);
+        for (size_t i = 0; i < nb; i++) xf[i] += resid[i];
+        err_refined[step] = max_rel(xf, xd, nb);
+    }
+    free(resid);
     float *weight;
     clh_heads_flat(h, &weight, NULL, NULL);
     printf("  float32 spotrf + spotrs %7.3f s (best of 3; PyTorch's float32 solve)\n", best);
     printf("  float64 dpotrf + dpotrs %7.3f s (the reference)\n", t_double);
-    printf("  weights against float64: clh_analytic_solve %.2g, float32 Cholesky %.2g "
-           "(max |W - W64| / max |W64|)\n", max_rel(weight, xd, nb), max_rel(xf, xd, nb));
+    printf("  weights against float64 (max |W - W64| / max |W64|): clh_analytic_solve %.2g, "
+           "float32 Cholesky %.2g, then refined with float32 residuals %.2g, %.2g, %.2g (1, 2, 3 "
+           "steps)\n", max_rel(weight, xd, nb), err_float, err_refined[0], err_refined[1],
+           err_refined[2]);
     free(ad);
     free(xd);
     free(af);

@@ -118,9 +118,11 @@ static void build_double(const clh_spd_system *s, double *a) {
         for (int64_t j = 0; j <= i; j++) a[i * s->n + j] = system_at(s, i, j);
 }
 
-static _Atomic uint64_t mixed_count, fallback_count;
-uint64_t clh_cholesky_mixed_count(void) { return atomic_load(&mixed_count); }
-uint64_t clh_cholesky_fallback_count(void) { return atomic_load(&fallback_count); }
+/* unsigned long: lock-free on every target, Cortex-M included (no 64-bit
+ * atomics there); a diagnostic may wrap. */
+static _Atomic unsigned long mixed_count, fallback_count;
+unsigned long clh_cholesky_mixed_count(void) { return atomic_load(&mixed_count); }
+unsigned long clh_cholesky_fallback_count(void) { return atomic_load(&fallback_count); }
 
 #ifdef CLH_HAVE_LAPACKE
 static int use_lapack(int64_t n, int64_t nrhs) {

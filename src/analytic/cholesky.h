@@ -60,7 +60,7 @@ const char *clh_cholesky_backend(void);
 /* Diagnostics for the tests: solves that took the mixed-precision path and
  * succeeded, and those that fell back from it to float64, since the process
  * started. */
-uint64_t clh_cholesky_mixed_count(void);
-uint64_t clh_cholesky_fallback_count(void);
+unsigned long clh_cholesky_mixed_count(void);
+unsigned long clh_cholesky_fallback_count(void);
 
 #endif

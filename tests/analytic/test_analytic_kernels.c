@@ -211,17 +211,17 @@ static void test_spd_system(void) {
         {g, CLH_DT_F64, n, 1.0, 1.0, n},      {g, CLH_DT_F64, n, 1.0 / 600, 0.25, n},
         {gf, CLH_DT_F32, n, 1.0 / 600, 0.25, n}};
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
-        uint64_t mixed = clh_cholesky_mixed_count(), fallback = clh_cholesky_fallback_count();
+        unsigned long mixed = clh_cholesky_mixed_count(), fallback = clh_cholesky_fallback_count();
         double err = spd_case(&cases[c], 7, &info);
         CHECK(info == 0);
         if (!(err <= 1e-11)) fprintf(stderr, "spd case %zu: error %.3g\n", c, err);
         CHECK(err <= 1e-11);
-        CHECK(clh_cholesky_mixed_count() == mixed + (uint64_t)lapack);
+        CHECK(clh_cholesky_mixed_count() == mixed + (unsigned long)lapack);
         CHECK(clh_cholesky_fallback_count() == fallback);
     }
     /* The portable policy: no mixed path, the same results. */
     CHECK_OK(clh_set_gemm_policy(CLH_GEMM_PORTABLE));
-    uint64_t mixed = clh_cholesky_mixed_count();
+    unsigned long mixed = clh_cholesky_mixed_count();
     CHECK(spd_case(&cases[0], 3, &info) <= 1e-11 && info == 0);
     CHECK(clh_cholesky_mixed_count() == mixed);
     CHECK_OK(clh_set_gemm_policy(CLH_GEMM_AUTO));
@@ -230,12 +230,12 @@ static void test_spd_system(void) {
      * own accuracy, about cond · 1e-16). */
     double *low = relu_gram(n, 100);
     clh_spd_system ill = {low, CLH_DT_F64, n, 1.0, 1e-7, n};
-    uint64_t fallback = clh_cholesky_fallback_count();
+    unsigned long fallback = clh_cholesky_fallback_count();
     double err = spd_case(&ill, 2, &info);
     CHECK(info == 0);
     if (!(err <= 1e-3)) fprintf(stderr, "ill-conditioned spd case: error %.3g\n", err);
     CHECK(err <= 1e-3);
-    CHECK(clh_cholesky_fallback_count() == fallback + (uint64_t)lapack);
+    CHECK(clh_cholesky_fallback_count() == fallback + (unsigned long)lapack);
     /* Singular (no shift, rank 100): a pivot, as the float64 path finds it. */
     clh_spd_system singular = {low, CLH_DT_F64, n, 1.0, 0.0, n};
     double rhs[300];
