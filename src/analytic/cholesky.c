@@ -18,6 +18,8 @@
 #ifdef CLH_HAVE_LAPACKE
 #include <cblas.h>
 #include <lapacke.h>
+
+#include "kernels/symm_mixed.h"
 #endif
 
 /* Block width of the portable factorisation: a panel of NB columns is
@@ -104,7 +106,6 @@ int64_t clh_cholesky_solve_portable(double *a, int64_t n, double *b, int64_t nrh
     return 0;
 }
 
-
 /* Element (i, j), j <= i, of the system's A in double. */
 static double system_at(const clh_spd_system *s, int64_t i, int64_t j) {
     size_t k = (size_t)i * (size_t)s->n + (size_t)j;
@@ -164,10 +165,8 @@ static int64_t solve_double(double *a, int64_t n, double *b, int64_t nrhs) {
 /* Mixed precision (cholesky.h). MAX_REFINE as dsposv's ITERMAX; a step that
  * does not at least halve the residual means the float32 factor is too poor
  * a preconditioner (A too ill-conditioned for float32): float64 then, rather
- * than up to MAX_REFINE slow steps. PANEL rows of a float32 M are widened to
- * float64 at a time for the residual (PANEL x n doubles: 4 MB at n = 4096,
- * cache-resident). */
-enum { MAX_REFINE = 30, MIXED_MIN_N = 128, PANEL = 128 };
+ * than up to MAX_REFINE slow steps. */
+enum { MAX_REFINE = 30, MIXED_MIN_N = 128 };
 enum { MIXED_OK, MIXED_FALLBACK, MIXED_NOMEM };
 
 /* A's lower triangle in float into af (column-major upper for spotrf), and
@@ -207,35 +206,17 @@ static void build_float(const clh_spd_system *s, float *af, double *rowsum, doub
         if (!(rowsum[i] <= *anorm)) *anorm = rowsum[i]; /* NaN wins: no convergence */
 }
 
-/* r = b − A x for the nrhs rows of x and b ([nrhs, n]) in float64. A float32
- * M goes through panel [PANEL, n] (float64): for the rows I of a panel, the
- * part left of the diagonal block contributes to r[I] and, by symmetry, to
- * r[0 .. I), and the diagonal block to r[I]. */
+/* r = b − A x for the nrhs rows of x and b ([nrhs, n]) in float64: dsymm on
+ * a float64 M, kernels/symm_mixed.h on a float32 one (work: its workspace). */
 static void residual(const clh_spd_system *s, const double *x, const double *b, double *r,
-                     int64_t nrhs, double *panel) {
+                     int64_t nrhs, double *work) {
     int n = (int)s->n, k = (int)nrhs;
-    memcpy(r, b, (size_t)n * (size_t)k * sizeof *r);
     if (s->dtype == CLH_DT_F64) {
+        memcpy(r, b, (size_t)n * (size_t)k * sizeof *r);
         cblas_dsymm(CblasRowMajor, CblasRight, CblasLower, k, n, -s->scale, s->m, n, x, n, 1.0,
                     r, n);
     } else {
-        const float *m = s->m;
-        for (int i0 = 0; i0 < n; i0 += PANEL) {
-            int p = n - i0 < PANEL ? n - i0 : PANEL;
-            for (int q = 0; q < p; q++) {
-                const float *src = m + (size_t)(i0 + q) * (size_t)n;
-                double *dst = panel + (size_t)q * (size_t)n;
-                for (int j = 0; j <= i0 + q; j++) dst[j] = (double)src[j];
-            }
-            if (i0 > 0) {
-                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, k, p, i0, -s->scale, x, n,
-                            panel, n, 1.0, r + i0, n);
-                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, k, i0, p, -s->scale,
-                            x + i0, n, panel, n, 1.0, r, n);
-            }
-            cblas_dsymm(CblasRowMajor, CblasRight, CblasLower, k, p, -s->scale, panel + i0, n,
-                        x + i0, n, 1.0, r + i0, n);
-        }
+        clh_symm_mixed(n, k, s->scale, s->m, n, x, b, r, work);
     }
     for (size_t c = 0; c < (size_t)k; c++)
         for (size_t i = 0; i < (size_t)s->shifted; i++)
@@ -264,14 +245,15 @@ static double refinement_ratio(const double *x, const double *r, int64_t n, int6
  * the caller must solve in float64, MIXED_NOMEM. */
 static int solve_mixed(const clh_spd_system *s, double *b, int64_t nrhs) {
     size_t n = (size_t)s->n, nn = n * n, nb = n * (size_t)nrhs;
-    /* calloc: the unused upper triangle is defined (and large callocs come
-     * from the system already zeroed, at no extra cost). */
-    float *af = clh_calloc(nn, sizeof *af), *rf = clh_malloc(nb * sizeof *rf);
+    /* af: only the triangle spotrf and spotrs read is written (clearing the
+     * other half would be one more pass over 32 MB at d = 4096). */
+    float *af = clh_malloc(nn * sizeof *af), *rf = clh_malloc(nb * sizeof *rf);
     double *x = clh_calloc(nb, sizeof *x), *r = clh_malloc(nb * sizeof *r);
     double *rowsum = clh_calloc(n, sizeof *rowsum);
-    double *panel = s->dtype == CLH_DT_F32 ? clh_malloc((size_t)PANEL * n * sizeof *panel) : NULL;
+    size_t work_doubles = s->dtype == CLH_DT_F32 ? clh_symm_mixed_work(s->n, nrhs) : 1;
+    double *work = work_doubles ? clh_malloc(work_doubles * sizeof *work) : NULL;
     int result = MIXED_FALLBACK;
-    if (!af || !rf || !x || !r || !rowsum || (s->dtype == CLH_DT_F32 && !panel)) {
+    if (!af || !rf || !x || !r || !rowsum || !work) {
         result = MIXED_NOMEM;
         goto done;
     }
@@ -294,7 +276,7 @@ static int solve_mixed(const clh_spd_system *s, double *b, int64_t nrhs) {
         LAPACKE_spotrs_work(LAPACK_COL_MAJOR, 'U', (lapack_int)n, (lapack_int)nrhs, af,
                             (lapack_int)n, rf, (lapack_int)n);
         for (size_t i = 0; i < nb; i++) x[i] += (double)rf[i];
-        residual(s, x, b, r, nrhs, panel);
+        residual(s, x, b, r, nrhs, work);
         double ratio = refinement_ratio(x, r, (int64_t)n, nrhs, tol);
         if (ratio <= 1.0) {
             memcpy(b, x, nb * sizeof *b);
@@ -310,7 +292,7 @@ done:
     clh_free(x);
     clh_free(r);
     clh_free(rowsum);
-    clh_free(panel);
+    clh_free(work);
     return result;
 }
 

@@ -9,10 +9,10 @@
  * With LAPACK (OpenBLAS's in Debian), systems of n >= 128 are solved in
  * mixed precision, after LAPACK's dsposv: a float32 Cholesky of A (spotrf)
  * refined with float64 residuals R = B − A X computed from M itself (dsymm
- * on a float64 M; a float32 M is read through float64 copies of a few rows
- * at a time), until every column passes dsposv's test ‖r‖∞ <= ‖x‖∞ ‖A‖∞ ε
- * sqrt(n), which makes X as accurate as a float64 solve. No float64 copy of
- * A is made on that path. When A is too ill-conditioned for float32 (spotrf
+ * on a float64 M; kernels/symm_mixed.h on a float32 one, which widens M a
+ * band of rows at a time), until every column passes dsposv's test ‖r‖∞ <=
+ * ‖x‖∞ ‖A‖∞ ε sqrt(n), which makes X as accurate as a float64 solve. No
+ * float64 copy of A is made on that path. When A is too ill-conditioned for float32 (spotrf
  * fails, a pivot is tiny, or the refinement stagnates or does not converge)
  * A is built in float64 and solved with dpotrf + dpotrs. Without LAPACK, or
  * under the multiply policy CLH_GEMM_PORTABLE (clh_set_gemm_policy, so tests

@@ -13,6 +13,7 @@
 #include "analytic/cholesky.h"
 #include "kernels/gemm.h"
 #include "kernels/sparse_rows.h"
+#include "kernels/symm_mixed.h"
 #include "common/testing.h"
 #include "test_analytic_util.h"
 
@@ -194,6 +195,53 @@ static double spd_case(const clh_spd_system *s, int64_t nrhs, int64_t *info_out)
     free(b);
     free(x);
     return diff / scale;
+}
+
+/* clh_symm_mixed against R = B − alpha · A X summed in long double. */
+static void symm_mixed_case(int64_t n, int64_t nrhs) {
+    float *m = malloc((size_t)(n * n) * sizeof *m);
+    double *x = malloc((size_t)(n * nrhs) * sizeof *x), *b = malloc((size_t)(n * nrhs) * sizeof *b);
+    double *r = malloc((size_t)(n * nrhs) * sizeof *r);
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t j = 0; j < n; j++) m[i * n + j] = j <= i ? (float)uniform() : NAN;
+    for (int64_t i = 0; i < n * nrhs; i++) {
+        x[i] = uniform();
+        b[i] = uniform();
+    }
+    double *work = malloc(clh_symm_mixed_work(n, nrhs) * sizeof *work);
+    clh_symm_mixed(n, nrhs, 0.75, m, n, x, b, r, work);
+    double worst = 0;
+    for (int64_t c = 0; c < nrhs; c++)
+        for (int64_t i = 0; i < n; i++) {
+            long double s = 0, scale = 0;
+            for (int64_t j = 0; j < n; j++) {
+                long double a = j <= i ? m[i * n + j] : m[j * n + i];
+                s += a * x[c * n + j];
+                scale += fabsl(a * x[c * n + j]);
+            }
+            long double want = b[c * n + i] - 0.75L * s;
+            double err = (double)(fabsl(r[c * n + i] - want) / (scale + fabsl((long double)b[c * n + i])));
+            if (!(err <= worst)) worst = err;
+        }
+    if (!(worst <= 1e-15)) fprintf(stderr, "symm_mixed n=%lld nrhs=%lld: error %.3g\n",
+                                   (long long)n, (long long)nrhs, worst);
+    CHECK(worst <= 1e-15);
+    free(m);
+    free(x);
+    free(b);
+    free(r);
+    free(work);
+}
+
+static void test_symm_mixed(void) {
+    int threads = clh_get_num_threads();
+    for (int t = 1; t <= 3; t += 2) { /* one worker, and three with uneven ranges */
+        clh_set_num_threads(t);
+        symm_mixed_case(7, 1);     /* one partial block */
+        symm_mixed_case(263, 3);   /* n >= 256: the workers; partial last block */
+        symm_mixed_case(601, 10);  /* several bands and chunks; 10 sides = 3 groups */
+    }
+    clh_set_num_threads(threads);
 }
 
 static void test_spd_system(void) {
@@ -432,6 +480,7 @@ int main(void) {
     analytic_ref r;
     CHECK(analytic_ref_load(&r));
     test_syrk();
+    test_symm_mixed();
     test_spd_system();
     test_sparse_rows();
     if (r.rd) {
