@@ -15,5 +15,6 @@
 #include "clheads/rng.h"
 #include "clheads/methods.h"
 #include "clheads/analytic.h"
+#include "clheads/reduce.h"
 
 #endif
