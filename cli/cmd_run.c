@@ -272,7 +272,23 @@ static int claim_out_dir(const cli_run_config *cfg) {
     return 0;
 }
 
+/* The run on this process (one of par->size). */
+static int run_process(int argc, char **argv, cli_parallel *par);
+
 int cli_cmd_run(int argc, char **argv) {
+    cli_parallel par;
+    char err[CLI_ERR_LEN] = "";
+    if (cli_parallel_start(&par, err, sizeof err)) return cli_fail(CMD, "%s", err);
+    int rc = run_process(argc, argv, &par);
+    /* One process failing ends every process: the others would wait for it
+     * in their next sum. */
+    if (rc != CLI_EXIT_OK) cli_parallel_abort(&par, rc);
+    cli_parallel_end(&par);
+    return rc;
+}
+
+static int run_process(int argc, char **argv, cli_parallel *par) {
+    int root = cli_parallel_is_root(par);
     cli_run_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.paradigm = CLH_TIL;
@@ -287,9 +303,11 @@ int cli_cmd_run(int argc, char **argv) {
     if (rc) return rc;
     if (help == 2) return cli_print_version();
     if (help) {
-        fputs(HELP, stdout);
+        if (root) fputs(HELP, stdout);
         return CLI_EXIT_OK;
     }
+    /* Progress and messages from rank 0 only. */
+    if (!root) cfg.quiet = 1;
     char err[CLI_ERR_LEN] = "";
     if (cfg.resume_dir) {
         /* Options come from the checkpoint; those given must agree with it. */
@@ -315,13 +333,16 @@ int cli_cmd_run(int argc, char **argv) {
         snprintf(default_out, sizeof default_out, "runs/%s-%s", cli_dataset_name(cfg.dataset), lower);
         cfg.out_dir = default_out;
     }
-    if ((rc = claim_out_dir(&cfg)) != 0) return rc;
+    if (root && (rc = claim_out_dir(&cfg)) != 0) return rc;
     if (cfg.threads > 0) clh_set_num_threads(cfg.threads);
 
     cli_images images;
     if (cli_dataset_load(&images, cfg.dataset, cfg.data_path, err, sizeof err))
         return cli_fail(CMD, "%s", err);
-    if (cfg.pad32 && cli_images_pad32(&images, err, sizeof err)) {
+    /* This process keeps the pixels of its shard only (before padding, so
+     * that only the shard is padded). */
+    if (cli_images_shard(&images, par->rank, par->size, err, sizeof err) ||
+        (cfg.pad32 && cli_images_pad32(&images, err, sizeof err))) {
         cli_images_free(&images);
         return cli_fail(CMD, "%s", err);
     }
@@ -339,6 +360,7 @@ int cli_cmd_run(int argc, char **argv) {
         cli_images_free(&images);
         return cli_fail(CMD, "%s", err);
     }
+    learner.par = par;
     rc = CLI_EXIT_FAIL;
     if (cli_results_init(&results, tasks.count, joint ? 1 : tasks.count, cfg.paradigm == CLH_CIL)) {
         cli_fail(CMD, "out of memory for the results");
@@ -349,13 +371,19 @@ int cli_cmd_run(int argc, char **argv) {
             cli_fail(CMD, "%s", err);
             goto done;
         }
+        /* Every process read the checkpoint: the same state, or an error. */
+        if (cli_parallel_agree(par, cli_learner_digest(&learner), "parameters read on resume",
+                               err, sizeof err)) {
+            cli_fail(CMD, "%s", err);
+            goto done;
+        }
         if (!cfg.quiet)
             fprintf(stderr, "resuming %s %s from %s after %lld of %lld %s\n",
                     clh_paradigm_name(cfg.paradigm), cli_dataset_name(cfg.dataset), cli_esc(cfg.resume_dir),
                     (long long)results.rows_done, (long long)results.rows,
                     joint ? "phases" : "tasks");
     }
-    if (cli_mkdir_p(cfg.out_dir) != 0) {
+    if (root && cli_mkdir_p(cfg.out_dir) != 0) {
         cli_fail(CMD, "cannot create output directory %s: %s", cfg.out_dir, strerror(errno));
         goto done;
     }
@@ -363,8 +391,10 @@ int cli_cmd_run(int argc, char **argv) {
     cli_progress_init(&progress, cfg.quiet);
     double start = cli_now();
     for (int64_t row = results.rows_done; row < results.rows; row++) {
+        /* After each phase the processes must still agree; rank 0 saves. */
         if (cli_train_phase(&learner, row, &results, &progress, err, sizeof err) ||
-            cli_state_save(&learner, &results, cfg.out_dir, err, sizeof err)) {
+            cli_parallel_agree(par, cli_learner_digest(&learner), "parameters", err, sizeof err) ||
+            (root && cli_state_save(&learner, &results, cfg.out_dir, err, sizeof err))) {
             cli_fail(CMD, "%s", err);
             goto done;
         }
@@ -376,8 +406,15 @@ int cli_cmd_run(int argc, char **argv) {
         }
     }
     if (!cfg.quiet)
-        fprintf(stderr, "trained in %.2f s (%s matrix multiply, %d threads)\n", cli_now() - start,
-                clh_gemm_backend(), clh_get_num_threads());
+        fprintf(stderr, "trained in %.2f s (%s matrix multiply, %d threads%s)\n",
+                cli_now() - start, clh_gemm_backend(), clh_get_num_threads(),
+                par->size > 1 ? " per process" : "");
+    if (par->size > 1 && !cfg.quiet)
+        fprintf(stderr, "%d processes, data parallel\n", par->size);
+    if (!root) {
+        rc = CLI_EXIT_OK;
+        goto done;
+    }
     printf("clheads run: %s on %s%s, %lld tasks, %s lr %g, batch %lld, %lld epochs/task, seed "
            "%llu%s\n",
            clh_paradigm_name(cfg.paradigm), cli_dataset_name(cfg.dataset),

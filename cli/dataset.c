@@ -236,11 +236,13 @@ void cli_images_free(cli_images *images) {
     free(images->labels);
     free(images->codes);
     free(images->values);
+    free(images->row_of);
     memset(images, 0, sizeof *images);
 }
 
 void cli_images_row(const cli_images *images, int64_t i, const int32_t *perm, float *out) {
     int64_t dim = images->dim;
+    if (images->row_of) i = images->row_of[i];
     if (images->values) {
         const float *src = images->values + i * dim;
         for (int64_t j = 0; j < dim; j++) out[j] = src[perm ? perm[j] : j];

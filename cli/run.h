@@ -12,6 +12,7 @@
 #include "mlp.h"
 #include "progress.h"
 #include "cli_rng.h"
+#include "parallel.h"
 
 /* Which options the user gave explicitly (a resumed run checks them against
  * the checkpoint). */
@@ -97,7 +98,17 @@ typedef struct cli_learner {
     int64_t *labels, *task_ids;
     void *workspace;
     size_t workspace_bytes;
+    /* Data-parallel runs (parallel.h): the processes, or NULL for one; the
+     * vector of one step's sum (backbone and heads gradients, the loss). */
+    const cli_parallel *par;
+    float *step_sum;
+    size_t step_sum_len;
 } cli_learner;
+
+/* A digest of everything that must be identical on every process of a
+ * data-parallel run: the parameters of backbone and heads and the shuffle
+ * stream's state. */
+uint64_t cli_learner_digest(const cli_learner *learner);
 
 /* Creates the learner for a fresh run (backbone and heads initialised from the
  * seed, no heads set up yet for TIL/CIL). err gets a message on failure. */

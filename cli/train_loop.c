@@ -8,7 +8,14 @@
  *   d(logits) -> heads backward (-> d(feature)) -> MLP backward
  *   optimizer steps (heads; backbone unless frozen), gradients zeroed.
  * After the phase every task seen so far is evaluated on its test data,
- * counting correct predictions per sample. */
+ * counting correct predictions per sample.
+ *
+ * In a data-parallel run (parallel.h) every process draws the same order
+ * and takes, of each global batch, the samples whose images it holds; its
+ * gradient is scaled by (its samples / the global batch), so that the sum
+ * over the processes is the gradient of the mean loss over the global batch,
+ * and one sum per step gives every process that gradient. Evaluation counts
+ * are summed the same way. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,6 +146,7 @@ void cli_learner_free(cli_learner *learner) {
     free(learner->labels);
     free(learner->task_ids);
     free(learner->workspace);
+    free(learner->step_sum);
     memset(learner, 0, sizeof *learner);
 }
 
@@ -156,19 +164,60 @@ static int64_t call_task_id(clh_paradigm p, int64_t task) {
     return (p == CLH_TIL || p == CLH_MTL) ? task : CLH_NO_TASK;
 }
 
-/* Loads samples [begin, end) of the phase (pairs of task, image) into the
- * batch buffers. */
-static void gather(cli_learner *learner, const int64_t *pair_task, const int64_t *pair_image,
-                   const int64_t *order, int64_t begin, int64_t end) {
-    int64_t dim = learner->images->dim;
+/* Loads the samples of [begin, end) of the phase (pairs of task, image)
+ * whose images this process holds (all of them in a single-process run)
+ * into the batch buffers; returns how many. */
+static int64_t gather(cli_learner *learner, const int64_t *pair_task, const int64_t *pair_image,
+                      const int64_t *order, int64_t begin, int64_t end) {
+    int64_t dim = learner->images->dim, b = 0;
     for (int64_t i = begin; i < end; i++) {
-        int64_t k = order[i], b = i - begin;
+        int64_t k = order[i];
         int64_t task = pair_task[k], image = pair_image[k];
+        if (!cli_images_holds(learner->images, image)) continue;
         cli_images_row(learner->images, image, learner->tasks->tasks[task].perm,
                        learner->x + b * dim);
         learner->labels[b] = sample_label(learner, task, image);
         learner->task_ids[b] = task;
+        b++;
     }
+    return b;
+}
+
+uint64_t cli_learner_digest(const cli_learner *learner) {
+    uint64_t h = cli_digest(CLI_DIGEST_START, learner->mlp.params,
+                            learner->mlp.count * sizeof(float));
+    const float *params = NULL, *grads = NULL;
+    size_t count = 0;
+    clh_heads_flat_const(learner->heads, &params, &grads, &count);
+    if (count) h = cli_digest(h, params, count * sizeof(float));
+    return cli_digest(h, &learner->shuffle, sizeof learner->shuffle);
+}
+
+/* The one sum of a step: backbone gradients (unless frozen), heads
+ * gradients and the loss weighted by the samples, in one vector. */
+static int sum_step(cli_learner *learner, float *weighted_loss, char *err, size_t err_len) {
+    float *hp = NULL, *hg = NULL;
+    size_t hn = 0;
+    clh_heads_flat(learner->heads, &hp, &hg, &hn);
+    size_t bn = learner->config->freeze_backbone ? 0 : learner->mlp.count, n = bn + hn + 1;
+    if (n > learner->step_sum_len) {
+        float *grown = realloc(learner->step_sum, n * sizeof(float));
+        if (!grown) {
+            snprintf(err, err_len, "out of memory for the step's sum of %zu values", n);
+            return 1;
+        }
+        learner->step_sum = grown;
+        learner->step_sum_len = n;
+    }
+    float *v = learner->step_sum;
+    if (bn) memcpy(v, learner->mlp.grads, bn * sizeof(float));
+    if (hn) memcpy(v + bn, hg, hn * sizeof(float));
+    v[bn + hn] = *weighted_loss;
+    if (cli_parallel_sum_f32(learner->par, v, n, "the step's gradients", err, err_len)) return 1;
+    if (bn) memcpy(learner->mlp.grads, v, bn * sizeof(float));
+    if (hn) memcpy(hg, v + bn, hn * sizeof(float));
+    *weighted_loss = v[bn + hn];
+    return 0;
 }
 
 /* 1 when every logit a loss or an accuracy reads is finite: the row's
@@ -200,10 +249,21 @@ static int forward_failed(char *err, size_t err_len) {
     return lib_fail(err, err_len, "backbone forward", CLH_E_INVALID_ARG);
 }
 
-/* One optimisation step on the gathered batch; writes its mean loss. where
- * names the step for a divergence message ("task 2/5, epoch 1, step 7"). */
-static int train_batch(cli_learner *learner, int64_t batch, int64_t task, float *loss,
-                       const char *where, char *err, size_t err_len) {
+/* d(logits) of the local samples scaled from their mean to their share of
+ * the global batch's mean. */
+static void scale_dlogits(cli_learner *learner, int64_t batch, int64_t global, int64_t id) {
+    if (batch == global) return;
+    int64_t width = 0;
+    clh_heads_logits_width(learner->heads, id, &width);
+    float scale = (float)((double)batch / (double)global);
+    size_t n = (size_t)batch * (size_t)width;
+    for (size_t i = 0; i < n; i++) learner->dlogits[i] *= scale;
+}
+
+/* Forward and backward of the local samples of a step (batch of the global
+ * batch's `global`); their gradients accumulate, their loss mean goes to *loss. */
+static int local_gradients(cli_learner *learner, int64_t batch, int64_t global, int64_t task,
+                           float *loss, const char *where, char *err, size_t err_len) {
     const cli_run_config *cfg = learner->config;
     clh_paradigm p = cfg->paradigm;
     const float *feature = cli_mlp_forward(&learner->mlp, learner->x, batch);
@@ -220,6 +280,7 @@ static int train_batch(cli_learner *learner, int64_t batch, int64_t task, float 
         st = clh_heads_cross_entropy(learner->heads, learner->logits, batch, CLH_NO_TASK,
                                      learner->task_ids, learner->labels, loss, learner->dlogits);
         if (st != CLH_OK) return lib_fail(err, err_len, "cross-entropy", st);
+        scale_dlogits(learner, batch, global, CLH_NO_TASK);
         st = clh_heads_backward_mixed(learner->heads, feature, batch, learner->task_ids,
                                       learner->dlogits, dfeature, learner->workspace,
                                       learner->workspace_bytes);
@@ -233,13 +294,37 @@ static int train_batch(cli_learner *learner, int64_t batch, int64_t task, float 
         st = clh_heads_cross_entropy(learner->heads, learner->logits, batch, id, NULL,
                                      learner->labels, loss, learner->dlogits);
         if (st != CLH_OK) return lib_fail(err, err_len, "cross-entropy", st);
+        scale_dlogits(learner, batch, global, id);
         st = clh_heads_backward(learner->heads, feature, batch, id, learner->dlogits, dfeature);
         if (st != CLH_OK) return lib_fail(err, err_len, "heads backward", st);
     }
     if (!isfinite(*loss)) return diverged(err, err_len, "a non-finite loss", where);
+    if (!cfg->freeze_backbone &&
+        cli_mlp_backward(&learner->mlp, learner->x, batch, learner->dfeature))
+        return lib_fail(err, err_len, "backbone backward", CLH_E_INVALID_ARG);
+    return 0;
+}
+
+/* One optimisation step on a global batch of `global` samples, `batch` of
+ * them gathered here; writes the global batch's mean loss. where names the
+ * step for a divergence message ("task 2/5, epoch 1, step 7"). */
+static int train_batch(cli_learner *learner, int64_t batch, int64_t global, int64_t task,
+                       float *loss, const char *where, char *err, size_t err_len) {
+    const cli_run_config *cfg = learner->config;
+    float local_loss = 0.0f;
+    /* A process may hold none of a (small, last) batch's images: it adds
+     * zero gradients to the sum. */
+    if (batch > 0 && local_gradients(learner, batch, global, task, &local_loss, where, err,
+                                     err_len))
+        return 1;
+    if (learner->par && learner->par->size > 1) {
+        float weighted = local_loss * (float)((double)batch / (double)global);
+        if (sum_step(learner, &weighted, err, err_len)) return 1;
+        local_loss = weighted;
+    }
+    *loss = local_loss;
+    clh_status st;
     if (!cfg->freeze_backbone) {
-        if (cli_mlp_backward(&learner->mlp, learner->x, batch, learner->dfeature))
-            return lib_fail(err, err_len, "backbone backward", CLH_E_INVALID_ARG);
         st = clh_optim_step(learner->opt_backbone, learner->mlp.params, learner->mlp.grads,
                             learner->mlp.count);
         if (st != CLH_OK) return lib_fail(err, err_len, "backbone optimizer step", st);
@@ -251,22 +336,24 @@ static int train_batch(cli_learner *learner, int64_t batch, int64_t task, float 
     return 0;
 }
 
-/* Accuracy on task tau's test data, counted per sample. */
+/* Accuracy on task tau's test data, counted per sample: this process's
+ * test images in batches, then the counts summed over the processes. */
 static int evaluate_task(cli_learner *learner, int64_t tau, double *agnostic, double *aware,
                          char *err, size_t err_len) {
     const cli_task *task = &learner->tasks->tasks[tau];
     clh_paradigm p = learner->config->paradigm;
     int64_t dim = learner->images->dim, id = call_task_id(p, tau);
     clh_accuracy counts = {0, 0, 0};
-    for (int64_t begin = 0; begin < task->num_test; begin += CLI_EVAL_BATCH) {
-        int64_t end = begin + CLI_EVAL_BATCH < task->num_test ? begin + CLI_EVAL_BATCH
-                                                              : task->num_test;
-        int64_t batch = end - begin;
-        for (int64_t b = 0; b < batch; b++) {
-            int64_t image = task->test[begin + b];
-            cli_images_row(learner->images, image, task->perm, learner->x + b * dim);
-            learner->labels[b] = sample_label(learner, tau, image);
+    int64_t next = 0;
+    while (next < task->num_test) {
+        int64_t batch = 0;
+        for (; next < task->num_test && batch < CLI_EVAL_BATCH; next++) {
+            int64_t image = task->test[next];
+            if (!cli_images_holds(learner->images, image)) continue;
+            cli_images_row(learner->images, image, task->perm, learner->x + batch * dim);
+            learner->labels[batch++] = sample_label(learner, tau, image);
         }
+        if (batch == 0) break;
         const float *feature = cli_mlp_forward(&learner->mlp, learner->x, batch);
         if (!feature) return forward_failed(err, err_len);
         clh_status st = clh_heads_forward(learner->heads, feature, batch, id, learner->logits);
@@ -280,8 +367,13 @@ static int evaluate_task(cli_learner *learner, int64_t tau, double *agnostic, do
                                 &counts);
         if (st != CLH_OK) return lib_fail(err, err_len, "accuracy", st);
     }
-    *agnostic = (double)counts.correct_agnostic / (double)counts.samples;
-    *aware = (double)counts.correct_aware / (double)counts.samples;
+    /* Counts are integers below 2^53: their sum in double is exact. */
+    double sums[3] = {(double)counts.samples, (double)counts.correct_agnostic,
+                      (double)counts.correct_aware};
+    if (cli_parallel_sum_f64(learner->par, sums, 3, "the evaluation counts", err, err_len))
+        return 1;
+    *agnostic = sums[1] / sums[0];
+    *aware = sums[2] / sums[0];
     return 0;
 }
 
@@ -336,12 +428,12 @@ int cli_train_phase(cli_learner *learner, int64_t row, cli_results *results,
         for (int64_t b = 0; b < batches; b++) {
             int64_t begin = b * cfg->batch_size;
             int64_t end = begin + cfg->batch_size < n ? begin + cfg->batch_size : n;
-            gather(learner, pair_task, pair_image, order, begin, end);
+            int64_t local = gather(learner, pair_task, pair_image, order, begin, end);
             float loss = 0.0f;
             char where[128];
             snprintf(where, sizeof where, "%s, epoch %lld, step %lld", phase, (long long)epoch + 1,
                      (long long)b + 1);
-            if (train_batch(learner, end - begin, row, &loss, where, err, err_len)) {
+            if (train_batch(learner, local, end - begin, row, &loss, where, err, err_len)) {
                 rc = 1;
                 break;
             }

@@ -57,6 +57,7 @@ clh_status clh_reducer_read(const clh_reducer *given, clh_reducer *full, const c
 
 clh_status clh_reducer_check(const clh_reducer *reducer) {
     clh_reducer full;
+    clh_reducer_init(&full);
     return clh_reducer_read(reducer, &full, "clh_reducer_check");
 }
 
@@ -70,6 +71,7 @@ static clh_status transport_failed(clh_status st, const char *what, size_t count
 clh_status clh_reduce_f32(const clh_reducer *reducer, float *values, size_t count) {
     static const char what[] = "clh_reduce_f32";
     clh_reducer r;
+    clh_reducer_init(&r);
     clh_status st = clh_reducer_read(reducer, &r, what);
     if (st != CLH_OK) return st;
     if (count > 0 && !values) return clh_fail(CLH_E_NULL, "%s: values is NULL", what);
@@ -81,6 +83,7 @@ clh_status clh_reduce_f32(const clh_reducer *reducer, float *values, size_t coun
 clh_status clh_reduce_f64(const clh_reducer *reducer, double *values, size_t count) {
     static const char what[] = "clh_reduce_f64";
     clh_reducer r;
+    clh_reducer_init(&r);
     clh_status st = clh_reducer_read(reducer, &r, what);
     if (st != CLH_OK) return st;
     if (count > 0 && !values) return clh_fail(CLH_E_NULL, "%s: values is NULL", what);
@@ -121,6 +124,7 @@ clh_status clh_reduce_agree(const clh_reducer *reducer, uint64_t value, int *dif
 clh_status clh_heads_reduce_grad(clh_heads *heads, const clh_reducer *reducer) {
     static const char what[] = "clh_heads_reduce_grad";
     clh_reducer r;
+    clh_reducer_init(&r);
     clh_status st = clh_reducer_read(reducer, &r, what);
     if (st != CLH_OK) return st;
     if (!heads) return clh_fail(CLH_E_NULL, "%s: heads is NULL", what);

@@ -136,6 +136,7 @@ static clh_status check_sums(const clh_analytic *a, const layout *l, const doubl
 clh_status clh_analytic_reduce(clh_analytic *a, const clh_reducer *reducer) {
     static const char what[] = "clh_analytic_reduce";
     clh_reducer r;
+    clh_reducer_init(&r);
     clh_status st = clh_reducer_read(reducer, &r, what);
     if (st != CLH_OK) return st;
     if (!a) return clh_fail(CLH_E_NULL, "%s: analytic is NULL", what);
