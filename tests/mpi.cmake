@@ -1,0 +1,9 @@
+# Data-parallel runs over MPI (issue 12), only in a build with
+# -DCLH_WITH_MPI=ON: tests/mpi/run_mpi_tests.sh runs `mpirun -np 2 clheads run`
+# on this machine (N=1 against N=2, determinism, resume, drift, a failing and
+# a killed process). Full Split MNIST only with CLH_MPI_FULL_MNIST=1.
+if(CLH_WITH_MPI AND TARGET clheads)
+  add_test(NAME mpi_runs COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/mpi/run_mpi_tests.sh
+           $<TARGET_FILE:clheads> ${CMAKE_CURRENT_BINARY_DIR}/mpi_work)
+  set_tests_properties(mpi_runs PROPERTIES TIMEOUT 1200)
+endif()
