@@ -390,6 +390,7 @@ static int run_process(int argc, char **argv, cli_parallel *par) {
     cli_progress progress;
     cli_progress_init(&progress, cfg.quiet);
     double start = cli_now();
+    int64_t first_phase = results.rows_done;
     for (int64_t row = results.rows_done; row < results.rows; row++) {
         /* After each phase the processes must still agree; rank 0 saves. */
         if (cli_train_phase(&learner, row, &results, &progress, err, sizeof err) ||
@@ -409,8 +410,16 @@ static int run_process(int argc, char **argv, cli_parallel *par) {
         fprintf(stderr, "trained in %.2f s (%s matrix multiply, %d threads%s)\n",
                 cli_now() - start, clh_gemm_backend(), clh_get_num_threads(),
                 par->size > 1 ? " per process" : "");
-    if (par->size > 1 && !cfg.quiet)
-        fprintf(stderr, "%d processes, data parallel\n", par->size);
+    /* What went over the transport (rank 0's count; every process sums the
+     * same vectors), printed even with --quiet for the benchmark. */
+    if (par->size > 1 && root) {
+        int64_t phases = results.rows_done - first_phase;
+        fprintf(stderr, "summed over %d processes: per step: %zu floats = %.3f MB; per task: "
+                "%.3f MB; in all: %llu sums, %.3f MB\n", par->size, par->step_values,
+                (double)par->step_values * sizeof(float) / 1e6,
+                phases > 0 ? (double)par->bytes / 1e6 / (double)phases : 0.0,
+                (unsigned long long)par->sums, (double)par->bytes / 1e6);
+    }
     if (!root) {
         rc = CLI_EXIT_OK;
         goto done;

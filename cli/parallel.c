@@ -45,21 +45,25 @@ static int sum_failed(char *err, size_t err_len, const char *what) {
     return 1;
 }
 
-int cli_parallel_sum_f32(const cli_parallel *par, float *values, size_t count, const char *what,
+int cli_parallel_sum_f32(cli_parallel *par, float *values, size_t count, const char *what,
                          char *err, size_t err_len) {
     if (!par || par->size <= 1) return 0;
+    par->sums++;
+    par->bytes += count * sizeof(float);
     return clh_reduce_f32(&par->reducer, values, count) == CLH_OK ? 0
                                                                  : sum_failed(err, err_len, what);
 }
 
-int cli_parallel_sum_f64(const cli_parallel *par, double *values, size_t count, const char *what,
+int cli_parallel_sum_f64(cli_parallel *par, double *values, size_t count, const char *what,
                          char *err, size_t err_len) {
     if (!par || par->size <= 1) return 0;
+    par->sums++;
+    par->bytes += count * sizeof(double);
     return clh_reduce_f64(&par->reducer, values, count) == CLH_OK ? 0
                                                                  : sum_failed(err, err_len, what);
 }
 
-int cli_parallel_agree(const cli_parallel *par, uint64_t digest, const char *what, char *err,
+int cli_parallel_agree(cli_parallel *par, uint64_t digest, const char *what, char *err,
                        size_t err_len) {
     if (!par || par->size <= 1) return 0;
     /* Each process's digest as two exact 32-bit halves in its own slots. */
@@ -72,6 +76,8 @@ int cli_parallel_agree(const cli_parallel *par, uint64_t digest, const char *wha
     slots[2 * (size_t)par->rank] = (double)(digest >> 32);
     slots[2 * (size_t)par->rank + 1] = (double)(digest & 0xffffffffu);
     clh_status st = clh_reduce_f64(&par->reducer, slots, n);
+    par->sums++;
+    par->bytes += n * sizeof(double);
     if (st != CLH_OK) {
         free(slots);
         return sum_failed(err, err_len, what);

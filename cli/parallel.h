@@ -27,6 +27,10 @@
 typedef struct cli_parallel {
     int rank, size;
     clh_reducer reducer;
+    /* What this process summed (for the report of a run): calls, bytes, and
+     * the values of the last gradient step's sum. */
+    uint64_t sums, bytes;
+    size_t step_values;
 } cli_parallel;
 
 /* Joins the run's processes (MPI when launched by mpirun), else a single
@@ -45,12 +49,12 @@ static inline int cli_parallel_is_root(const cli_parallel *par) { return !par ||
  * differs. */
 /* A sum over the processes (the reducer's); 0, or 1 with a message naming
  * what was summed. */
-int cli_parallel_sum_f32(const cli_parallel *par, float *values, size_t count, const char *what,
+int cli_parallel_sum_f32(cli_parallel *par, float *values, size_t count, const char *what,
                          char *err, size_t err_len);
-int cli_parallel_sum_f64(const cli_parallel *par, double *values, size_t count, const char *what,
+int cli_parallel_sum_f64(cli_parallel *par, double *values, size_t count, const char *what,
                          char *err, size_t err_len);
 
-int cli_parallel_agree(const cli_parallel *par, uint64_t digest, const char *what, char *err,
+int cli_parallel_agree(cli_parallel *par, uint64_t digest, const char *what, char *err,
                        size_t err_len);
 
 /* FNV-1a 64 of bytes, continuing from h (start: CLI_DIGEST_START). */

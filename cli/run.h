@@ -100,7 +100,7 @@ typedef struct cli_learner {
     size_t workspace_bytes;
     /* Data-parallel runs (parallel.h): the processes, or NULL for one; the
      * vector of one step's sum (backbone and heads gradients, the loss). */
-    const cli_parallel *par;
+    cli_parallel *par;
     float *step_sum;
     size_t step_sum_len;
 } cli_learner;

@@ -214,6 +214,7 @@ static int sum_step(cli_learner *learner, float *weighted_loss, char *err, size_
     if (hn) memcpy(v + bn, hg, hn * sizeof(float));
     v[bn + hn] = *weighted_loss;
     if (cli_parallel_sum_f32(learner->par, v, n, "the step's gradients", err, err_len)) return 1;
+    learner->par->step_values = n;
     if (bn) memcpy(learner->mlp.grads, v, bn * sizeof(float));
     if (hn) memcpy(hg, v + bn, hn * sizeof(float));
     *weighted_loss = v[bn + hn];
