@@ -4,13 +4,17 @@
 include(CMakePackageConfigHelpers)
 
 set(CLH_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/clheads)
-set_target_properties(clheads_shared PROPERTIES EXPORT_NAME clheads)
 set_target_properties(clheads_static PROPERTIES EXPORT_NAME clheads_static)
+set(CLH_INSTALL_TARGETS clheads_static)
+if(TARGET clheads_shared)
+  set_target_properties(clheads_shared PROPERTIES EXPORT_NAME clheads)
+  list(APPEND CLH_INSTALL_TARGETS clheads_shared)
+endif()
 
 install(FILES ${PROJECT_SOURCE_DIR}/include/clheads.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/clheads DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
         FILES_MATCHING PATTERN "*.h")
-install(TARGETS clheads_static clheads_shared EXPORT clheadsTargets
+install(TARGETS ${CLH_INSTALL_TARGETS} EXPORT clheadsTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
@@ -39,13 +43,20 @@ else()
   set(CLH_PC_LIBDIR "\${prefix}/${CMAKE_INSTALL_LIBDIR}")
   set(CLH_PC_INCLUDEDIR "\${prefix}/${CMAKE_INSTALL_INCLUDEDIR}")
 endif()
-set(CLH_PC_REQUIRES_PRIVATE "jansson")
-set(CLH_PC_LIBS_PRIVATE "-lm -pthread")
+set(CLH_PC_REQUIRES_PRIVATE "")
+set(CLH_PC_LIBS_PRIVATE "-lm")
+if(CLH_WITH_IO)
+  string(APPEND CLH_PC_REQUIRES_PRIVATE " jansson")
+endif()
+if(CLH_WITH_THREADS)
+  string(APPEND CLH_PC_LIBS_PRIVATE " -pthread")
+endif()
 if(CLH_HAVE_CBLAS)
   string(APPEND CLH_PC_REQUIRES_PRIVATE " openblas")
 endif()
 if(CLH_HAVE_LAPACKE)
   string(APPEND CLH_PC_REQUIRES_PRIVATE " lapacke")
 endif()
+string(STRIP "${CLH_PC_REQUIRES_PRIVATE}" CLH_PC_REQUIRES_PRIVATE)
 configure_file(${PROJECT_SOURCE_DIR}/cmake/clheads.pc.in ${PROJECT_BINARY_DIR}/clheads.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/clheads.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

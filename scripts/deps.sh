@@ -10,16 +10,22 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-# Options: --with-npm (the run command fetches the digits with npm; Debian's npm
-# brings Node.js along), --with-mpi (OpenMPI for -DCLH_WITH_MPI=ON and mpirun).
 for arg in "$@"; do
   case "$arg" in
+    # The run command fetches the digits with npm; Debian's npm brings Node.js along.
     --with-npm) command -v npm >/dev/null 2>&1 || missing+=(npm) ;;
+    # scripts/cross_arm.sh: 32-bit ARM Linux under qemu-arm, and a Cortex-M4 with newlib.
+    --with-cross)
+      for p in gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user gcc-arm-none-eabi \
+               libnewlib-arm-none-eabi; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+      done ;;
+    # OpenMPI for -DCLH_WITH_MPI=ON and mpirun (data-parallel runs of the tool).
     --with-mpi)
       for p in libopenmpi-dev openmpi-bin; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
       done ;;
-    *) echo "deps: unknown option $arg (expected --with-npm, --with-mpi)" >&2; exit 2 ;;
+    *) echo "deps: unknown option $arg (--with-npm, --with-cross, --with-mpi)" >&2; exit 2 ;;
   esac
 done
 if [ ${#missing[@]} -gt 0 ]; then

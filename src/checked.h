@@ -18,11 +18,21 @@ static inline int clh_mul_i64(int64_t a, int64_t b, int64_t *out) {
 static inline int clh_add_i64(int64_t a, int64_t b, int64_t *out) {
     return a >= 0 && b >= 0 && !__builtin_add_overflow(a, b, out);
 }
+/* v as size_t: 0 when negative or, where size_t has 32 bits, past SIZE_MAX
+ * (a plain cast would keep the low bits and hide the overflow). */
+static inline int clh_i64_to_size(int64_t v, size_t *out) {
+    if (v < 0) return 0;
+#if SIZE_MAX < INT64_MAX
+    if (v > (int64_t)SIZE_MAX) return 0;
+#endif
+    *out = (size_t)v;
+    return 1;
+}
 /* a*b*sizeof(float) as size_t. */
 static inline int clh_float_bytes(int64_t rows, int64_t cols, size_t *out) {
-    size_t n;
-    if (rows < 0 || cols < 0) return 0;
-    if (!clh_mul_size((size_t)rows, (size_t)cols, &n)) return 0;
+    size_t r, c, n;
+    if (!clh_i64_to_size(rows, &r) || !clh_i64_to_size(cols, &c)) return 0;
+    if (!clh_mul_size(r, c, &n)) return 0;
     return clh_mul_size(n, sizeof(float), out);
 }
 

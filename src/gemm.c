@@ -3,12 +3,12 @@
  * thread-count setting shared by both backends. */
 #include <limits.h>
 #include <stdatomic.h>
-#include <unistd.h>
 
 #include "clheads/linear.h"
 #include "error.h"
 #include "gemm.h"
 #include "testing.h"
+#include "gemm_pool.h"
 
 #ifdef CLH_HAVE_CBLAS
 #include <cblas.h>
@@ -18,7 +18,14 @@
 #include "gemm_portable.h"
 #endif
 
+/* A 64-bit atomic where the target has one without a lock; elsewhere (Cortex-M:
+ * no 64-bit exclusive load/store, and bare metal has no libatomic to call) the
+ * counter is 32 bits and wraps, as linear.h says. */
+#if ATOMIC_LLONG_LOCK_FREE == 2
 static _Atomic uint64_t gemm_calls;
+#else
+static _Atomic uint32_t gemm_calls;
+#endif
 static _Atomic int chosen_threads; /* 0 = not set: the default */
 static _Atomic int gemm_policy = CLH_GEMM_AUTO;
 
@@ -42,26 +49,19 @@ const char *clh_gemm_backend(void) {
 #endif
 }
 
-static int default_threads(void) {
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    if (cores < 1) return 1;
-    return cores > INT_MAX ? INT_MAX : (int)cores;
-}
-
 void clh_set_num_threads(int n) {
-    int threads = n > 0 ? n : default_threads();
-    atomic_store(&chosen_threads, threads);
+    atomic_store(&chosen_threads, n > 0 ? n : 0);
 #ifdef CLH_HAVE_CBLAS
-    openblas_set_num_threads(threads);
+    /* The host program's OpenBLAS too (one per process): see linear.h. */
+    openblas_set_num_threads(clh_gemm_threads());
 #endif
 }
 
 int clh_get_num_threads(void) { return clh_gemm_threads(); }
 
-int clh_gemm_threads(void) {
-    int threads = atomic_load(&chosen_threads);
-    return threads > 0 ? threads : default_threads();
-}
+int clh_gemm_threads(void) { return clh_pool_workers(atomic_load(&chosen_threads)); }
+
+void clh_shutdown_threads(void) { clh_pool_shutdown(); }
 
 #ifdef CLH_HAVE_CBLAS
 /* 1 when OpenBLAS runs AVX-512 kernels (OPENBLAS_CORETYPE may pin it to less). */

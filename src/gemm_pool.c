@@ -4,14 +4,21 @@
  * helper joins it (job->joined++) only while it is published; the caller
  * unpublishes it once every chunk is claimed, then waits until every helper
  * that joined has left. So the job may live on the caller's stack, and a
- * helper that wakes late sees no job and sleeps again. */
-#define _POSIX_C_SOURCE 200809L
+ * helper that wakes late sees no job and sleeps again.
+ *
+ * Stopping: with pool.busy held no job runs, so every helper is asleep or on
+ * its way to sleep; pool.stopping wakes them to return, and they are joined.
+ * clh_shutdown_threads() does this, and so does the library's destructor, so
+ * a dlclose()d shared library never has its code unmapped under a helper. */
+#define _GNU_SOURCE /* pthread_setname_np (glibc); otherwise POSIX.1-2008 */
 
 #include "gemm_pool.h"
 
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <unistd.h>
 
 enum { MAX_HELPERS = 63 };
 /* A helper's stack: the multiply's 64 KiB packing buffer plus its frames,
@@ -35,9 +42,11 @@ static struct {
     pthread_mutex_t busy;  /* held by the one caller using the helpers */
     pool_job *job;         /* the published job, or NULL */
     uint64_t generation;   /* bumped per published job */
-    int started;           /* helper threads running */
+    int started;           /* helper threads running (changed under pool.lock) */
+    int stopping;          /* helpers must return (under pool.lock) */
+    pthread_t threads[MAX_HELPERS];
 } pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
-          PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0};
+          PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, 0, {0}};
 
 /* Claims and runs chunks until none are left. */
 static void work_on(pool_job *job) {
@@ -51,9 +60,14 @@ static void work_on(pool_job *job) {
 static void *helper_main(void *arg) {
     const int index = (int)(intptr_t)arg;
     uint64_t seen = 0;
+#ifdef __GLIBC__
+    pthread_setname_np(pthread_self(), "clh-gemm"); /* what ps/top/gdb show */
+#endif
     pthread_mutex_lock(&pool.lock);
     for (;;) {
-        while (pool.job == NULL || pool.generation == seen) pthread_cond_wait(&pool.work, &pool.lock);
+        while (!pool.stopping && (pool.job == NULL || pool.generation == seen))
+            pthread_cond_wait(&pool.work, &pool.lock);
+        if (pool.stopping) break;
         seen = pool.generation;
         pool_job *job = pool.job;
         if (index >= job->helpers_wanted) continue;
@@ -63,6 +77,7 @@ static void *helper_main(void *arg) {
         pthread_mutex_lock(&pool.lock);
         if (--job->joined == 0) pthread_cond_signal(&pool.left);
     }
+    pthread_mutex_unlock(&pool.lock);
     return NULL;
 }
 
@@ -78,6 +93,7 @@ static void after_fork_in_child(void) {
     pthread_cond_init(&pool.left, NULL);
     pool.job = NULL;
     pool.started = 0;
+    pool.stopping = 0;
     pthread_mutex_unlock(&pool.lock);
 }
 
@@ -96,15 +112,16 @@ static void start_helpers(int count) {
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     while (pool.started < count) {
-        pthread_t thread;
         pthread_attr_t attr;
         if (pthread_attr_init(&attr) != 0) break;
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
         pthread_attr_setstacksize(&attr, HELPER_STACK_BYTES); /* on failure: the default */
-        int failed = pthread_create(&thread, &attr, helper_main, (void *)(intptr_t)pool.started);
+        int failed = pthread_create(&pool.threads[pool.started], &attr, helper_main,
+                                    (void *)(intptr_t)pool.started);
         pthread_attr_destroy(&attr);
         if (failed) break; /* fewer helpers; the caller does the rest */
+        pthread_mutex_lock(&pool.lock);
         pool.started++;
+        pthread_mutex_unlock(&pool.lock);
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
@@ -130,3 +147,57 @@ void clh_pool_run(int workers, int64_t chunks, clh_pool_task task, void *ctx) {
     pthread_mutex_unlock(&pool.lock);
     pthread_mutex_unlock(&pool.busy);
 }
+
+int clh_pool_workers(int wanted) {
+    if (wanted > 0) return wanted;
+    /* Counted once: glibc reads /sys for it, too slow for every multiply. */
+    static atomic_int online_cores;
+    int cores = atomic_load_explicit(&online_cores, memory_order_relaxed);
+    if (cores == 0) {
+        long counted = sysconf(_SC_NPROCESSORS_ONLN);
+        cores = counted < 1 ? 1 : counted > INT_MAX ? INT_MAX : (int)counted;
+        atomic_store_explicit(&online_cores, cores, memory_order_relaxed);
+    }
+    return cores;
+}
+
+/* Wakes every helper to return and joins them (called with pool.busy held,
+ * so no job is published and none is being worked on). */
+static void stop_helpers(void) {
+    pthread_mutex_lock(&pool.lock);
+    const int count = pool.started;
+    pool.stopping = 1;
+    pthread_cond_broadcast(&pool.work);
+    pthread_mutex_unlock(&pool.lock);
+    for (int i = 0; i < count; i++) pthread_join(pool.threads[i], NULL);
+    pthread_mutex_lock(&pool.lock);
+    pool.started = 0;
+    pool.stopping = 0;
+    pthread_mutex_unlock(&pool.lock);
+}
+
+static int helpers_running(void) {
+    pthread_mutex_lock(&pool.lock);
+    const int running = pool.started > 0;
+    pthread_mutex_unlock(&pool.lock);
+    return running;
+}
+
+void clh_pool_shutdown(void) {
+    /* None running: nothing to wait for (also in a fork child, whose
+     * pool.busy may stay held by a parent thread that is not there). */
+    if (!helpers_running()) return;
+    pthread_mutex_lock(&pool.busy); /* waits for a multiply using the helpers */
+    stop_helpers();
+    pthread_mutex_unlock(&pool.busy);
+}
+
+/* At dlclose() and at exit. A multiply still using the helpers then (another
+ * thread calling exit() mid-call) is not waited for: exit must not block. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((destructor)) static void stop_helpers_at_unload(void) {
+    if (!helpers_running() || pthread_mutex_trylock(&pool.busy) != 0) return;
+    stop_helpers();
+    pthread_mutex_unlock(&pool.busy);
+}
+#endif

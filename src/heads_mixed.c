@@ -24,9 +24,10 @@ static int place(size_t *cursor, size_t bytes, size_t *offset) {
 
 static clh_status mixed_layout(const clh_heads *heads, int64_t batch, const char *what,
                                clh_mixed_layout *layout) {
-    size_t index_bytes, start_bytes, x_bytes, y_bytes, cursor = 0, tasks_plus_one;
+    size_t batch_size, index_bytes, start_bytes, x_bytes, y_bytes, cursor = 0, tasks_plus_one;
     *layout = (clh_mixed_layout){0};
-    int ok = clh_mul_size((size_t)batch, sizeof(size_t), &index_bytes) &&
+    int ok = clh_i64_to_size(batch, &batch_size) &&
+             clh_mul_size(batch_size, sizeof(size_t), &index_bytes) &&
              clh_add_size(heads->num_tasks, 1, &tasks_plus_one) &&
              clh_mul_size(tasks_plus_one, sizeof(size_t), &start_bytes) &&
              clh_float_bytes(batch, heads->in, &x_bytes) &&

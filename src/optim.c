@@ -15,7 +15,9 @@
 static const char *const kind_names[] = {"sgd", "adam", "adamw", "adagrad"};
 
 const char *clh_optim_kind_name(clh_optim_kind kind) {
-    if ((int)kind < 0 || (int)kind > (int)CLH_OPTIM_ADAGRAD) return NULL;
+    /* Unsigned: also where enums are unsigned bytes (arm-none-eabi's short
+     * enums), a negative value wraps to a large one. */
+    if ((unsigned)kind > (unsigned)CLH_OPTIM_ADAGRAD) return NULL;
     return kind_names[kind];
 }
 

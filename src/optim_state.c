@@ -104,8 +104,11 @@ static clh_status check_layout(const clh_optim *optim, const clh_optim_layout *l
             return clh_fail_owner(optim, CLH_E_MISMATCH, "%s: task id %lld appears twice", what,
                                   (long long)repeated);
     }
-    size_t count;
-    if (!clh_mul_size((size_t)rows, (size_t)layout->in_features + 1, &count) ||
+    /* Through clh_i64_to_size: with a 32-bit size_t a plain cast would keep
+     * the low bits, and rows = 2^32 + 1 would pass for 1. */
+    size_t rows_size, in_size, row_floats, count;
+    if (!clh_i64_to_size(rows, &rows_size) || !clh_i64_to_size(layout->in_features, &in_size) ||
+        !clh_add_size(in_size, 1, &row_floats) || !clh_mul_size(rows_size, row_floats, &count) ||
         count != layout->count)
         return clh_fail_owner(optim, CLH_E_MISMATCH,
                               "%s: %zu parameters do not match %lld rows of %lld inputs + bias",

@@ -37,8 +37,18 @@ const char *clh_status_message(clh_status status) {
     return status_table[status].message;
 }
 
-static _Thread_local char error_detail[512];
-static _Thread_local const void *error_owner;
+/* Per thread, like errno. A build for a target without thread-local storage
+ * (CLH_THREAD_LOCAL_DETAIL=OFF, the default on bare metal, where GCC's TLS
+ * needs __aeabi_read_tp from an operating system) keeps one detail for the
+ * whole program instead, as include/clheads/status.h says. */
+#ifdef CLH_NO_THREAD_LOCAL
+#define CLH_THREAD_LOCAL
+#else
+#define CLH_THREAD_LOCAL _Thread_local
+#endif
+
+static CLH_THREAD_LOCAL char error_detail[512];
+static CLH_THREAD_LOCAL const void *error_owner;
 
 clh_status clh_fail_owner(const void *owner, clh_status status, const char *fmt, ...) {
     /* Formatted aside first: an argument may be clh_last_error() itself (a

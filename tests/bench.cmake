@@ -2,11 +2,14 @@
 # test_gemm_portable: the portable multiply against a double reference, with
 # the kernels the CPU selects (AVX-512 where present), then capped at AVX2 and
 # at plain C (CLH_PORTABLE_KERNEL), so each path is tested on one machine.
+# Other processors have the plain C kernel only: one run.
 clh_add_test(test_gemm_portable test_gemm_portable.c)
-foreach(kernel avx2 c)
-  add_test(NAME test_gemm_portable_${kernel} COMMAND test_gemm_portable)
-  set_tests_properties(test_gemm_portable_${kernel} PROPERTIES ENVIRONMENT CLH_PORTABLE_KERNEL=${kernel})
-endforeach()
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|i[3-6]86)$")
+  foreach(kernel avx2 c)
+    add_test(NAME test_gemm_portable_${kernel} COMMAND test_gemm_portable)
+    set_tests_properties(test_gemm_portable_${kernel} PROPERTIES ENVIRONMENT CLH_PORTABLE_KERNEL=${kernel})
+  endforeach()
+endif()
 
 # Smoke test: the benchmark's quick mode still builds, runs and prints its rows
 # (it checks no times; scripts/bench.sh --quick also runs the PyTorch side).

@@ -3,6 +3,10 @@
 # in every paradigm, atomic saves under injected failures, PyTorch-written
 # files (tests/data/checkpoint/, from scripts/gen_checkpoint_reference.py),
 # the fuzz corpus replay, and the round trip into PyTorch (when torch exists).
+# All of them are file I/O: none in a build without it (CLH_WITH_IO=OFF).
+if(NOT CLH_WITH_IO)
+  return()
+endif()
 foreach(t safetensors_reject safetensors_format checkpoint_roundtrip checkpoint_atomic
           checkpoint_torch_files)
   clh_add_test(test_${t} test_${t}.c refdata.c)

@@ -1,6 +1,10 @@
 /* Forward does not modify the handle: two threads running forward at once on
  * one handle (CIL, and mixed MTL with a workspace per thread) get exactly the
- * single-threaded results. */
+ * single-threaded results. The failure detail is per thread: a failure on one
+ * thread leaves another thread's detail as it was (in a build with
+ * CLH_THREAD_LOCAL_DETAIL=OFF: one detail, the last failure's, for all). */
+#define _POSIX_C_SOURCE 200809L /* pthread_barrier_t */
+
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
@@ -35,6 +39,55 @@ static void *worker(void *arg) {
     return (void *)bad;
 }
 
+/* Two threads fail in turn (unknown task ids 1001 and 1002), then each reads
+ * its own detail: with one detail for the program the first would read the
+ * second's. */
+static pthread_barrier_t turn;
+static clh_heads *til;
+
+static void *fail_in_turn(void *arg) {
+    const int64_t mine = (int64_t)(intptr_t)arg;
+    float logits[B * 2];
+    if (mine == 1002) pthread_barrier_wait(&turn); /* after 1001 failed */
+    clh_status st = clh_heads_forward(til, x, B, mine, logits);
+    if (mine == 1001) pthread_barrier_wait(&turn);
+    pthread_barrier_wait(&turn); /* both have failed */
+    char want[32];
+    snprintf(want, sizeof want, "task id %lld", (long long)mine);
+    const int own = st == CLH_E_UNKNOWN_TASK && strstr(clh_last_error(), want) != NULL &&
+                    strstr(clh_heads_last_error(til), want) != NULL;
+    if (!own) fprintf(stderr, "  thread %lld reads the detail \"%s\"\n", (long long)mine, clh_last_error());
+    return (void *)(intptr_t)own;
+}
+
+static void per_thread_detail(void) {
+    CHECK_OK(clh_heads_create(&til, CLH_TIL, IN, 1));
+    CHECK_OK(clh_heads_setup_task(til, 1, 2));
+    CHECK(pthread_barrier_init(&turn, NULL, 2) == 0);
+    pthread_t threads[2];
+    for (int i = 0; i < 2; i++)
+        CHECK(pthread_create(&threads[i], NULL, fail_in_turn, (void *)(intptr_t)(1001 + i)) == 0);
+    int own = 1;
+    for (int i = 0; i < 2; i++) {
+        void *result = NULL;
+        CHECK(pthread_join(threads[i], &result) == 0);
+        own &= result != NULL;
+    }
+#ifndef CLH_NO_THREAD_LOCAL
+    CHECK(own);
+    CHECK(clh_last_error()[0] == '\0'); /* this thread had no failure */
+    printf("  two threads failing in turn: %s\n", own ? "each reads its own detail" : "DETAIL SHARED");
+#else
+    /* CLH_THREAD_LOCAL_DETAIL=OFF: one detail for the program, as documented:
+     * every thread reads the last failure's. */
+    CHECK(!own);
+    CHECK(strstr(clh_last_error(), "task id 1002") != NULL);
+    printf("  two threads failing in turn: one detail for the program (CLH_THREAD_LOCAL_DETAIL=OFF)\n");
+#endif
+    pthread_barrier_destroy(&turn);
+    clh_heads_free(til);
+}
+
 int main(void) {
     const int64_t ids[] = {3, 1, 2}, classes[] = {4, 3, 5};
     CHECK_OK(clh_heads_create(&cil, CLH_CIL, IN, 1));
@@ -62,5 +115,8 @@ int main(void) {
     free(x);
     clh_heads_free(cil);
     clh_heads_free(mtl);
+    x = test_random_floats(B * IN);
+    per_thread_detail();
+    free(x);
     return check_done("test_core_threads");
 }

@@ -26,6 +26,9 @@
  * head tensor against the paradigm: rank, in_features shared by all heads,
  * weight and bias class counts, a bias for every weight. A tensor that does
  * not fit is CLH_E_MISMATCH naming it.
+ *
+ * Threads: saving takes the handle as const and may run alongside forward
+ * calls on it; clh_heads_load_into changes the handle and needs it to itself.
  */
 #ifndef CLHEADS_CHECKPOINT_H
 #define CLHEADS_CHECKPOINT_H

@@ -12,8 +12,9 @@
  * for bit).
  *
  * Thread safety: forward calls and queries do not modify the handle and may
- * run concurrently on one handle. Set-up, backward, zero-grad, freezing,
- * masking and optimizer steps modify it and need exclusive access.
+ * run concurrently on one handle (also alongside saving it). Set-up,
+ * backward, zero-grad, freezing, masking, loading into it and optimizer steps
+ * modify it and need exclusive access. Different handles share nothing.
  *
  * Errors: every function returns CLH_OK or an error status and, on error,
  * leaves the handle and every caller-owned output exactly as they were.

@@ -36,9 +36,29 @@ CLH_API clh_status clh_linear_backward(float *dx, float *dweight, float *dbias, 
 CLH_API const char *clh_gemm_backend(void);
 
 /* Threads used by the multiply (BLAS threads or the portable kernel's).
- * n <= 0 restores the default (all cores). Small shapes stay on one thread. */
+ * n <= 0 restores the default (all online cores). Small shapes stay on one
+ * thread. Process-wide; safe to call from any thread at any time (a multiply
+ * already running keeps the count it started with).
+ * OpenBLAS: in a build with CBLAS this also calls
+ * openblas_set_num_threads(clh_get_num_threads()), which changes the thread
+ * count of the host program's own OpenBLAS calls too (there is one OpenBLAS
+ * per process). Until clh_set_num_threads is called the library leaves
+ * OpenBLAS's setting (OPENBLAS_NUM_THREADS) alone.
+ * A build without threads (CLH_WITH_THREADS=OFF, the device core) runs every
+ * multiply on the calling thread: clh_get_num_threads() is then 1 whatever n. */
 CLH_API void clh_set_num_threads(int n);
 CLH_API int clh_get_num_threads(void);
+
+/* The portable kernel's helper threads start at its first multiply large
+ * enough to split, then sleep between calls. clh_shutdown_threads() joins
+ * them (waiting for a multiply that is using them to finish); a later large
+ * multiply starts them again. Use it when the program must be back to one
+ * thread (e.g. before it daemonises), or to give back their stacks (1 MiB
+ * each). The library joins them by itself when it is unloaded (dlclose() of
+ * the shared library, or exit), so no -z nodelete is needed. OpenBLAS's own
+ * threads belong to OpenBLAS: this does not stop them. A no-op without
+ * threads. */
+CLH_API void clh_shutdown_threads(void);
 
 #ifdef __cplusplus
 }

@@ -18,6 +18,9 @@
  *
  * An empty batch (B = 0) has loss 0 (PyTorch gives NaN) so that sums over
  * batches stay finite.
+ *
+ * Threads: these calls keep no state and take the handle as const, so they
+ * may run concurrently (also with forward calls on the same handle).
  */
 #ifndef CLHEADS_LOSS_H
 #define CLHEADS_LOSS_H

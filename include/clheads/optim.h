@@ -39,6 +39,11 @@
  * dampening, as torch rejects them), CLH_E_MISMATCH when a step's parameters do
  * not fit the set the optimizer was bound to, CLH_E_NOMEM. On error nothing
  * (parameters, state) is changed.
+ *
+ * Threads: a clh_optim is used by one thread at a time while it steps (a step
+ * changes the optimizer and the parameters it steps, so the heads handle too);
+ * calls taking a const clh_optim * (config, layout, export, save) may run
+ * concurrently with each other. A clh_optim_export is read-only once made.
  */
 #ifndef CLHEADS_OPTIM_H
 #define CLHEADS_OPTIM_H

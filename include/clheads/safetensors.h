@@ -26,6 +26,11 @@
  * save fails. Once the rename succeeded the save has succeeded (CLH_OK): the
  * directory fsync after it is best effort (it only makes the rename survive
  * a power loss), so its failure is not reported.
+ *
+ * Threads: a parsed clh_st_file is read-only, so any number of threads may
+ * read its tensors and metadata at once; clh_st_free needs it to itself. Two
+ * savers of one path (threads or processes) each write their own temporary
+ * file: the target ends up as one complete file, never a mix.
  */
 #ifndef CLHEADS_SAFETENSORS_H
 #define CLHEADS_SAFETENSORS_H

@@ -10,6 +10,28 @@
  * do not modify a handle (forward) stay safe to run from several threads.
  * clh_heads_last_error() (heads.h) returns the same detail when the last
  * failure on this thread concerned that handle.
+ * A build for a target without thread-local storage (CMake option
+ * CLH_THREAD_LOCAL_DETAIL=OFF, the default on bare metal such as Cortex-M)
+ * keeps one detail for the whole program: there, the status codes stay right
+ * from any thread, but the detail is only reliable when one thread at a time
+ * calls clheads.
+ *
+ * Thread rules, in one place (each object's header repeats its own). The rule
+ * everywhere: calls that take an object as `const` may run concurrently with
+ * each other; a call that takes it non-const needs it to itself.
+ *   clh_heads:        forward, queries and saving are const; set-up,
+ *                     backward, zero-grad, freezing, masking, loading into it
+ *                     and optimizer steps change it.
+ *   clh_optim:        a step changes the optimizer and the parameters it
+ *                     steps; layout, config, export and saving are const.
+ *   clh_st_file:      read-only once parsed: any number of threads may read
+ *                     its tensors and metadata; clh_st_free needs it alone.
+ *   clh_optim_export: like clh_st_file (read-only once made).
+ *   Files: two threads (or processes) saving to one path leave one complete
+ *   file, never a mix (each writes its own temporary file, then renames).
+ *   Process-wide settings (clh_set_num_threads, clh_set_gemm_policy) are
+ *   atomic and may be changed from any thread. Distinct objects share no
+ *   state, so threads that work on different objects need no locking.
  */
 #ifndef CLHEADS_STATUS_H
 #define CLHEADS_STATUS_H
