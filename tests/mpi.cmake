@@ -7,3 +7,13 @@ if(CLH_WITH_MPI AND TARGET clheads)
            $<TARGET_FILE:clheads> ${CMAKE_CURRENT_BINARY_DIR}/mpi_work)
   set_tests_properties(mpi_runs PROPERTIES TIMEOUT 1200)
 endif()
+# A build without MPI started by mpirun (several processes announced) refuses
+# to run rather than train N independent copies into the same files.
+if(NOT CLH_WITH_MPI AND TARGET clheads)
+  add_test(NAME cli_without_mpi_refuses_mpirun
+           COMMAND ${CMAKE_COMMAND} -E env OMPI_COMM_WORLD_SIZE=2
+                   $<TARGET_FILE:clheads> run --paradigm til --dataset synthetic --epochs 1 --quiet
+                   --out ${CMAKE_CURRENT_BINARY_DIR}/cli_work/without_mpi)
+  set_tests_properties(cli_without_mpi_refuses_mpirun PROPERTIES
+                       PASS_REGULAR_EXPRESSION "built without MPI \\(configure with -DCLH_WITH_MPI=ON\\)")
+endif()
