@@ -58,6 +58,7 @@ run() {
     if [ -z "$best" ] || [ "$(echo "$t < $best" | bc)" = 1 ]; then best=$t; fi
   done
   wall[$label]=$best
+  echo "$label: $best s" >&2
 }
 
 configs=("finetune:--paradigm $paradigm --dataset split-mnist --data $mnist ${extra[*]}")
@@ -79,7 +80,7 @@ for c in "${configs[@]}"; do
   name=${c%%:*}
   for cfg in 1x2 2x1; do
     label="$name-$cfg"
-    acc=$(/usr/bin/python3 -c 'import json,sys; print(f"{100*json.load(open(sys.argv[1]))[\"final_average_accuracy\"]:.2f}")' "$out/$label/results.json")
+    acc=$(/usr/bin/python3 -c 'import json,sys; print("%.2f" % (100 * json.load(open(sys.argv[1]))["final_average_accuracy"]))' "$out/$label/results.json")
     step="–" task="–"
     if line=$(grep -m1 '^summed ' "$out/$label.err"); then
       step=$(echo "$line" | sed -E 's/.*per step: ([^;]*);.*/\1/')
