@@ -293,7 +293,8 @@ typedef struct vec_job {
     double g[3];
     float grad0;
     size_t grads;
-    clh_status st_f, st_g, st_h;
+    clh_status st_f, st_g, st_h, st_mismatch;
+    char mismatch_detail[256];
 } vec_job;
 
 static void *vec_participant(void *arg) {
@@ -313,6 +314,13 @@ static void *vec_participant(void *arg) {
     for (size_t i = 0; i < j->grads; i++) grads[i] = (float)(j->rank + 1) * (float)(i + 1);
     j->st_h = clh_heads_reduce_grad(h, &r);
     j->grad0 = grads[j->grads - 1];
+    clh_heads_free(h);
+    /* Participant 2 with a head of 3 classes: no sum, an error naming it. */
+    h = NULL;
+    clh_heads_create(&h, CLH_CIL, 4, 1);
+    clh_heads_setup_task(h, 0, j->rank == 2 ? 3 : 2);
+    j->st_mismatch = clh_heads_reduce_grad(h, &r);
+    snprintf(j->mismatch_detail, sizeof j->mismatch_detail, "%s", clh_last_error());
     clh_heads_free(h);
     return NULL;
 }
@@ -339,6 +347,8 @@ static void check_vectors(void) {
         for (int i = 0; i < 3; i++) CHECK(jobs[p].g[i] == ((1e-3 + i) + (2e-3 + i)) + (3e-3 + i));
         CHECK(jobs[p].grads == 10); /* 2 rows x (4 + 1) */
         CHECK(jobs[p].grad0 == 6.0f * 10.0f);
+        CHECK_STATUS(jobs[p].st_mismatch, CLH_E_MISMATCH);
+        CHECK(strstr(jobs[p].mismatch_detail, "participant 2") != NULL);
     }
 }
 
