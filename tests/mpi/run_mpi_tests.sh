@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Data-parallel runs of `clheads run` over MPI on this one machine (issue 12):
-#   finetune  N=1 against N=2, every paradigm on the synthetic set: final
+#   finetune  N=1 against N=2, every paradigm on the synthetic set (and CIL
+#             with a frozen backbone and SGD with momentum): final
 #             accuracies within 1 point, final training losses within 1e-4
 #             (relative; the same global batches, summed in another order);
 #   determinism  N=2 twice: the same bytes in results.json and the checkpoint;
@@ -63,6 +64,11 @@ for p in til cil dil mtl stl; do
   mpi 2 "$tool" run --paradigm "$p" --dataset synthetic --epochs 2 --out "ft2-$p" "${common[@]}" >/dev/null
   if compare_runs "$p" "ft1-$p" "ft2-$p" 1 1e-4; then pass "finetune $p"; else fail "finetune $p N=1 vs N=2"; fi
 done
+# Heads alone (the step's sum holds no backbone gradient), with SGD and momentum.
+frozen=(--paradigm cil --dataset synthetic --epochs 2 --freeze-backbone --optimizer sgd --momentum 0.9)
+"$tool" run "${frozen[@]}" --out ft1-frozen "${common[@]}" >/dev/null
+mpi 2 "$tool" run "${frozen[@]}" --out ft2-frozen "${common[@]}" >/dev/null
+if compare_runs "cil, frozen backbone, sgd" ft1-frozen ft2-frozen 1 1e-4; then pass "finetune frozen"; else fail "finetune frozen N=1 vs N=2"; fi
 
 echo "== determinism: N=2 twice"
 mpi 2 "$tool" run --paradigm cil --dataset synthetic --epochs 2 --out det-a "${common[@]}" >/dev/null
