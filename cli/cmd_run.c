@@ -411,8 +411,8 @@ static int run_process(int argc, char **argv, cli_parallel *par) {
                 cli_now() - start, clh_gemm_backend(), clh_get_num_threads(),
                 par->size > 1 ? " per process" : "");
     /* What went over the transport (rank 0's count; every process sums the
-     * same vectors), printed even with --quiet for the benchmark. */
-    if (par->size > 1 && root) {
+     * same vectors); scripts/bench_mpi.sh reads this line. */
+    if (par->size > 1 && !cfg.quiet) {
         int64_t phases = results.rows_done - first_phase;
         fprintf(stderr, "summed over %d processes: per step: %zu floats = %.3f MB; per task: "
                 "%.3f MB; in all: %llu sums, %.3f MB\n", par->size, par->step_values,
