@@ -35,7 +35,7 @@
 #include <time.h>
 
 #include "clheads.h"
-#include "gemm.h" /* the syrk entry of the multiply dispatch */
+#include "kernels/gemm.h" /* the syrk entry of the multiply dispatch */
 
 #ifdef CLH_BENCH_CBLAS
 #include <cblas.h>

@@ -35,8 +35,8 @@
 #include <malloc.h>
 #endif
 
-#include "testing.h"       /* allocations since start, the multiply policy */
-#include "gemm_portable.h" /* which portable kernel this CPU runs */
+#include "common/testing.h"       /* allocations since start, the multiply policy */
+#include "kernels/gemm_portable.h" /* which portable kernel this CPU runs */
 #include "clheads.h"
 #include "clheads/loss.h"
 #include "clheads/optim.h"

@@ -36,12 +36,12 @@ static void print_heads(const clh_heads *heads) {
     printf("paradigm: %s\nin_features: %lld\ntotal classes: %lld\n", clh_paradigm_name(p),
            (long long)clh_heads_in_features(heads), (long long)clh_heads_total_classes(heads));
     size_t n = clh_heads_num_tasks(heads);
-    const int64_t *ids = clh_heads_task_ids(heads);
     int single = p == CLH_DIL || p == CLH_STL;
     printf("tasks (%zu, in set-up order):\n", n);
     for (size_t i = 0; i < n; i++) {
         int64_t classes = 0, offset = 0;
-        int64_t id = single ? CLH_NO_TASK : ids[i];
+        int64_t id = CLH_NO_TASK;
+        clh_heads_task_at(heads, i, &id);
         clh_heads_task_classes(heads, id, &classes, &offset);
         int frozen = 0;
         clh_heads_is_frozen(heads, id, &frozen);
@@ -51,7 +51,7 @@ static void print_heads(const clh_heads *heads) {
                    frozen ? ", frozen" : "");
         else
             printf("  task %lld: %lld classes (logits %lld..%lld), weight [%lld, %lld]%s\n",
-                   (long long)ids[i], (long long)classes, (long long)offset,
+                   (long long)id, (long long)classes, (long long)offset,
                    (long long)(offset + classes - 1), (long long)classes,
                    (long long)clh_heads_in_features(heads), frozen ? ", frozen" : "");
     }

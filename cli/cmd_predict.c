@@ -107,11 +107,15 @@ int cli_cmd_predict(int argc, char **argv) {
         lib_error("cannot read features", features, st);
         goto done;
     }
-    const clh_st_tensor *ft = clh_st_find(ffile, "feature");
+    /* The library's one check of a tensor read from a file (dtype, shape,
+     * byte size) before a byte of it is used. */
+    const clh_st_tensor *ft = NULL;
     int64_t in = clh_heads_in_features(heads);
-    if (!ft || ft->ndim != 2 || ft->shape[1] != in) {
-        cli_fail(CMD, "%s: expected a tensor 'feature' of shape [B, %lld]%s", features,
-                 (long long)in, ft ? " (its shape differs)" : " (none found)");
+    const int64_t feature_shape[2] = {CLH_ST_ANY_EXTENT, in};
+    st = clh_st_expect(ffile, features, "feature", CLH_ST_FLOATING, 2, feature_shape, &ft);
+    if (st != CLH_OK) {
+        cli_fail(CMD, "%s (the model needs features [batch, %lld])", clh_last_error(),
+                 (long long)in);
         goto done;
     }
     int64_t batch = ft->shape[0];
@@ -128,12 +132,19 @@ int cli_cmd_predict(int argc, char **argv) {
     clh_paradigm p = clh_heads_paradigm(heads);
     int64_t n_ids = 0;
     if (p == CLH_TIL || p == CLH_MTL) {
-        const clh_st_tensor *tt = clh_st_find(ffile, "task_ids");
-        if (!tt || tt->dtype != CLH_DT_I64 || tt->ndim != 1 ||
-            (tt->shape[0] != 1 && tt->shape[0] != batch)) {
-            cli_fail(CMD, "%s: %s needs a tensor 'task_ids' of dtype I64 and shape [1] or [%lld]%s",
-                     features, clh_paradigm_name(p), (long long)batch,
-                     tt ? " (its dtype or shape differs)" : " (none found)");
+        const clh_st_tensor *tt = NULL;
+        const int64_t ids_shape[1] = {CLH_ST_ANY_EXTENT};
+        st = clh_st_expect(ffile, features, "task_ids", CLH_ST_DTYPE_BIT(CLH_DT_I64), 1,
+                           ids_shape, &tt);
+        if (st != CLH_OK) {
+            cli_fail(CMD, "%s (%s needs task ids: I64 [1] or [%lld])", clh_last_error(),
+                     clh_paradigm_name(p), (long long)batch);
+            goto done;
+        }
+        if (tt->shape[0] != 1 && tt->shape[0] != batch) {
+            cli_fail(CMD, "%s: tensor 'task_ids' has shape [%lld]; %s needs [1] or [%lld] (one id "
+                     "per feature row)", features, (long long)tt->shape[0], clh_paradigm_name(p),
+                     (long long)batch);
             goto done;
         }
         /* Copied: a tensor's data need not be 8-byte aligned. */

@@ -7,9 +7,11 @@
  *   backbone.0.weight [400, in], backbone.0.bias, backbone.2.weight [400, 400],
  *   backbone.2.bias                        the MLP, named as nn.Sequential's
  *                                          state dict (Linear, ReLU, Linear, ReLU)
- *   optimizer.heads.<buffer>, optimizer.backbone.<buffer>
- *                                          the two optimizers' state (optim.h
- *                                          buffer names: exp_avg, step, ...)
+ *   optimizer.heads.*, optimizer.backbone.*
+ *                                          the two optimizers' state in the
+ *                                          library's format (optim.h, with the
+ *                                          prefixes in place of "optim.": e.g.
+ *                                          optimizer.heads.heads.0.weight.exp_avg)
  *   run.shuffle_state U64 [1]              the shuffle stream
  *   run.accuracy F64 [rows, tasks]         the accuracy matrix so far (NaN: not yet)
  *   run.accuracy_task_aware F64            CIL only
@@ -97,19 +99,48 @@ static void add_meta_f64(extras *e, const char *key, double v) {
     add_meta(e, key, buf);
 }
 
-/* Every buffer of the optimizer, or 1 when one cannot be had (a checkpoint
- * without it could not resume exactly). */
-static int add_optim(extras *e, clh_optim *optim, const char *prefix) {
-    size_t n = clh_optim_buffer_count(optim);
-    for (size_t i = 0; i < n; i++) {
-        clh_optim_buffer buf;
-        if (clh_optim_buffer_at(optim, i, &buf) != CLH_OK) return 1;
-        char name[80];
-        snprintf(name, sizeof name, "%s.%s", prefix, buf.name);
-        add_tensor(e, name, buf.is_int64 ? CLH_DT_I64 : CLH_DT_F32, buf.data, buf.count,
-                   buf.is_int64 ? sizeof(int64_t) : sizeof(float));
+/* The prefixes of the two optimizers' state in the checkpoint. */
+#define HEADS_OPTIM "optimizer.heads"
+#define BACKBONE_OPTIM "optimizer.backbone"
+
+/* Writes the heads with the extras and both optimizers' exports (the
+ * library's format for optimizer state, under their own prefixes). */
+static clh_status save_all(const cli_learner *learner, const char *path, const extras *e) {
+    clh_optim_export *ex[2] = {NULL, NULL};
+    clh_status st = clh_optim_export_create_prefixed(learner->opt_heads, HEADS_OPTIM, &ex[0]);
+    if (st == CLH_OK)
+        st = clh_optim_export_create_prefixed(learner->opt_backbone, BACKBONE_OPTIM, &ex[1]);
+    size_t n_t[2] = {0, 0}, n_m[2] = {0, 0};
+    const clh_st_tensor *tensors[2] = {NULL, NULL};
+    const clh_st_meta *metas[2] = {NULL, NULL};
+    for (int k = 0; st == CLH_OK && k < 2; k++) {
+        tensors[k] = clh_optim_export_tensors(ex[k], &n_t[k]);
+        metas[k] = clh_optim_export_meta(ex[k], &n_m[k]);
     }
-    return 0;
+    clh_st_tensor *all_t = NULL;
+    clh_st_meta *all_m = NULL;
+    size_t nt = e->n + n_t[0] + n_t[1], nm = e->n_meta + n_m[0] + n_m[1];
+    if (st == CLH_OK) {
+        all_t = malloc(nt * sizeof *all_t);
+        all_m = malloc(nm * sizeof *all_m);
+        if (!all_t || !all_m) st = CLH_E_NOMEM;
+    }
+    if (st == CLH_OK) {
+        memcpy(all_t, e->t, e->n * sizeof *all_t);
+        memcpy(all_m, e->meta, e->n_meta * sizeof *all_m);
+        size_t at = e->n, am = e->n_meta;
+        for (int k = 0; k < 2; k++) {
+            if (n_t[k]) memcpy(all_t + at, tensors[k], n_t[k] * sizeof *all_t);
+            if (n_m[k]) memcpy(all_m + am, metas[k], n_m[k] * sizeof *all_m);
+            at += n_t[k], am += n_m[k];
+        }
+        st = clh_heads_save_ex(learner->heads, path, all_t, nt, all_m, nm);
+    }
+    free(all_t);
+    free(all_m);
+    clh_optim_export_free(ex[0]);
+    clh_optim_export_free(ex[1]);
+    return st;
 }
 
 int cli_state_save(const cli_learner *learner, const cli_results *results, const char *dir,
@@ -126,11 +157,6 @@ int cli_state_save(const cli_learner *learner, const cli_results *results, const
                    (size_t)(mlp->hidden * mlp->hidden), 4);
     t->ndim = 2, t->shape[0] = mlp->hidden, t->shape[1] = mlp->hidden;
     add_tensor(e, "backbone.2.bias", CLH_DT_F32, mlp->b2, (size_t)mlp->hidden, 4);
-    if (add_optim(e, learner->opt_heads, "optimizer.heads") ||
-        add_optim(e, learner->opt_backbone, "optimizer.backbone")) {
-        free(e);
-        return fail_msg(err, err_len, "cannot collect the optimizer state for the checkpoint");
-    }
     add_tensor(e, "run.shuffle_state", CLH_DT_U64, &learner->shuffle.state, 1, 8);
     t = add_tensor(e, "run.accuracy", CLH_DT_F64, results->acc,
                    (size_t)(results->rows * results->tasks), 8);
@@ -159,9 +185,6 @@ int cli_state_save(const cli_learner *learner, const cli_results *results, const
     add_meta_i64(e, "run.freeze_backbone", cfg->freeze_backbone);
     add_meta_i64(e, "run.pad32", cfg->pad32);
     add_meta_i64(e, "run.input_dim", (long long)mlp->in);
-    add_meta_i64(e, "run.optimizer_heads_bound", clh_optim_buffer_count(learner->opt_heads) > 0);
-    add_meta_i64(e, "run.optimizer_backbone_bound",
-                 clh_optim_buffer_count(learner->opt_backbone) > 0);
 
     if (e->full) {
         free(e);
@@ -169,7 +192,7 @@ int cli_state_save(const cli_learner *learner, const cli_results *results, const
     }
     char path[4096];
     state_path(dir, path, sizeof path);
-    clh_status st = clh_heads_save_ex(learner->heads, path, e->t, e->n, e->meta, e->n_meta);
+    clh_status st = save_all(learner, path, e);
     free(e);
     if (st != CLH_OK) {
         snprintf(err, err_len, "writing checkpoint %s: %s (%s)", path, clh_status_message(st),
@@ -344,48 +367,29 @@ done:
     return rc;
 }
 
-/* A float tensor of exactly `count` elements and the given rank/shape. */
+/* Tensor `name` of exactly this dtype and shape ([d0] or [d0, d1]), through
+ * the library's one check of a tensor read from a file (dtype, shape, byte
+ * size); NULL with the reason in err otherwise. */
 static const clh_st_tensor *expect(const clh_st_file *file, const char *name, clh_dtype dtype,
-                                   size_t count, char *err, size_t err_len) {
-    const clh_st_tensor *t = clh_st_find(file, name);
-    if (!t) {
-        snprintf(err, err_len, "checkpoint lacks tensor %s", name);
-        return NULL;
-    }
-    if (t->dtype != dtype || clh_st_numel(t) != count) {
-        snprintf(err, err_len, "checkpoint tensor %s is %s with %zu elements, expected %s with %zu",
-                 name, clh_dtype_name(t->dtype), clh_st_numel(t), clh_dtype_name(dtype), count);
+                                   size_t ndim, int64_t d0, int64_t d1, char *err,
+                                   size_t err_len) {
+    const int64_t shape[2] = {d0, d1};
+    const clh_st_tensor *t = NULL;
+    if (clh_st_expect(file, "checkpoint", name, CLH_ST_DTYPE_BIT(dtype), ndim, shape, &t)) {
+        snprintf(err, err_len, "%s", clh_last_error());
         return NULL;
     }
     return t;
 }
 
-static int restore_optim(clh_optim *optim, const clh_st_file *file, const char *prefix,
-                         const clh_optim_layout *layout, char *err, size_t err_len) {
-    clh_optim_buffer buffers[8];
-    size_t n = 0, plen = strlen(prefix);
-    for (size_t i = 0; i < clh_st_count(file); i++) {
-        const clh_st_tensor *t = clh_st_at(file, i);
-        if (strncmp(t->name, prefix, plen) != 0) continue;
-        if (n == 8) return fail_msg(err, err_len, "too many optimizer buffers in checkpoint");
-        /* The buffer is passed by element count, so its dtype and rank must
-         * be exactly what that count means: int64 steps, float32 values. */
-        int is_step = strcmp(t->name + plen, "step") == 0;
-        if (t->dtype != (is_step ? CLH_DT_I64 : CLH_DT_F32) || t->ndim != 1) {
-            snprintf(err, err_len, "checkpoint tensor %s is %s of rank %zu, expected a 1-D %s "
-                     "tensor", t->name, clh_dtype_name(t->dtype), t->ndim,
-                     is_step ? "I64" : "F32");
-            return 1;
-        }
-        buffers[n].name = t->name + plen;
-        buffers[n].is_int64 = is_step;
-        buffers[n].data = (void *)t->data;
-        buffers[n].count = clh_st_numel(t);
-        n++;
-    }
-    clh_status st = clh_optim_restore(optim, layout, buffers, n);
+/* One optimizer's state from the checkpoint: the library's load checks every
+ * tensor (dtype, shape, byte size) against the saved layout; the next step
+ * checks that layout against the heads or the backbone. */
+static int restore_optim(clh_optim *optim, const clh_st_file *file, const char *prefix, char *err,
+                         size_t err_len) {
+    clh_status st = clh_optim_load_file_prefixed(optim, file, prefix);
     if (st != CLH_OK) {
-        snprintf(err, err_len, "restoring optimizer state %s*: %s (%s)", prefix,
+        snprintf(err, err_len, "restoring optimizer state %s.*: %s (%s)", prefix,
                  clh_status_message(st), clh_last_error());
         return 1;
     }
@@ -423,7 +427,9 @@ static int check_heads(const clh_heads *heads, const cli_learner *learner, int64
                      (long long)ids[i], i);
             return 1;
         }
-        clh_heads_task_classes(heads, single ? CLH_NO_TASK : ids[i], &classes, NULL);
+        int64_t id = CLH_NO_TASK;
+        clh_heads_task_at(heads, i, &id);
+        clh_heads_task_classes(heads, id, &classes, NULL);
         if (classes != want_classes) {
             snprintf(err, err_len, "checkpoint head %zu has %lld classes, the task has %lld", i,
                      (long long)classes, (long long)want_classes);
@@ -478,70 +484,45 @@ int cli_state_restore_from(cli_learner *learner, cli_results *results, const clh
 
     cli_mlp *mlp = &learner->mlp;
     const clh_st_tensor *t;
-    struct { const char *name; float *dst; size_t count; } parts[] = {
-        {"backbone.0.weight", mlp->w1, (size_t)(mlp->hidden * mlp->in)},
-        {"backbone.0.bias", mlp->b1, (size_t)mlp->hidden},
-        {"backbone.2.weight", mlp->w2, (size_t)(mlp->hidden * mlp->hidden)},
-        {"backbone.2.bias", mlp->b2, (size_t)mlp->hidden},
+    struct {
+        const char *name;
+        float *dst;
+        size_t ndim;
+        int64_t rows, cols;
+        size_t count;
+    } parts[] = {
+        {"backbone.0.weight", mlp->w1, 2, mlp->hidden, mlp->in, (size_t)(mlp->hidden * mlp->in)},
+        {"backbone.0.bias", mlp->b1, 1, mlp->hidden, 0, (size_t)mlp->hidden},
+        {"backbone.2.weight", mlp->w2, 2, mlp->hidden, mlp->hidden,
+         (size_t)(mlp->hidden * mlp->hidden)},
+        {"backbone.2.bias", mlp->b2, 1, mlp->hidden, 0, (size_t)mlp->hidden},
     };
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
-        if (!(t = expect(file, parts[i].name, CLH_DT_F32, parts[i].count, err, err_len))) goto done;
+        if (!(t = expect(file, parts[i].name, CLH_DT_F32, parts[i].ndim, parts[i].rows,
+                         parts[i].cols, err, err_len)))
+            goto done;
         memcpy(parts[i].dst, t->data, parts[i].count * sizeof(float));
         if (cli_state_check_finite(parts[i].name, parts[i].dst, parts[i].count, err, err_len))
             goto done;
     }
 
-    const char *bound = clh_st_meta_get(file, "run.optimizer_heads_bound");
-    if (bound && strcmp(bound, "1") == 0) {
-        size_t n = clh_heads_num_tasks(heads), count = 0;
-        int64_t *classes = malloc((n ? n : 1) * sizeof(int64_t));
-        if (!classes) {
-            fail_msg(err, err_len, "out of memory restoring the optimizer state");
-            goto done;
-        }
-        const int64_t *ids = clh_heads_task_ids(heads);
-        for (size_t i = 0; i < n; i++)
-            clh_heads_task_classes(heads, clh_heads_paradigm(heads) == CLH_DIL ||
-                                              clh_heads_paradigm(heads) == CLH_STL
-                                          ? CLH_NO_TASK
-                                          : ids[i],
-                                   &classes[i], NULL);
-        clh_heads_flat(heads, NULL, NULL, &count);
-        clh_optim_layout layout;
-        memset(&layout, 0, sizeof layout);
-        layout.binding = CLH_OPTIM_HEADS;
-        layout.paradigm = clh_heads_paradigm(heads);
-        layout.count = count;
-        layout.in_features = CLI_HIDDEN;
-        layout.num_segments = n;
-        layout.task_ids = ids;
-        layout.num_classes = classes;
-        int r = restore_optim(learner->opt_heads, file, "optimizer.heads.", &layout, err, err_len);
-        free(classes);
-        if (r) goto done;
-    }
-    bound = clh_st_meta_get(file, "run.optimizer_backbone_bound");
-    if (bound && strcmp(bound, "1") == 0) {
-        clh_optim_layout layout;
-        memset(&layout, 0, sizeof layout);
-        layout.binding = CLH_OPTIM_FLAT;
-        layout.count = mlp->count;
-        layout.num_segments = 1;
-        if (restore_optim(learner->opt_backbone, file, "optimizer.backbone.", &layout, err,
-                          err_len))
-            goto done;
-    }
-    if (!(t = expect(file, "run.shuffle_state", CLH_DT_U64, 1, err, err_len))) goto done;
+    if (restore_optim(learner->opt_heads, file, HEADS_OPTIM, err, err_len) ||
+        restore_optim(learner->opt_backbone, file, BACKBONE_OPTIM, err, err_len))
+        goto done;
+    if (!(t = expect(file, "run.shuffle_state", CLH_DT_U64, 1, 1, 0, err, err_len))) goto done;
     memcpy(&learner->shuffle.state, t->data, sizeof(uint64_t));
     size_t cells = (size_t)(results->rows * results->tasks);
-    if (!(t = expect(file, "run.accuracy", CLH_DT_F64, cells, err, err_len))) goto done;
+    if (!(t = expect(file, "run.accuracy", CLH_DT_F64, 2, results->rows, results->tasks, err,
+                     err_len)))
+        goto done;
     memcpy(results->acc, t->data, cells * sizeof(double));
     if (results->acc_aware) {
-        if (!(t = expect(file, "run.accuracy_task_aware", CLH_DT_F64, cells, err, err_len)))
+        if (!(t = expect(file, "run.accuracy_task_aware", CLH_DT_F64, 2, results->rows,
+                         results->tasks, err, err_len)))
             goto done;
         memcpy(results->acc_aware, t->data, cells * sizeof(double));
     }
-    if (!(t = expect(file, "run.loss", CLH_DT_F64, (size_t)results->rows, err, err_len))) goto done;
+    if (!(t = expect(file, "run.loss", CLH_DT_F64, 1, results->rows, 0, err, err_len))) goto done;
     memcpy(results->loss, t->data, (size_t)results->rows * sizeof(double));
     if (cli_state_check_results(results, phases, cli_is_joint(cfg->paradigm), cfg->epochs > 0, err,
                                 err_len))

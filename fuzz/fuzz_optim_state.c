@@ -87,6 +87,8 @@ static void try_kind(const clh_st_file *file, clh_optim_kind kind, double moment
     clh_optim_free(optim);
 }
 
+const char clh_fuzz_target_name[] = "fuzz_optim_state";
+
 int clh_fuzz_one_input(const uint8_t *data, size_t size) {
     clh_st_file *file = NULL;
     if (clh_st_parse(&file, data, size) != CLH_OK) return 0;

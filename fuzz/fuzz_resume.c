@@ -125,6 +125,8 @@ static void resume(const clh_st_file *file) {
     cli_tasks_free(&tasks);
 }
 
+const char clh_fuzz_target_name[] = "fuzz_resume";
+
 int clh_fuzz_one_input(const uint8_t *data, size_t size) {
     static char path[64];
     if (!path[0]) snprintf(path, sizeof path, "/tmp/clh_fuzz_resume_%ld.safetensors", (long)getpid());

@@ -77,6 +77,8 @@ static void check_round_trip(const clh_st_file *file) {
     free(meta);
 }
 
+const char clh_fuzz_target_name[] = "fuzz_safetensors";
+
 int clh_fuzz_one_input(const uint8_t *data, size_t size) {
     clh_st_file *file = NULL;
     clh_status s = clh_st_parse(&file, data, size);

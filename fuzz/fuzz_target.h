@@ -8,6 +8,8 @@
 
 #include "clheads.h"
 
+/* The target's name (its libFuzzer binary), for the replay driver's report. */
+extern const char clh_fuzz_target_name[];
 int clh_fuzz_one_input(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* Feeds a parsed file to the checkpoint loader in every paradigm. */

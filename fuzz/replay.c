@@ -1,7 +1,8 @@
 /* Replays fuzz inputs without libFuzzer: every file named on the command
- * line, or found in a directory named there, goes through the fuzz target
- * once. Built always, so that normal CI runs the committed corpus under the
- * sanitizers. Exits non-zero when no input was found. */
+ * line, or found in a directory named there, goes once through the fuzz
+ * target linked in (each target names itself, clh_fuzz_target_name). Built
+ * always, so that normal CI runs the committed corpora under the sanitizers.
+ * Exits non-zero when no input was found. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <dirent.h>
@@ -15,7 +16,7 @@
 static int replay_file(const char *path) {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        fprintf(stderr, "replay: cannot open %s\n", path);
+        fprintf(stderr, "replay %s: cannot open %s\n", clh_fuzz_target_name, path);
         return 0;
     }
     size_t cap = 4096, len = 0;
@@ -36,7 +37,7 @@ static int replay_file(const char *path) {
     }
     fclose(f);
     if (!bytes) {
-        fprintf(stderr, "replay: out of memory reading %s\n", path);
+        fprintf(stderr, "replay %s: out of memory reading %s\n", clh_fuzz_target_name, path);
         return 0;
     }
     clh_fuzz_one_input(bytes, len);
@@ -49,7 +50,7 @@ int main(int argc, char **argv) {
     for (int a = 1; a < argc; a++) {
         struct stat info;
         if (stat(argv[a], &info) != 0) {
-            fprintf(stderr, "replay: no such input %s\n", argv[a]);
+            fprintf(stderr, "replay %s: no such input %s\n", clh_fuzz_target_name, argv[a]);
             return EXIT_FAILURE;
         }
         if (!S_ISDIR(info.st_mode)) {
@@ -57,7 +58,11 @@ int main(int argc, char **argv) {
             continue;
         }
         DIR *dir = opendir(argv[a]);
-        if (!dir) return EXIT_FAILURE;
+        if (!dir) {
+            fprintf(stderr, "replay %s: cannot open directory %s\n", clh_fuzz_target_name,
+                    argv[a]);
+            return EXIT_FAILURE;
+        }
         struct dirent *entry;
         while ((entry = readdir(dir)) != NULL) {
             if (entry->d_name[0] == '.') continue;
@@ -68,6 +73,6 @@ int main(int argc, char **argv) {
         }
         closedir(dir);
     }
-    printf("replay: %zu inputs ran through the fuzz target\n", replayed);
+    printf("replay %s: %zu inputs ran through the target\n", clh_fuzz_target_name, replayed);
     return replayed > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -12,6 +12,7 @@
 #include "clheads/optim.h"
 #include "clheads/safetensors.h"
 #include "clheads/checkpoint.h"
+#include "clheads/atomic_file.h"
 #include "clheads/rng.h"
 #include "clheads/methods.h"
 #include "clheads/analytic.h"

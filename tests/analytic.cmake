@@ -5,9 +5,8 @@
 # scripts/gen_analytic_reference.py).
 set(CLH_ANALYTIC_TESTS kernels reference stream errors io)
 foreach(t ${CLH_ANALYTIC_TESTS})
-  if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/test_analytic_${t}.c)
-    clh_add_test(test_analytic_${t} test_analytic_${t}.c refdata.c)
-    target_include_directories(test_analytic_${t} PRIVATE ${PROJECT_SOURCE_DIR}/src/analytic)
+  if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/analytic/test_analytic_${t}.c)
+    clh_add_test(test_analytic_${t} analytic/test_analytic_${t}.c refdata.c)
   endif()
 endforeach()
 # The kernels and the reference again with the portable code forced.

@@ -3,7 +3,7 @@
 # the kernels the CPU selects (AVX-512 where present), then capped at AVX2 and
 # at plain C (CLH_PORTABLE_KERNEL), so each path is tested on one machine.
 # Other processors have the plain C kernel only: one run.
-clh_add_test(test_gemm_portable test_gemm_portable.c)
+clh_add_test(test_gemm_portable kernels/test_gemm_portable.c)
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|i[3-6]86)$")
   foreach(kernel avx2 c)
     add_test(NAME test_gemm_portable_${kernel} COMMAND test_gemm_portable)

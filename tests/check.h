@@ -62,4 +62,20 @@ static inline int check_done(const char *name) {
     return check_failures ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
+/* The has-grad flag of the head at set-up position i (the library's calls
+ * take a task id; clh_heads_task_at gives it): 0 or 1, -1 on error. */
+static inline int grad_at(const clh_heads *h, size_t i) {
+    int64_t id = 0;
+    int flag = 0;
+    if (clh_heads_task_at(h, i, &id) != CLH_OK || clh_heads_task_has_grad(h, id, &flag) != CLH_OK)
+        return -1;
+    return flag;
+}
+
+static inline clh_status set_grad_at(clh_heads *h, size_t i, int flag) {
+    int64_t id = 0;
+    clh_status st = clh_heads_task_at(h, i, &id);
+    return st != CLH_OK ? st : clh_heads_set_task_has_grad(h, id, flag);
+}
+
 #endif

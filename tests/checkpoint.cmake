@@ -9,7 +9,7 @@ if(NOT CLH_WITH_IO)
 endif()
 foreach(t safetensors_reject safetensors_format checkpoint_roundtrip checkpoint_atomic
           checkpoint_torch_files)
-  clh_add_test(test_${t} test_${t}.c refdata.c)
+  clh_add_test(test_${t} io/test_${t}.c refdata.c)
 endforeach()
 
 # The fuzz target run over the committed corpus (fuzz/corpus/), built always so
@@ -31,7 +31,7 @@ add_test(NAME test_fix_fuzz_optim_replay COMMAND fuzz_replay_optim ${PROJECT_SOU
 # Round trip into PyTorch: the C side writes checkpoints, the script loads them
 # with load_state_dict into the seed's heads and compares logits. Registered
 # only when Debian's torch imports (scripts/deps.sh installs python3-torch).
-add_executable(checkpoint_export checkpoint_export.c)
+add_executable(checkpoint_export io/checkpoint_export.c)
 target_link_libraries(checkpoint_export PRIVATE clheads_static m)
 target_include_directories(checkpoint_export PRIVATE ${PROJECT_SOURCE_DIR}/src)
 clh_enable_warnings(checkpoint_export)

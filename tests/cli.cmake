@@ -3,7 +3,8 @@
 # binary. Skipped when the CLI is not built.
 if(TARGET clheads_cli)
   function(clh_add_cli_test name)
-    add_executable(${name} ${ARGN})
+    clh_test_sources(sources ${name} ${ARGN})
+    add_executable(${name} ${sources})
     target_link_libraries(${name} PRIVATE clheads_cli clheads_static PkgConfig::JANSSON m)
     target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src
                                ${PROJECT_SOURCE_DIR}/tests ${PROJECT_SOURCE_DIR}/cli)
@@ -14,16 +15,16 @@ if(TARGET clheads_cli)
     add_test(NAME ${name} COMMAND ${name})
   endfunction()
 
-  clh_add_cli_test(test_cli_metrics test_cli_metrics.c)
-  clh_add_cli_test(test_cli_run test_cli_run.c)
-  clh_add_cli_test(test_cli_resume test_cli_resume.c)
-  clh_add_cli_test(test_cli_predict test_cli_predict.c)
-  clh_add_cli_test(test_cli_errors test_cli_errors.c)
+  clh_add_cli_test(test_cli_metrics cli/test_cli_metrics.c)
+  clh_add_cli_test(test_cli_run cli/test_cli_run.c)
+  clh_add_cli_test(test_cli_resume cli/test_cli_resume.c)
+  clh_add_cli_test(test_cli_predict cli/test_cli_predict.c)
+  clh_add_cli_test(test_cli_errors cli/test_cli_errors.c)
   # Issue 8 (hostile input): each test names the findings it covers.
-  clh_add_cli_test(test_cli_fix_f02_f17_data test_cli_fix_data.c)
-  clh_add_cli_test(test_cli_fix_f03_f06_f10_f17_outputs test_cli_fix_outputs.c)
-  clh_add_cli_test(test_cli_fix_f04_f05_resume test_cli_fix_resume.c)
-  clh_add_cli_test(test_cli_fix_locale test_cli_fix_locale.c)
+  clh_add_cli_test(test_cli_fix_f02_f17_data cli/test_cli_fix_data.c)
+  clh_add_cli_test(test_cli_fix_f03_f06_f10_f17_outputs cli/test_cli_fix_outputs.c)
+  clh_add_cli_test(test_cli_fix_f04_f05_resume cli/test_cli_fix_resume.c)
+  clh_add_cli_test(test_cli_fix_locale cli/test_cli_fix_locale.c)
   # The resume fuzz target over its committed corpus (fuzz/corpus_resume/),
   # without libFuzzer, so CI replays it under the sanitizers.
   add_executable(fuzz_resume_replay ${PROJECT_SOURCE_DIR}/fuzz/replay.c
@@ -35,6 +36,6 @@ if(TARGET clheads_cli)
   add_test(NAME test_cli_fuzz_resume_replay
            COMMAND fuzz_resume_replay ${PROJECT_SOURCE_DIR}/fuzz/corpus_resume)
   add_test(NAME test_cli_exit_codes
-           COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/test_cli_exit_codes.sh
+           COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/test_cli_exit_codes.sh
                    $<TARGET_FILE:clheads> ${CMAKE_CURRENT_BINARY_DIR}/cli_work/test_cli_exit_codes)
 endif()

@@ -20,7 +20,7 @@ endif()
 # The shared library unloaded (dlclose) after a threaded multiply: its helper
 # threads are joined first, and it really goes (no -z nodelete).
 if(TARGET clheads_shared AND CLH_WITH_THREADS)
-  add_executable(test_core_unload test_core_unload.c)
+  add_executable(test_core_unload kernels/test_core_unload.c)
   target_link_libraries(test_core_unload PRIVATE ${CMAKE_DL_LIBS} Threads::Threads)
   target_include_directories(test_core_unload PRIVATE ${PROJECT_SOURCE_DIR}/include ${PROJECT_SOURCE_DIR}/tests)
   target_compile_definitions(test_core_unload PRIVATE CLH_SHARED_LIBRARY="$<TARGET_FILE:clheads_shared>")

@@ -5,7 +5,7 @@
 # Reference data: tests/data/methods/ (regenerate with /usr/bin/python3 scripts/gen_methods_reference.py).
 set(CLH_METHODS_TESTS reference gradcheck memory errors adagrad)
 foreach(t ${CLH_METHODS_TESTS})
-  if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/test_methods_${t}.c)
-    clh_add_test(test_methods_${t} test_methods_${t}.c refdata.c)
+  if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/methods/test_methods_${t}.c)
+    clh_add_test(test_methods_${t} methods/test_methods_${t}.c refdata.c)
   endif()
 endforeach()

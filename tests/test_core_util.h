@@ -78,14 +78,16 @@ static inline core_snapshot snapshot_take(const clh_heads *h) {
     const int64_t *ids = clh_heads_task_ids(h);
     for (size_t i = 0; i < s.num_tasks; i++) {
         int64_t id = ids ? ids[i] : -1;
-        int64_t query = (s.paradigm == CLH_DIL || s.paradigm == CLH_STL) ? CLH_NO_TASK : id;
+        int64_t query = CLH_NO_TASK;
+        (void)clh_heads_task_at(h, i, &query);
         s.task_ids[i] = id;
         s.classes[i] = s.offsets[i] = -7;
         (void)clh_heads_task_classes(h, query, &s.classes[i], &s.offsets[i]);
         s.frozen[i] = s.masked[i] = -7;
         (void)clh_heads_is_frozen(h, query, &s.frozen[i]);
         if (s.paradigm == CLH_CIL) (void)clh_heads_is_masked(h, query, &s.masked[i]);
-        s.has_grad[i] = clh_heads_task_has_grad(h, i);
+        s.has_grad[i] = -7;
+        (void)clh_heads_task_has_grad(h, query, &s.has_grad[i]);
     }
     const float *params = NULL, *grads = NULL;
     clh_heads_flat_const(h, &params, &grads, &s.count);

@@ -20,9 +20,10 @@
  * multiply's helper threads never allocate), so they must be thread-safe if
  * the program uses clheads from several threads.
  *
- * Not covered: the JSON parser behind the safetensors header (jansson, whose
- * json_set_alloc_funcs belongs to the program: its blocks are freed before
- * each call returns), stdio's FILE buffers and the helper threads' stacks.
+ * Not covered: the JSON library behind the safetensors writer's header
+ * (jansson, whose json_set_alloc_funcs belongs to the program: its blocks
+ * are freed before each call returns; the reader's header parser uses this
+ * allocator), stdio's FILE buffers and the helper threads' stacks.
  */
 #ifndef CLHEADS_ALLOCATOR_H
 #define CLHEADS_ALLOCATOR_H

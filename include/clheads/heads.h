@@ -102,6 +102,13 @@ CLH_API size_t clh_heads_num_tasks(const clh_heads *heads);
 /* The task ids in set-up (processed) order; NULL when there are none. Valid
  * until the next set-up call. */
 CLH_API const int64_t *clh_heads_task_ids(const clh_heads *heads);
+/* The task at position `index` in set-up order, as the id every call that
+ * takes a task id accepts: task_ids[index] for TIL, CIL and MTL, CLH_NO_TASK
+ * for DIL/STL's one head. So a loop over the heads needs no paradigm test:
+ *   for (size_t i = 0; i < clh_heads_num_tasks(h); i++) {
+ *       int64_t id; clh_heads_task_at(h, i, &id); clh_heads_task_classes(h, id, ...); }
+ * CLH_E_INVALID_ARG when index is past the tasks set up. */
+CLH_API clh_status clh_heads_task_at(const clh_heads *heads, size_t index, int64_t *task_id);
 /* Sum of all heads' class counts (the rows in use). */
 CLH_API int64_t clh_heads_total_classes(const clh_heads *heads);
 /* A task's class count and the offset of its first row / CIL logit.
@@ -203,12 +210,12 @@ CLH_API clh_status clh_heads_is_frozen(const clh_heads *heads, int64_t task_id, 
 CLH_API clh_status clh_heads_set_masked(clh_heads *heads, int64_t task_id, int masked);
 CLH_API clh_status clh_heads_is_masked(const clh_heads *heads, int64_t task_id, int *masked);
 
-/* 1 once backward has written a gradient into the task's rows (torch's
- * ".grad is not None"); an optimizer skips heads that never had one. */
-CLH_API int clh_heads_task_has_grad(const clh_heads *heads, size_t task_index);
-/* Restores that flag (e.g. when resuming from a checkpoint that recorded it).
- * task_index is the position in set-up order; CLH_E_INVALID_ARG past the end. */
-CLH_API clh_status clh_heads_set_task_has_grad(clh_heads *heads, size_t task_index, int has_grad);
+/* *has_grad = 1 once backward has written a gradient into the task's rows
+ * (torch's ".grad is not None"); an optimizer skips heads that never had one.
+ * task_id as in every call that takes one (DIL/STL: CLH_NO_TASK or 0). */
+CLH_API clh_status clh_heads_task_has_grad(const clh_heads *heads, int64_t task_id, int *has_grad);
+/* Restores that flag (e.g. when resuming from a checkpoint that recorded it). */
+CLH_API clh_status clh_heads_set_task_has_grad(clh_heads *heads, int64_t task_id, int has_grad);
 
 #ifdef __cplusplus
 }

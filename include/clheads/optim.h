@@ -216,6 +216,12 @@ typedef struct clh_optim_export clh_optim_export;
 /* Builds the tensors and metadata; tensor data points into the optimizer's
  * state (valid until its next step, restore, load or free). */
 CLH_API clh_status clh_optim_export_create(const clh_optim *optim, clh_optim_export **out);
+/* The same with "<prefix>." in place of "optim." in every tensor and metadata
+ * name, so that two optimizers (say a backbone's and the heads') go into one
+ * file; read them back with clh_optim_load_file_prefixed and the same prefix.
+ * prefix: 1 to 40 characters, not ending in '.' (CLH_E_INVALID_ARG). */
+CLH_API clh_status clh_optim_export_create_prefixed(const clh_optim *optim, const char *prefix,
+                                                    clh_optim_export **out);
 CLH_API const clh_st_tensor *clh_optim_export_tensors(const clh_optim_export *exported,
                                                       size_t *count);
 CLH_API const clh_st_meta *clh_optim_export_meta(const clh_optim_export *exported, size_t *count);
@@ -247,6 +253,10 @@ CLH_API clh_status clh_optim_read_config(const clh_st_file *file, clh_optim_conf
  * error the optimizer is unchanged. */
 CLH_API clh_status clh_optim_load(clh_optim *optim, const char *path);
 CLH_API clh_status clh_optim_load_file(clh_optim *optim, const clh_st_file *file);
+/* The state saved under "<prefix>." (clh_optim_export_create_prefixed); the
+ * rules above with "<prefix>." for "optim.". */
+CLH_API clh_status clh_optim_load_file_prefixed(clh_optim *optim, const clh_st_file *file,
+                                                const char *prefix);
 /* The same from len bytes in memory (e.g. from clh_optim_save_mem). */
 CLH_API clh_status clh_optim_load_mem(clh_optim *optim, const void *bytes, size_t len);
 

@@ -137,6 +137,39 @@ CLH_API const clh_st_meta *clh_st_meta_at(const clh_st_file *file, size_t i);
 /* The value of metadata key `key`, or NULL when absent. */
 CLH_API const char *clh_st_meta_get(const clh_st_file *file, const char *key);
 
+/* ---- what a reader expects of a tensor ------------------------------------
+ * The one check every reader of a file applies before it uses a byte of a
+ * tensor: its dtype is one of a set, its rank and every extent are the
+ * expected ones, and its byte size is exactly extent product x element size.
+ * A reader then converts (clh_st_to_f32) or copies exactly that many
+ * elements, so nothing is trusted by element count alone. The heads and
+ * optimizer loaders, the rehearsal memory and the clheads tool all use it. */
+
+/* The bit of one dtype in a dtype set: CLH_ST_DTYPE_BIT(CLH_DT_I64). */
+#define CLH_ST_DTYPE_BIT(dtype) (1u << (unsigned)(dtype))
+/* The floating dtypes clh_st_to_f32 converts (F64 rounds to nearest). */
+#define CLH_ST_FLOATING                                                             \
+    (CLH_ST_DTYPE_BIT(CLH_DT_F32) | CLH_ST_DTYPE_BIT(CLH_DT_F16) |                 \
+     CLH_ST_DTYPE_BIT(CLH_DT_BF16) | CLH_ST_DTYPE_BIT(CLH_DT_F64))
+/* An extent in an expected shape that may take any value >= 0. */
+#define CLH_ST_ANY_EXTENT (-1)
+
+/* Checks `tensor` against what its reader expects: dtype in the set `dtypes`
+ * (CLH_ST_DTYPE_BIT values or'ed), rank ndim, each extent equal to shape[d]
+ * or any when shape[d] is CLH_ST_ANY_EXTENT (shape may be NULL for ndim 0),
+ * and nbytes equal to the element count x dtype size. CLH_E_MISMATCH with a
+ * detail naming `source` (the file), the tensor, what it has and what was
+ * expected ("model.safetensors: tensor 'x' has shape [3], expected [any, 4]");
+ * CLH_E_NULL when tensor is NULL (or shape is NULL with ndim > 0). */
+CLH_API clh_status clh_st_expect_tensor(const clh_st_tensor *tensor, const char *source,
+                                        unsigned dtypes, size_t ndim, const int64_t *shape);
+/* Finds tensor `name` in file and checks it as clh_st_expect_tensor does; a
+ * missing tensor is CLH_E_MISMATCH too. On success *out is the tensor (it is
+ * left untouched on failure). */
+CLH_API clh_status clh_st_expect(const clh_st_file *file, const char *source, const char *name,
+                                 unsigned dtypes, size_t ndim, const int64_t *shape,
+                                 const clh_st_tensor **out);
+
 /* Converts a floating tensor (F32, F16, BF16, F64) to float32: writes its
  * element count into `out`, which has room for `count` floats. count must
  * equal the tensor's element count (else CLH_E_MISMATCH naming the tensor);

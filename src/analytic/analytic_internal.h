@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "clheads/analytic.h"
-#include "error.h"
+#include "common/error.h"
 
 /* One set-up task, in processed order (its rows are the heads' bank rows). */
 typedef struct clh_analytic_task {

@@ -7,11 +7,11 @@
 #include <math.h>
 #include <string.h>
 
-#include "cholesky.h"
+#include "analytic/cholesky.h"
 #include "clheads/linear.h"
 
-#include "alloc.h"
-#include "testing.h" /* the multiply policy also picks the portable Cholesky */
+#include "common/alloc.h"
+#include "common/testing.h" /* the multiply policy also picks the portable Cholesky */
 
 #ifdef CLH_HAVE_LAPACKE
 #include <cblas.h>

@@ -4,10 +4,10 @@
  * multiply dispatch. */
 #include <math.h>
 
-#include "alloc.h"
-#include "analytic_internal.h"
-#include "checked.h"
-#include "gemm.h"
+#include "common/alloc.h"
+#include "analytic/analytic_internal.h"
+#include "common/checked.h"
+#include "kernels/gemm.h"
 #include "clheads/rng.h"
 
 /* The stream's offset from the seed (the first 64 bits of sqrt(2)'s

@@ -12,10 +12,10 @@
 #include <math.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "analytic_internal.h"
-#include "checked.h"
-#include "reduce_internal.h"
+#include "common/alloc.h"
+#include "analytic/analytic_internal.h"
+#include "common/checked.h"
+#include "train/reduce_internal.h"
 
 /* Counts above this are not exact in a double. */
 #define EXACT_COUNT 9007199254740992.0 /* 2^53 */

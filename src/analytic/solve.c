@@ -10,20 +10,19 @@
 #include <math.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "analytic_internal.h"
-#include "checked.h"
-#include "cholesky.h"
+#include "common/alloc.h"
+#include "analytic/analytic_internal.h"
+#include "common/checked.h"
+#include "analytic/cholesky.h"
 
 static const char what[] = "clh_analytic_solve";
 
 /* The heads must hold task t of the statistics with the same classes (and
  * in CIL at the same offset, so both agree on the global labels). */
 static clh_status check_head(const clh_analytic *a, const clh_heads *heads, size_t t) {
-    const clh_analytic_task *task = &a->tasks[t];
-    int single = a->paradigm == CLH_DIL || a->paradigm == CLH_STL;
+    const clh_analytic_task *task = &a->tasks[t]; /* DIL/STL: task 0, which the heads accept */
     int64_t classes = 0, offset = 0;
-    if (clh_heads_task_classes(heads, single ? CLH_NO_TASK : task->id, &classes, &offset) != CLH_OK)
+    if (clh_heads_task_classes(heads, task->id, &classes, &offset) != CLH_OK)
         return clh_analytic_fail(a, CLH_E_MISMATCH, "%s: the heads have no task %lld (set it up "
                                  "with %lld classes first)", what, (long long)task->id,
                                  (long long)task->classes);
@@ -191,11 +190,10 @@ static clh_status select_tasks(const clh_analytic *a, int64_t task_id, size_t *s
 
 static void write_heads(const clh_analytic *a, clh_heads *heads, const size_t *sel, size_t n_sel,
                         const solution *s) {
-    int single = a->paradigm == CLH_DIL || a->paradigm == CLH_STL;
     for (size_t i = 0; i < n_sel; i++) {
         const clh_analytic_task *task = &a->tasks[sel[i]];
         clh_head_view view;
-        clh_heads_get_head(heads, single ? CLH_NO_TASK : task->id, &view); /* checked before */
+        clh_heads_get_head(heads, task->id, &view); /* checked before */
         memcpy(view.weight, s->weight + (size_t)s->first[i] * (size_t)a->in,
                (size_t)task->classes * (size_t)a->in * sizeof(float));
         memcpy(view.bias, s->bias + s->first[i], (size_t)task->classes * sizeof(float));

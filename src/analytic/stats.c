@@ -3,10 +3,10 @@
 #include <math.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "analytic_internal.h"
-#include "ascii.h"
-#include "checked.h"
+#include "common/alloc.h"
+#include "analytic/analytic_internal.h"
+#include "common/ascii.h"
+#include "common/checked.h"
 
 const char *clh_analytic_method_name(clh_analytic_method method) {
     switch (method) {
@@ -275,7 +275,7 @@ clh_status clh_analytic_setup_like(clh_analytic *a, const clh_heads *heads) {
     /* First every check, so that a conflict adds nothing. */
     for (size_t i = 0; i < n; i++) {
         int64_t classes = 0, id = single ? 0 : ids[i];
-        clh_status st = clh_heads_task_classes(heads, single ? CLH_NO_TASK : id, &classes, NULL);
+        clh_status st = clh_heads_task_classes(heads, id, &classes, NULL); /* DIL/STL: 0 */
         if (st) return st;
         ptrdiff_t t = clh_analytic_find(a, id);
         if (t >= 0 && a->tasks[t].classes != classes)
@@ -285,7 +285,7 @@ clh_status clh_analytic_setup_like(clh_analytic *a, const clh_heads *heads) {
     }
     for (size_t i = 0; i < n; i++) {
         int64_t classes = 0, id = single ? 0 : ids[i];
-        clh_heads_task_classes(heads, single ? CLH_NO_TASK : id, &classes, NULL);
+        clh_heads_task_classes(heads, id, &classes, NULL);
         clh_status st = setup_one(a, id, classes, what);
         if (st) return st; /* only NOMEM/OVERFLOW; earlier tasks stay set up */
     }

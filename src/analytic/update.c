@@ -19,10 +19,10 @@
 #include <math.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "analytic_internal.h"
-#include "checked.h"
-#include "gemm.h"
+#include "common/alloc.h"
+#include "analytic/analytic_internal.h"
+#include "common/checked.h"
+#include "kernels/gemm.h"
 
 /* Rows converted or centred per syrk call: large enough for the BLAS to run
  * near its peak, small enough to keep the workspace a few MB. */

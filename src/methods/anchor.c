@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "clheads/methods.h"
-#include "error.h"
+#include "common/error.h"
 
 /* x >= 0 and finite. */
 static int non_negative(double x) { return x >= 0.0 && isfinite(x); }

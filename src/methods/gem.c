@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "clheads/methods.h"
-#include "error.h"
+#include "common/error.h"
 
 enum { K_MAX = CLH_GEM_MAX_TASKS };
 

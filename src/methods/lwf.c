@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "clheads/methods.h"
-#include "error.h"
+#include "common/error.h"
 
 void clh_lwf_options_init(clh_lwf_options *options) {
     if (!options) return;

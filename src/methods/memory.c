@@ -4,10 +4,10 @@
 #include <math.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "checked.h"
-#include "error.h"
-#include "memory_internal.h"
+#include "common/alloc.h"
+#include "common/checked.h"
+#include "common/error.h"
+#include "methods/memory_internal.h"
 #include "clheads/rng.h"
 
 /* Uniform in [0, m) from a splitmix64 stream, without modulo bias: draws
