@@ -3,7 +3,9 @@
  * MTL, `task_ids` (I64, [1] for the whole batch or [B] per sample); writes
  * `logits` [B, width] F32. One shape rule: width is the task's class count
  * for TIL, the widest head's for MTL (always, whether the ids differ or not;
- * -inf past a sample's own head), the single head's for CIL/DIL/STL. */
+ * -inf past a sample's own head), the single head's for CIL/DIL/STL.
+ * A model that records a random feature expansion (analytic.h) takes the
+ * inputs of the expansion and expands them before the heads. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,7 @@
 #include "cli.h"
 #include "clheads.h"
 #include "clheads/checkpoint.h"
+#include "clheads/analytic.h"
 
 #define CMD "predict"
 
@@ -20,7 +23,9 @@ static const char *const HELP =
     "\n"
     "  --model FILE     heads checkpoint (clheads, or a state dict PyTorch wrote)\n"
     "  --features FILE  safetensors with 'feature' [B, in] F32 and, for TIL/MTL,\n"
-    "                   'task_ids' I64 [1] or [B]\n"
+    "                   'task_ids' I64 [1] or [B]; for a model solved on random\n"
+    "                   features (clheads run --expansion N) the run's inputs,\n"
+    "                   expanded as in the run\n"
     "  --out FILE       safetensors to write with 'logits' [B, width] F32 (never\n"
     "                   one of the input files); width: TIL the task's classes,\n"
     "                   MTL the widest head (-inf past a sample's own head),\n"
@@ -79,7 +84,8 @@ int cli_cmd_predict(int argc, char **argv) {
 
     clh_st_file *mfile = NULL, *ffile = NULL;
     clh_heads *heads = NULL;
-    float *x = NULL, *logits = NULL;
+    float *x = NULL, *logits = NULL, *expanded = NULL;
+    clh_random_features *expansion = NULL;
     int64_t *ids = NULL;
     int rc = CLI_EXIT_FAIL;
     clh_status st = clh_st_open(&mfile, model);
@@ -107,10 +113,24 @@ int cli_cmd_predict(int argc, char **argv) {
         lib_error("cannot read features", features, st);
         goto done;
     }
+    /* A model solved on random features (clheads run --method ridge|ncm|slda
+     * with --expansion) records the expansion: the inputs are expanded
+     * first, exactly as in the run. */
+    st = clh_random_features_load_file(&expansion, mfile);
+    if (st != CLH_OK) {
+        lib_error("cannot read the feature expansion of model", model, st);
+        goto done;
+    }
+    if (expansion && clh_random_features_width(expansion) != clh_heads_in_features(heads)) {
+        cli_fail(CMD, "model %s: its expansion gives %lld features, its heads take %lld", model,
+                 (long long)clh_random_features_width(expansion),
+                 (long long)clh_heads_in_features(heads));
+        goto done;
+    }
     /* The library's one check of a tensor read from a file (dtype, shape,
      * byte size) before a byte of it is used. */
     const clh_st_tensor *ft = NULL;
-    int64_t in = clh_heads_in_features(heads);
+    int64_t in = expansion ? clh_random_features_in(expansion) : clh_heads_in_features(heads);
     const int64_t feature_shape[2] = {CLH_ST_ANY_EXTENT, in};
     st = clh_st_expect(ffile, features, "feature", CLH_ST_FLOATING, 2, feature_shape, &ft);
     if (st != CLH_OK) {
@@ -129,6 +149,22 @@ int cli_cmd_predict(int argc, char **argv) {
         lib_error("cannot convert 'feature' of", features, st);
         goto done;
     }
+    if (expansion) {
+        size_t cells_h;
+        int64_t width = clh_random_features_width(expansion);
+        if (__builtin_mul_overflow((size_t)batch, (size_t)width, &cells_h) ||
+            __builtin_mul_overflow(cells_h, sizeof(float), &bytes) ||
+            !(expanded = malloc(bytes ? bytes : 1))) {
+            cli_fail(CMD, "out of memory for %lld expanded features", (long long)batch);
+            goto done;
+        }
+        st = clh_random_features_apply(expansion, x, batch, expanded);
+        if (st != CLH_OK) {
+            lib_error("cannot expand 'feature' of", features, st);
+            goto done;
+        }
+    }
+    const float *h = expansion ? expanded : x;
     clh_paradigm p = clh_heads_paradigm(heads);
     int64_t n_ids = 0;
     if (p == CLH_TIL || p == CLH_MTL) {
@@ -206,9 +242,9 @@ int cli_cmd_predict(int argc, char **argv) {
         goto done;
     }
     if (p == CLH_MTL)
-        st = clh_heads_forward_mixed(heads, x, batch, ids, logits, NULL, 0);
+        st = clh_heads_forward_mixed(heads, h, batch, ids, logits, NULL, 0);
     else
-        st = clh_heads_forward(heads, x, batch, task_id, logits);
+        st = clh_heads_forward(heads, h, batch, task_id, logits);
     if (st != CLH_OK) {
         lib_error("forward with model", model, st);
         goto done;
@@ -231,6 +267,8 @@ int cli_cmd_predict(int argc, char **argv) {
     rc = CLI_EXIT_OK;
 done:
     free(x);
+    free(expanded);
+    clh_random_features_free(expansion);
     free(ids);
     free(logits);
     clh_heads_free(heads);

@@ -33,6 +33,11 @@ static const char *const HELP =
     "                       split-fashion-mnist: Fashion-MNIST, the same sizes;\n"
     "                       split-mnist-10k | permuted-mnist-10k: 10,000 digits,\n"
     "                       80% of each digit train; synthetic: built in\n"
+    "                       features: the user's own features, --train and --test\n"
+    "                       (docs/analytic.md: safetensors with 'feature' [N, d]\n"
+    "                       F32, 'label' [N] I64 within the task, 'task' [N] I64)\n"
+    "  --train FILE, --test FILE  the two files of --dataset features (again with\n"
+    "                       --resume)\n"
     "  --data PATH          where the data is: for the MNIST and Fashion-MNIST sets\n"
     "                       a directory with train-images-idx3-ubyte,\n"
     "                       train-labels-idx1-ubyte, t10k-images-idx3-ubyte and\n"
@@ -54,7 +59,24 @@ static const char *const HELP =
     "  --seed N             seed of initial weights and shuffling, 0..2^63-1\n"
     "                       (default 1)\n"
     "  --threads N          threads for matrix multiplies (default: all cores)\n"
-    "  --freeze-backbone    train only the heads\n"
+    "  --freeze-backbone    train only the heads\n";
+
+/* In two parts: C11 promises string literals of 4095 bytes only. */
+static const char *const HELP_METHODS =
+    "  --method M           finetune (default): backbone and heads trained by\n"
+    "                       gradient descent with the options above; or\n"
+    "                       exemplar-free heads solved from streaming statistics,\n"
+    "                       no backbone, no stored samples (docs/analytic.md):\n"
+    "                       ridge (analytic/ridge regression heads, ACIL/RanPAC),\n"
+    "                       ncm (nearest class mean), slda (streaming LDA)\n"
+    "  --expansion N        ridge/ncm/slda: features are ReLU(x P^T), P a fixed\n"
+    "                       random N(0, 1/inputs) projection to N features drawn\n"
+    "                       from --seed (default 4096); 0: the raw inputs\n"
+    "  --ridge-lambda X     ridge: the penalty lambda >= 0 (default 1)\n"
+    "  --lda-shrinkage X    slda: the shrinkage epsilon in [0, 1] (default 1e-4)\n"
+    "  --ncm-normalize      ncm: L2-normalised features and means (iCaRL)\n"
+    "  --stats-precision P  ridge/slda: the d x d matrix in f32 (default: the same\n"
+    "                       predictions on MNIST, twice as fast) or f64\n"
     "  --out DIR            output directory (default runs/<dataset>-<paradigm>)\n"
     "  --resume DIR         continue the run checkpointed in DIR after its last\n"
     "                       completed task (options come from the checkpoint)\n"
@@ -71,6 +93,53 @@ static const char *const HELP =
     "in file order the first 80% train and the rest test). DIL uses one head with\n"
     "the label class mod 2. Permuted MNIST: all ten digits per task, task 1 as\n"
     "is, task t>1 under a fixed pixel permutation.\n";
+
+/* An option of another method than the one chosen is refused, never
+ * silently ignored (with --resume the method comes from the checkpoint,
+ * which checks it later). */
+static int check_method_options(const cli_run_config *cfg) {
+    static const struct { unsigned flag; const char *name; int method; } only[] = {
+        {CLI_SET_OPTIMIZER, "--optimizer", CLI_METHOD_FINETUNE},
+        {CLI_SET_LR, "--lr", CLI_METHOD_FINETUNE},
+        {CLI_SET_MOMENTUM, "--momentum", CLI_METHOD_FINETUNE},
+        {CLI_SET_WEIGHT_DECAY, "--weight-decay", CLI_METHOD_FINETUNE},
+        {CLI_SET_BATCH, "--batch-size", CLI_METHOD_FINETUNE},
+        {CLI_SET_EPOCHS, "--epochs", CLI_METHOD_FINETUNE},
+        {CLI_SET_FREEZE, "--freeze-backbone", CLI_METHOD_FINETUNE},
+        {CLI_SET_RIDGE_LAMBDA, "--ridge-lambda", CLI_METHOD_RIDGE},
+        {CLI_SET_LDA_SHRINKAGE, "--lda-shrinkage", CLI_METHOD_SLDA},
+        {CLI_SET_NCM_NORMALIZE, "--ncm-normalize", CLI_METHOD_NCM},
+    };
+    if (cfg->set & CLI_SET_DATASET) {
+        int features = cfg->dataset == CLI_DATA_FEATURES;
+        if (features && (!cfg->train_path || !cfg->test_path))
+            return cli_usage_error(CMD, "--dataset features needs --train FILE and --test FILE");
+        if (!features && (cfg->train_path || cfg->test_path))
+            return cli_usage_error(CMD, "--train and --test apply to --dataset features only "
+                                   "(--data names the directory of the other sets)");
+        if (features && cfg->data_path)
+            return cli_usage_error(CMD, "--dataset features reads --train and --test, not --data");
+        if (features && cfg->pad32)
+            return cli_usage_error(CMD, "--pad32 applies to images, not to --dataset features");
+        if (features && cfg->freeze_backbone)
+            return cli_usage_error(CMD, "--freeze-backbone: --dataset features has no backbone "
+                                   "(fine-tuning trains the heads alone)");
+    } else if (!cfg->resume_dir && (cfg->train_path || cfg->test_path)) {
+        return cli_usage_error(CMD, "--train and --test apply to --dataset features only");
+    }
+    if (cfg->resume_dir && !(cfg->set & CLI_SET_METHOD)) return 0;
+    for (size_t i = 0; i < sizeof only / sizeof only[0]; i++)
+        if ((cfg->set & only[i].flag) && cfg->method != (cli_method)only[i].method)
+            return cli_usage_error(CMD, "%s applies to --method %s only (the method is %s)",
+                                   only[i].name, cli_method_name((cli_method)only[i].method),
+                                   cli_method_name(cfg->method));
+    if ((cfg->set & CLI_SET_EXPANSION) && !cli_method_is_analytic(cfg->method))
+        return cli_usage_error(CMD, "--expansion applies to --method ridge, ncm or slda only");
+    if ((cfg->set & CLI_SET_STATS_PRECISION) && cfg->method != CLI_METHOD_RIDGE &&
+        cfg->method != CLI_METHOD_SLDA)
+        return cli_usage_error(CMD, "--stats-precision applies to --method ridge or slda only");
+    return 0;
+}
 
 static int parse_options(int argc, char **argv, cli_run_config *cfg, int *help) {
     const char *v = NULL;
@@ -94,6 +163,10 @@ static int parse_options(int argc, char **argv, cli_run_config *cfg, int *help) 
             if ((rc = cli_once(CMD, arg, &seen)) != 0) return rc;
             cfg->freeze_backbone = 1;
             cfg->set |= CLI_SET_FREEZE;
+        } else if (strcmp(arg, "--ncm-normalize") == 0) {
+            if ((rc = cli_once(CMD, arg, &seen)) != 0) return rc;
+            cfg->ncm_normalize = 1;
+            cfg->set |= CLI_SET_NCM_NORMALIZE;
         } else if (strcmp(arg, "--pad32") == 0) {
             cfg->pad32 = 1;
             cfg->set |= CLI_SET_PAD32;
@@ -115,11 +188,42 @@ static int parse_options(int argc, char **argv, cli_run_config *cfg, int *help) 
             if (cli_dataset_parse(v, &cfg->dataset))
                 return cli_usage_error(CMD, "unknown dataset '%s' (expected split-mnist, "
                                        "permuted-mnist, split-fashion-mnist, split-mnist-10k, "
-                                       "permuted-mnist-10k or synthetic)", v);
+                                       "permuted-mnist-10k, synthetic or features)", v);
             cfg->set |= CLI_SET_DATASET;
+        } else if (OPTION("--method")) {
+            NEED_VALUE("--method");
+            if (cli_method_parse(v, &cfg->method))
+                return cli_usage_error(CMD, "unknown method '%s' (expected finetune, ridge, ncm "
+                                       "or slda)", v);
+            cfg->set |= CLI_SET_METHOD;
+        } else if (OPTION("--expansion")) {
+            NEED_VALUE("--expansion");
+            rc = cli_parse_i64(CMD, "--expansion", v, 0, CLI_MAX_EXPANSION, &cfg->expansion);
+            cfg->set |= CLI_SET_EXPANSION;
+        } else if (OPTION("--ridge-lambda")) {
+            NEED_VALUE("--ridge-lambda");
+            rc = cli_parse_f64(CMD, "--ridge-lambda", v, 0.0, CLI_MAX_RIDGE_LAMBDA,
+                               &cfg->ridge_lambda);
+            cfg->set |= CLI_SET_RIDGE_LAMBDA;
+        } else if (OPTION("--lda-shrinkage")) {
+            NEED_VALUE("--lda-shrinkage");
+            rc = cli_parse_f64(CMD, "--lda-shrinkage", v, 0.0, 1.0, &cfg->lda_shrinkage);
+            cfg->set |= CLI_SET_LDA_SHRINKAGE;
+        } else if (OPTION("--stats-precision")) {
+            NEED_VALUE("--stats-precision");
+            if (strcmp(v, "f64") == 0) cfg->stats_precision = CLH_DT_F64;
+            else if (strcmp(v, "f32") == 0) cfg->stats_precision = CLH_DT_F32;
+            else return cli_usage_error(CMD, "--stats-precision expects f32 or f64, got '%s'", v);
+            cfg->set |= CLI_SET_STATS_PRECISION;
         } else if (OPTION("--data")) {
             NEED_VALUE("--data");
             cfg->data_path = v;
+        } else if (OPTION("--train")) {
+            NEED_VALUE("--train");
+            cfg->train_path = v;
+        } else if (OPTION("--test")) {
+            NEED_VALUE("--test");
+            cfg->test_path = v;
         } else if (OPTION("--tasks")) {
             NEED_VALUE("--tasks");
             rc = cli_parse_i64(CMD, "--tasks", v, 1, CLI_MAX_TASKS, &cfg->num_tasks);
@@ -188,7 +292,7 @@ static int parse_options(int argc, char **argv, cli_run_config *cfg, int *help) 
         return cli_usage_error(CMD, "missing --paradigm (til, cil, dil, mtl or stl)");
     if ((cfg->set & CLI_SET_MOMENTUM) && cfg->optim.kind != CLH_OPTIM_SGD && cfg->optim.momentum != 0)
         return cli_usage_error(CMD, "--momentum applies to --optimizer sgd only");
-    return 0;
+    return check_method_options(cfg);
 }
 
 /* Fills in the defaults that depend on other options (learning rate and
@@ -228,8 +332,10 @@ static int write_reports(const cli_run_config *cfg, const cli_tasks *tasks,
         snprintf(path, sizeof path, "%s/acc_task_aware.csv", dir);
         WRITE(cli_report_csv(path, results, 1, err, sizeof err));
     }
-    snprintf(title, sizeof title, "%s %s on %s: %saccuracy (%%)", name,
-             cli_is_joint(cfg->paradigm) ? "joint" : "fine-tuning", cli_dataset_name(cfg->dataset),
+    snprintf(title, sizeof title, "%s %s%s on %s: %saccuracy (%%)", name,
+             cli_is_joint(cfg->paradigm) ? "joint " : "",
+             cfg->method == CLI_METHOD_FINETUNE ? "fine-tuning" : cli_method_name(cfg->method),
+             cli_dataset_name(cfg->dataset),
              results->acc_aware ? "task-agnostic " : "");
     snprintf(path, sizeof path, "%s/acc_heatmap.svg", dir);
     WRITE(cli_report_svg_heatmap(path, title, results, err, sizeof err));
@@ -298,12 +404,20 @@ static int run_process(int argc, char **argv, cli_parallel *par) {
     cfg.batch_size = 128;
     cfg.epochs = 4;
     cfg.seed = 1;
+    cfg.method = CLI_METHOD_FINETUNE;
+    cfg.expansion = CLI_DEFAULT_EXPANSION;
+    cfg.ridge_lambda = 1.0;
+    cfg.lda_shrinkage = 1e-4;
+    cfg.stats_precision = CLH_DT_F32; /* docs/analytic.md: the same predictions, twice as fast */
     int help = 0;
     int rc = parse_options(argc, argv, &cfg, &help);
     if (rc) return rc;
     if (help == 2) return cli_print_version();
     if (help) {
-        if (root) fputs(HELP, stdout);
+        if (root) {
+            fputs(HELP, stdout);
+            fputs(HELP_METHODS, stdout);
+        }
         return CLI_EXIT_OK;
     }
     /* Progress and messages from rank 0 only. */
@@ -337,8 +451,15 @@ static int run_process(int argc, char **argv, cli_parallel *par) {
     if (cfg.threads > 0) clh_set_num_threads(cfg.threads);
 
     cli_images images;
-    if (cli_dataset_load(&images, cfg.dataset, cfg.data_path, err, sizeof err))
+    int features = cfg.dataset == CLI_DATA_FEATURES;
+    if (features && (!cfg.train_path || !cfg.test_path))
+        return cli_usage_error(CMD, "resuming a --dataset features run needs its --train FILE "
+                               "and --test FILE again");
+    if (features ? cli_features_load(&images, cfg.train_path, cfg.test_path, err, sizeof err)
+                 : cli_dataset_load(&images, cfg.dataset, cfg.data_path, err, sizeof err))
         return cli_fail(CMD, "%s", err);
+    if (features && !cfg.resume_dir && !(cfg.set & CLI_SET_TASKS))
+        cfg.num_tasks = images.feature_tasks; /* all the files' tasks */
     /* This process keeps the pixels of its shard only (before padding, so
      * that only the shard is padded). */
     if (cli_images_shard(&images, par->rank, par->size, err, sizeof err) ||
@@ -348,9 +469,21 @@ static int run_process(int argc, char **argv, cli_parallel *par) {
     }
     cfg.input_dim = images.dim;
     cli_tasks tasks;
-    if (cli_tasks_build(&tasks, &images, cfg.dataset, cfg.num_tasks, err, sizeof err)) {
+    if (features ? cli_features_tasks(&tasks, &images, cfg.num_tasks, err, sizeof err)
+                 : cli_tasks_build(&tasks, &images, cfg.dataset, cfg.num_tasks, err, sizeof err)) {
         cli_images_free(&images);
         return cli_fail(CMD, "%s", err);
+    }
+    /* DIL has one head: every task must have its class count. */
+    for (int64_t t = 1; cfg.paradigm == CLH_DIL && t < tasks.count; t++) {
+        if (tasks.tasks[t].num_classes != tasks.tasks[0].num_classes) {
+            cli_fail(CMD, "DIL has one head for every task, but task %lld has %lld classes and "
+                     "task 0 has %lld", (long long)t, (long long)tasks.tasks[t].num_classes,
+                     (long long)tasks.tasks[0].num_classes);
+            cli_tasks_free(&tasks);
+            cli_images_free(&images);
+            return CLI_EXIT_FAIL;
+        }
     }
     cli_learner learner;
     cli_results results;
@@ -406,10 +539,12 @@ static int run_process(int argc, char **argv, cli_parallel *par) {
             break;
         }
     }
-    if (!cfg.quiet)
+    if (!cfg.quiet) {
+        cli_analytic_print_times(&learner, stderr);
         fprintf(stderr, "trained in %.2f s (%s matrix multiply, %d threads%s)\n",
                 cli_now() - start, clh_gemm_backend(), clh_get_num_threads(),
                 par->size > 1 ? " per process" : "");
+    }
     /* What went over the transport (rank 0's count; every process sums the
      * same vectors); scripts/bench_mpi.sh reads this line. */
     if (par->size > 1 && !cfg.quiet) {
@@ -424,13 +559,20 @@ static int run_process(int argc, char **argv, cli_parallel *par) {
         rc = CLI_EXIT_OK;
         goto done;
     }
-    printf("clheads run: %s on %s%s, %lld tasks, %s lr %g, batch %lld, %lld epochs/task, seed "
-           "%llu%s\n",
-           clh_paradigm_name(cfg.paradigm), cli_dataset_name(cfg.dataset),
-           cfg.pad32 ? " (padded to 32x32)" : "", (long long)tasks.count,
-           clh_optim_kind_name(cfg.optim.kind), cfg.optim.lr, (long long)cfg.batch_size,
-           (long long)cfg.epochs, (unsigned long long)cfg.seed,
-           cfg.freeze_backbone ? ", frozen backbone" : "");
+    if (cfg.method == CLI_METHOD_FINETUNE)
+        printf("clheads run: %s on %s%s, %lld tasks, %s lr %g, batch %lld, %lld epochs/task, "
+               "seed %llu%s\n",
+               clh_paradigm_name(cfg.paradigm), cli_dataset_name(cfg.dataset),
+               cfg.pad32 ? " (padded to 32x32)" : "", (long long)tasks.count,
+               clh_optim_kind_name(cfg.optim.kind), cfg.optim.lr, (long long)cfg.batch_size,
+               (long long)cfg.epochs, (unsigned long long)cfg.seed,
+               cfg.freeze_backbone ? ", frozen backbone" : "");
+    else
+        printf("clheads run: %s %s on %s%s, %lld tasks, %s, seed %llu\n",
+               cli_method_name(cfg.method), clh_paradigm_name(cfg.paradigm),
+               cli_dataset_name(cfg.dataset), cfg.pad32 ? " (padded to 32x32)" : "",
+               (long long)tasks.count, cfg.expansion ? "random ReLU features" : "raw inputs",
+               (unsigned long long)cfg.seed);
     cli_report_table(stdout, &cfg, &results);
     fflush(stdout);
     rc = write_reports(&cfg, &tasks, &results, cfg.out_dir);

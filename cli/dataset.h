@@ -52,6 +52,10 @@ typedef struct cli_images {
      * values, or -1 when another process holds it. NULL: every image held. */
     int64_t *row_of;
     int64_t held;
+    /* --dataset features only (labels NULL): per sample its task and its
+     * class within the task, and per task its class count. */
+    int64_t *feature_task, *feature_label, *feature_classes;
+    int64_t feature_tasks;
 } cli_images;
 
 /* Loads a data file. On failure returns non-zero and writes a message naming
@@ -94,7 +98,8 @@ typedef enum cli_dataset_kind {
     CLI_DATA_SPLIT_MNIST_10K = 3,
     CLI_DATA_PERMUTED_MNIST_10K = 4,
     CLI_DATA_SPLIT_FASHION_MNIST = 5,
-    CLI_DATA_KIND_COUNT = 6
+    CLI_DATA_FEATURES = 6,
+    CLI_DATA_KIND_COUNT = 7
 } cli_dataset_kind;
 
 const char *cli_dataset_name(cli_dataset_kind kind);
@@ -143,6 +148,24 @@ int cli_idx_load_dir(cli_images *images, const char *dir, char *err, size_t err_
 #define CLI_PAD32_DIM 1024
 int cli_images_pad32(cli_images *images, char *err, size_t err_len);
 
+/* ---- the user's own features (dataset_features.c) -------------------------
+ * --dataset features --train FILE --test FILE: two safetensors files, each
+ * with the tensors
+ *   feature [N, d] F32   one row per sample (e.g. a backbone's output)
+ *   label   [N]    I64   the sample's class within its task: 0..C_t-1
+ *   task    [N]    I64   its task: 0..T-1
+ * Task t's class count C_t is 1 + its largest training label, and every
+ * class 0..C_t-1 has a training sample; ids 0..T-1 all occur in the training
+ * file; the test file has the same d, only those tasks (each at least once),
+ * labels below their task's C_t; every feature is finite. The global label
+ * (CIL, STL) of class c of task t is C_0 + ... + C_{t-1} + c. Samples keep
+ * their file order. Any violation is an error naming file, tensor and row. */
+#define CLI_FEATURES_MAX_DIM 65536
+#define CLI_FEATURES_MAX_TASKS 100
+#define CLI_FEATURES_MAX_CLASSES 100000
+int cli_features_load(cli_images *images, const char *train_path, const char *test_path,
+                      char *err, size_t err_len);
+
 typedef struct cli_task {
     int64_t num_classes;
     int64_t class_offset;   /* sum of the class counts of the tasks before */
@@ -169,5 +192,8 @@ int64_t cli_dataset_max_tasks(cli_dataset_kind kind);
 int cli_tasks_build(cli_tasks *tasks, const cli_images *images, cli_dataset_kind kind,
                     int64_t num_tasks, char *err, size_t err_len);
 void cli_tasks_free(cli_tasks *tasks);
+/* The first num_tasks (1..feature_tasks) tasks of loaded features. */
+int cli_features_tasks(cli_tasks *tasks, const cli_images *images, int64_t num_tasks, char *err,
+                       size_t err_len);
 
 #endif

@@ -50,6 +50,7 @@ int cli_report_json(const char *path, const cli_run_config *cfg, const cli_tasks
     json_object_set_new(root, "paradigm", json_string(clh_paradigm_name(cfg->paradigm)));
     json_object_set_new(root, "joint", json_boolean(cli_is_joint(cfg->paradigm)));
     json_object_set_new(root, "dataset", json_string(cli_dataset_name(cfg->dataset)));
+    json_object_set_new(root, "method", json_string(cli_method_name(cfg->method)));
     json_t *opts = json_object();
     json_object_set_new(opts, "optimizer", json_string(clh_optim_kind_name(cfg->optim.kind)));
     json_object_set_new(opts, "lr", number_or_null(cfg->optim.lr));
@@ -59,10 +60,30 @@ int cli_report_json(const char *path, const cli_run_config *cfg, const cli_tasks
     json_object_set_new(opts, "epochs", json_integer(cfg->epochs));
     json_object_set_new(opts, "seed", json_integer((json_int_t)cfg->seed));
     json_object_set_new(opts, "freeze_backbone", json_boolean(cfg->freeze_backbone));
-    char backbone[64];
-    snprintf(backbone, sizeof backbone, "MLP %lld-%d-%d ReLU", (long long)cfg->input_dim,
-             CLI_HIDDEN, CLI_HIDDEN);
+    char backbone[96];
+    if (!cli_method_is_analytic(cfg->method) && cfg->dataset == CLI_DATA_FEATURES)
+        snprintf(backbone, sizeof backbone, "none: the features of the files");
+    else if (!cli_method_is_analytic(cfg->method))
+        snprintf(backbone, sizeof backbone, "MLP %lld-%d-%d ReLU", (long long)cfg->input_dim,
+                 CLI_HIDDEN, CLI_HIDDEN);
+    else if (cfg->expansion > 0)
+        snprintf(backbone, sizeof backbone, "none: random ReLU features %lld-%lld",
+                 (long long)cfg->input_dim, (long long)cfg->expansion);
+    else
+        snprintf(backbone, sizeof backbone, "none: the raw inputs");
     json_object_set_new(opts, "backbone", json_string(backbone));
+    if (cli_method_is_analytic(cfg->method)) {
+        json_object_set_new(opts, "expansion", json_integer(cfg->expansion));
+        if (cfg->method == CLI_METHOD_RIDGE)
+            json_object_set_new(opts, "ridge_lambda", number_or_null(cfg->ridge_lambda));
+        if (cfg->method == CLI_METHOD_SLDA)
+            json_object_set_new(opts, "lda_shrinkage", number_or_null(cfg->lda_shrinkage));
+        if (cfg->method == CLI_METHOD_NCM)
+            json_object_set_new(opts, "ncm_normalize", json_boolean(cfg->ncm_normalize));
+        else
+            json_object_set_new(opts, "stats_precision",
+                                json_string(cfg->stats_precision == CLH_DT_F32 ? "f32" : "f64"));
+    }
     json_object_set_new(opts, "input_dim", json_integer(cfg->input_dim));
     json_object_set_new(opts, "pad32", json_boolean(cfg->pad32));
     json_object_set_new(root, "options", opts);

@@ -4,15 +4,18 @@
 #define CLI_RUN_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "clheads.h"
 #include "clheads/optim.h"
+#include "clheads/analytic.h"
 #include "clheads/safetensors.h"
 #include "dataset.h"
 #include "mlp.h"
 #include "progress.h"
 #include "cli_rng.h"
 #include "parallel.h"
+#include "method.h"
 
 /* Which options the user gave explicitly (a resumed run checks them against
  * the checkpoint). */
@@ -28,13 +31,21 @@ enum {
     CLI_SET_EPOCHS = 1 << 8,
     CLI_SET_SEED = 1 << 9,
     CLI_SET_FREEZE = 1 << 10,
-    CLI_SET_PAD32 = 1 << 11
+    CLI_SET_PAD32 = 1 << 11,
+    CLI_SET_METHOD = 1 << 12,
+    CLI_SET_EXPANSION = 1 << 13,
+    CLI_SET_RIDGE_LAMBDA = 1 << 14,
+    CLI_SET_LDA_SHRINKAGE = 1 << 15,
+    CLI_SET_NCM_NORMALIZE = 1 << 16,
+    CLI_SET_STATS_PRECISION = 1 << 17
 };
 
 typedef struct cli_run_config {
     clh_paradigm paradigm;     /* TIL, CIL, DIL: tasks in sequence; MTL, STL: joint */
     cli_dataset_kind dataset;
     const char *data_path;     /* --data; NULL: the kind's default (dataset.h) */
+    const char *train_path;    /* --dataset features: --train FILE and --test FILE */
+    const char *test_path;
     int pad32;                 /* --pad32: 28x28 images framed to 32x32 */
     int64_t input_dim;         /* inputs per image (784, or 1024 padded), set once loaded */
     int64_t num_tasks;
@@ -49,6 +60,13 @@ typedef struct cli_run_config {
     int quiet;
     int force;                 /* --force: replace another run in out_dir */
     int64_t stop_after;        /* stop after this many tasks (0: never); simulates an interruption */
+    cli_method method;         /* --method: finetune (default), ridge, ncm, slda */
+    /* The analytic methods (method_analytic.c): */
+    int64_t expansion;         /* random ReLU features of this width (0: the raw inputs) */
+    double ridge_lambda;       /* ridge: λ */
+    double lda_shrinkage;      /* slda: ε */
+    int ncm_normalize;         /* ncm: L2-normalised features and means */
+    clh_dtype stats_precision; /* ridge, slda: CLH_DT_F64 or CLH_DT_F32 */
     unsigned set;              /* CLI_SET_* flags */
 } cli_run_config;
 
@@ -59,6 +77,9 @@ typedef struct cli_run_config {
 #define CLI_MAX_EPOCHS 100000
 #define CLI_MAX_LR 1e6
 #define CLI_MAX_WEIGHT_DECAY 1e6
+#define CLI_MAX_EXPANSION 65536
+#define CLI_MAX_RIDGE_LAMBDA 1e12
+#define CLI_DEFAULT_EXPANSION 4096
 /* Seeds are recorded as JSON integers (signed 64-bit): 0..INT64_MAX. */
 #define CLI_MAX_SEED ((uint64_t)INT64_MAX)
 
@@ -84,6 +105,8 @@ typedef struct cli_results {
 int cli_results_init(cli_results *results, int64_t tasks, int64_t rows, int with_aware);
 void cli_results_free(cli_results *results);
 
+typedef struct cli_analytic_run cli_analytic_run;
+
 typedef struct cli_learner {
     const cli_run_config *config;
     const cli_images *images;
@@ -103,6 +126,9 @@ typedef struct cli_learner {
     cli_parallel *par;
     float *step_sum;
     size_t step_sum_len;
+    int64_t feature_dim;        /* the heads' in_features: the backbone's, the expansion's or
+                                 * the raw inputs' width */
+    cli_analytic_run *analytic; /* the analytic methods' state, else NULL */
 } cli_learner;
 
 /* A digest of everything that must be identical on every process of a
@@ -120,6 +146,48 @@ void cli_learner_free(cli_learner *learner);
  * one) and evaluates into results row `row`. */
 int cli_train_phase(cli_learner *learner, int64_t row, cli_results *results,
                     cli_progress *progress, char *err, size_t err_len);
+
+/* 0 when the heads take the inputs (or their expansion) directly: the
+ * analytic methods, and fine-tuning the user's own features. */
+static inline int cli_learner_has_backbone(const cli_learner *learner) {
+    return learner->mlp.params != NULL;
+}
+/* Accuracy on task tau's test data (train_loop.c). */
+int cli_evaluate_task(cli_learner *learner, int64_t tau, double *agnostic, double *aware,
+                      char *err, size_t err_len);
+/* The label a sample is trained and scored with, and the task id a call
+ * over one task's batch takes (train_loop.c). */
+int64_t cli_sample_label(const cli_learner *learner, int64_t task, int64_t image);
+int64_t cli_call_task_id(clh_paradigm p, int64_t task);
+
+/* ---- the analytic methods (method_analytic.c) ------------------------------
+ * No backbone is trained: per task the inputs (expanded by a seeded random
+ * ReLU projection of width config->expansion, or raw) are added to the
+ * statistics of include/clheads/analytic.h, the heads are solved from them,
+ * and every task seen is evaluated. A checkpoint carries heads, statistics
+ * and the expansion's (seed, in, width). */
+int cli_analytic_init(cli_learner *learner, char *err, size_t err_len);
+void cli_analytic_free(cli_analytic_run *run);
+/* The features of test samples [begin, begin + batch) of task tau (counted
+ * among the task's test images this process holds: all of them alone), whose
+ * inputs are in x [batch, input_dim]: the expansion of x, or x itself. The
+ * features do not change between evaluations, so the expansion of a task's
+ * test set is kept once computed (within a memory budget). NULL on failure. */
+const float *cli_analytic_test_features(cli_learner *learner, int64_t tau, int64_t begin,
+                                        int64_t batch, const float *x);
+int cli_analytic_phase(cli_learner *learner, int64_t row, cli_results *results,
+                       cli_progress *progress, char *err, size_t err_len);
+/* The time spent in expansion, statistics, solves and evaluation so far
+ * (this process: a resumed run counts its own phases). */
+void cli_analytic_print_times(const cli_learner *learner, FILE *out);
+/* The statistics and expansion as checkpoint tensors (free with
+ * clh_analytic_export_free). */
+int cli_analytic_export(const cli_learner *learner, clh_analytic_export **out, char *err,
+                        size_t err_len);
+/* Replaces the learner's statistics with the checkpoint's, after checking
+ * that they are this run's (method, options, tasks, expansion). */
+int cli_analytic_restore(cli_learner *learner, const clh_st_file *file, int64_t phases,
+                         char *err, size_t err_len);
 
 /* Checkpoint of everything a resume needs, in DIR/checkpoint.safetensors
  * (written atomically). run_state.c. */

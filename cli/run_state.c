@@ -42,7 +42,7 @@ static void state_path(const char *dir, char *out, size_t len) {
     snprintf(out, len, "%s/checkpoint.safetensors", dir);
 }
 
-#define MAX_META 24
+#define MAX_META 40
 
 /* The tensors and metadata beside the heads. Past the fixed room, additions
  * go to `spare` and set `full`, which fails the save. */
@@ -105,30 +105,35 @@ static void add_meta_f64(extras *e, const char *key, double v) {
 
 /* Writes the heads with the extras and both optimizers' exports (the
  * library's format for optimizer state, under their own prefixes). */
-static clh_status save_all(const cli_learner *learner, const char *path, const extras *e) {
+static clh_status save_all(const cli_learner *learner, const char *path, const clh_st_tensor *base_t,
+                           size_t n_base_t, const clh_st_meta *base_m, size_t n_base_m,
+                           int with_heads_optim, int with_backbone_optim) {
     clh_optim_export *ex[2] = {NULL, NULL};
-    clh_status st = clh_optim_export_create_prefixed(learner->opt_heads, HEADS_OPTIM, &ex[0]);
-    if (st == CLH_OK)
+    clh_status st = CLH_OK;
+    if (with_heads_optim)
+        st = clh_optim_export_create_prefixed(learner->opt_heads, HEADS_OPTIM, &ex[0]);
+    if (st == CLH_OK && with_backbone_optim)
         st = clh_optim_export_create_prefixed(learner->opt_backbone, BACKBONE_OPTIM, &ex[1]);
     size_t n_t[2] = {0, 0}, n_m[2] = {0, 0};
     const clh_st_tensor *tensors[2] = {NULL, NULL};
     const clh_st_meta *metas[2] = {NULL, NULL};
     for (int k = 0; st == CLH_OK && k < 2; k++) {
+        if (!ex[k]) continue;
         tensors[k] = clh_optim_export_tensors(ex[k], &n_t[k]);
         metas[k] = clh_optim_export_meta(ex[k], &n_m[k]);
     }
     clh_st_tensor *all_t = NULL;
     clh_st_meta *all_m = NULL;
-    size_t nt = e->n + n_t[0] + n_t[1], nm = e->n_meta + n_m[0] + n_m[1];
+    size_t nt = n_base_t + n_t[0] + n_t[1], nm = n_base_m + n_m[0] + n_m[1];
     if (st == CLH_OK) {
         all_t = malloc(nt * sizeof *all_t);
         all_m = malloc(nm * sizeof *all_m);
         if (!all_t || !all_m) st = CLH_E_NOMEM;
     }
     if (st == CLH_OK) {
-        memcpy(all_t, e->t, e->n * sizeof *all_t);
-        memcpy(all_m, e->meta, e->n_meta * sizeof *all_m);
-        size_t at = e->n, am = e->n_meta;
+        memcpy(all_t, base_t, n_base_t * sizeof *all_t);
+        memcpy(all_m, base_m, n_base_m * sizeof *all_m);
+        size_t at = n_base_t, am = n_base_m;
         for (int k = 0; k < 2; k++) {
             if (n_t[k]) memcpy(all_t + at, tensors[k], n_t[k] * sizeof *all_t);
             if (n_m[k]) memcpy(all_m + am, metas[k], n_m[k] * sizeof *all_m);
@@ -150,13 +155,20 @@ int cli_state_save(const cli_learner *learner, const cli_results *results, const
     extras *e = calloc(1, sizeof *e);
     if (!e) return fail_msg(err, err_len, "out of memory writing the checkpoint");
     clh_st_tensor *t;
-    t = add_tensor(e, "backbone.0.weight", CLH_DT_F32, mlp->w1, (size_t)(mlp->hidden * mlp->in), 4);
-    t->ndim = 2, t->shape[0] = mlp->hidden, t->shape[1] = mlp->in;
-    add_tensor(e, "backbone.0.bias", CLH_DT_F32, mlp->b1, (size_t)mlp->hidden, 4);
-    t = add_tensor(e, "backbone.2.weight", CLH_DT_F32, mlp->w2,
-                   (size_t)(mlp->hidden * mlp->hidden), 4);
-    t->ndim = 2, t->shape[0] = mlp->hidden, t->shape[1] = mlp->hidden;
-    add_tensor(e, "backbone.2.bias", CLH_DT_F32, mlp->b2, (size_t)mlp->hidden, 4);
+    int analytic = learner->analytic != NULL;
+    /* The analytic methods have no backbone and no optimizer state: their
+     * statistics and expansion are added below. Fine-tuning the user's own
+     * features has no backbone either. */
+    if (cli_learner_has_backbone(learner)) {
+        t = add_tensor(e, "backbone.0.weight", CLH_DT_F32, mlp->w1,
+                       (size_t)(mlp->hidden * mlp->in), 4);
+        t->ndim = 2, t->shape[0] = mlp->hidden, t->shape[1] = mlp->in;
+        add_tensor(e, "backbone.0.bias", CLH_DT_F32, mlp->b1, (size_t)mlp->hidden, 4);
+        t = add_tensor(e, "backbone.2.weight", CLH_DT_F32, mlp->w2,
+                       (size_t)(mlp->hidden * mlp->hidden), 4);
+        t->ndim = 2, t->shape[0] = mlp->hidden, t->shape[1] = mlp->hidden;
+        add_tensor(e, "backbone.2.bias", CLH_DT_F32, mlp->b2, (size_t)mlp->hidden, 4);
+    }
     add_tensor(e, "run.shuffle_state", CLH_DT_U64, &learner->shuffle.state, 1, 8);
     t = add_tensor(e, "run.accuracy", CLH_DT_F64, results->acc,
                    (size_t)(results->rows * results->tasks), 8);
@@ -184,15 +196,55 @@ int cli_state_save(const cli_learner *learner, const cli_results *results, const
     add_meta(e, "run.seed", seed);
     add_meta_i64(e, "run.freeze_backbone", cfg->freeze_backbone);
     add_meta_i64(e, "run.pad32", cfg->pad32);
-    add_meta_i64(e, "run.input_dim", (long long)mlp->in);
+    add_meta_i64(e, "run.input_dim", (long long)learner->images->dim);
+    add_meta(e, "run.method", cli_method_name(cfg->method));
+    if (analytic) {
+        add_meta_i64(e, "run.expansion", (long long)cfg->expansion);
+        add_meta_f64(e, "run.ridge_lambda", cfg->ridge_lambda);
+        add_meta_f64(e, "run.lda_shrinkage", cfg->lda_shrinkage);
+        add_meta_i64(e, "run.ncm_normalize", cfg->ncm_normalize);
+        add_meta(e, "run.stats_precision", cfg->stats_precision == CLH_DT_F32 ? "f32" : "f64");
+    }
 
     if (e->full) {
         free(e);
         return fail_msg(err, err_len, "too many tensors or metadata for the checkpoint");
     }
+    /* The statistics' tensors and metadata follow the run's. */
+    clh_analytic_export *exported = NULL;
+    const clh_st_tensor *at = NULL;
+    const clh_st_meta *am = NULL;
+    size_t n_at = 0, n_am = 0;
+    if (analytic) {
+        if (cli_analytic_export(learner, &exported, err, err_len)) {
+            free(e);
+            return 1;
+        }
+        at = clh_analytic_export_tensors(exported, &n_at);
+        am = clh_analytic_export_meta(exported, &n_am);
+    }
+    clh_st_tensor *tensors = malloc((e->n + n_at) * sizeof *tensors);
+    clh_st_meta *metas = malloc((e->n_meta + n_am) * sizeof *metas);
+    if (!tensors || !metas) {
+        free(tensors);
+        free(metas);
+        clh_analytic_export_free(exported);
+        free(e);
+        return fail_msg(err, err_len, "out of memory writing the checkpoint");
+    }
+    memcpy(tensors, e->t, e->n * sizeof *tensors);
+    if (n_at) memcpy(tensors + e->n, at, n_at * sizeof *tensors);
+    memcpy(metas, e->meta, e->n_meta * sizeof *metas);
+    if (n_am) memcpy(metas + e->n_meta, am, n_am * sizeof *metas);
     char path[4096];
     state_path(dir, path, sizeof path);
-    clh_status st = save_all(learner, path, e);
+    /* The optimizers' state (none for the analytic methods; no backbone
+     * optimizer without a backbone) in the library's format. */
+    clh_status st = save_all(learner, path, tensors, e->n + n_at, metas, e->n_meta + n_am,
+                             !analytic, cli_learner_has_backbone(learner));
+    free(tensors);
+    free(metas);
+    clh_analytic_export_free(exported);
     free(e);
     if (st != CLH_OK) {
         snprintf(err, err_len, "writing checkpoint %s: %s (%s)", path, clh_status_message(st),
@@ -316,6 +368,29 @@ int cli_state_config_from(const clh_st_file *file, const char *dir, cli_run_conf
                  "to sgd only (run.optimizer is %s)", momentum, clh_optim_kind_name(okind));
         goto done;
     }
+    /* run.method: absent in checkpoints older than --method (fine-tuning). */
+    cli_method method = CLI_METHOD_FINETUNE;
+    int64_t expansion = CLI_DEFAULT_EXPANSION, normalize = 0;
+    double lambda = 1.0, shrinkage = 1e-4;
+    clh_dtype precision = CLH_DT_F64;
+    if ((v = clh_st_meta_get(file, "run.method")) && cli_method_parse(v, &method)) {
+        snprintf(err, err_len, "checkpoint has unknown method \"%s\"", v);
+        goto done;
+    }
+    if (cli_method_is_analytic(method)) {
+        if (meta_i64(file, "run.expansion", 0, CLI_MAX_EXPANSION, &expansion, err, err_len) ||
+            meta_f64(file, "run.ridge_lambda", CLI_MAX_RIDGE_LAMBDA, &lambda, err, err_len) ||
+            meta_f64(file, "run.lda_shrinkage", 1.0, &shrinkage, err, err_len) ||
+            meta_i64(file, "run.ncm_normalize", 0, 1, &normalize, err, err_len))
+            goto done;
+        if (!(v = meta(file, "run.stats_precision", err, err_len))) goto done;
+        if (strcmp(v, "f32") == 0) precision = CLH_DT_F32;
+        else if (strcmp(v, "f64") != 0) {
+            snprintf(err, err_len, "checkpoint metadata run.stats_precision is \"%s\", expected "
+                     "f32 or f64", v);
+            goto done;
+        }
+    }
     if (!(v = meta(file, "run.seed", err, err_len))) goto done;
     if (cli_to_u64(v, &seed) != 0 || seed > CLI_MAX_SEED) {
         snprintf(err, err_len, "checkpoint metadata run.seed is \"%s\", expected an integer in "
@@ -342,11 +417,23 @@ int cli_state_config_from(const clh_st_file *file, const char *dir, cli_run_conf
     DIFFERS(CLI_SET_FREEZE, "--freeze-backbone", "run.freeze_backbone",
             freeze == cfg->freeze_backbone);
     DIFFERS(CLI_SET_PAD32, "--pad32", "run.pad32", pad32 == cfg->pad32);
+    DIFFERS(CLI_SET_METHOD, "--method", "run.method", method == cfg->method);
+    DIFFERS(CLI_SET_EXPANSION, "--expansion", "run.expansion", expansion == cfg->expansion);
+    DIFFERS(CLI_SET_RIDGE_LAMBDA, "--ridge-lambda", "run.ridge_lambda",
+            lambda == cfg->ridge_lambda);
+    DIFFERS(CLI_SET_LDA_SHRINKAGE, "--lda-shrinkage", "run.lda_shrinkage",
+            shrinkage == cfg->lda_shrinkage);
+    DIFFERS(CLI_SET_NCM_NORMALIZE, "--ncm-normalize", "run.ncm_normalize",
+            normalize == cfg->ncm_normalize);
+    DIFFERS(CLI_SET_STATS_PRECISION, "--stats-precision", "run.stats_precision",
+            precision == cfg->stats_precision);
 #undef DIFFERS
     if (option) {
         const char *shown = clh_st_meta_get(file, key);
         if (strcmp(key, "run.freeze_backbone") == 0) shown = freeze ? "on" : "off";
         if (strcmp(key, "run.pad32") == 0) shown = pad32 ? "on" : "off";
+        if (strcmp(key, "run.ncm_normalize") == 0) shown = normalize ? "on" : "off";
+        if (!shown) shown = cli_method_name(method); /* run.method absent: finetune */
         snprintf(err, err_len, "cannot resume from %s: %s in the checkpoint is %s, which differs "
                  "from the option given", dir, option, shown);
         goto done;
@@ -362,6 +449,12 @@ int cli_state_config_from(const clh_st_file *file, const char *dir, cli_run_conf
     cfg->seed = seed;
     cfg->freeze_backbone = (int)freeze;
     cfg->pad32 = (int)pad32;
+    cfg->method = method;
+    cfg->expansion = expansion;
+    cfg->ridge_lambda = lambda;
+    cfg->lda_shrinkage = shrinkage;
+    cfg->ncm_normalize = (int)normalize;
+    cfg->stats_precision = precision;
     rc = 0;
 done:
     return rc;
@@ -404,9 +497,9 @@ static int check_heads(const clh_heads *heads, const cli_learner *learner, int64
     const cli_tasks *tasks = learner->tasks;
     clh_paradigm p = clh_heads_paradigm(heads);
     int single = p == CLH_DIL || p == CLH_STL;
-    if (clh_heads_in_features(heads) != CLI_HIDDEN) {
-        snprintf(err, err_len, "checkpoint heads take %lld features, the backbone gives %d",
-                 (long long)clh_heads_in_features(heads), CLI_HIDDEN);
+    if (clh_heads_in_features(heads) != learner->feature_dim) {
+        snprintf(err, err_len, "checkpoint heads take %lld features, the run's features have %lld",
+                 (long long)clh_heads_in_features(heads), (long long)learner->feature_dim);
         return 1;
     }
     size_t n = clh_heads_num_tasks(heads);
@@ -457,10 +550,10 @@ int cli_state_restore_from(cli_learner *learner, cli_results *results, const clh
     /* The backbone's input width follows the data (and --pad32). */
     int64_t input_dim;
     if (meta_i64(file, "run.input_dim", 1, INT32_MAX, &input_dim, err, err_len)) goto done;
-    if (input_dim != learner->mlp.in) {
-        snprintf(err, err_len, "cannot resume from %s: its backbone takes %lld inputs per image, "
+    if (input_dim != learner->images->dim) {
+        snprintf(err, err_len, "cannot resume from %s: its run takes %lld inputs per image, "
                  "the data gives %lld (a different data set, or --pad32 differs)", dir,
-                 (long long)input_dim, (long long)learner->mlp.in);
+                 (long long)input_dim, (long long)learner->images->dim);
         goto done;
     }
     clh_load_options options;
@@ -484,6 +577,11 @@ int cli_state_restore_from(cli_learner *learner, cli_results *results, const clh
 
     cli_mlp *mlp = &learner->mlp;
     const clh_st_tensor *t;
+    if (learner->analytic) {
+        if (cli_analytic_restore(learner, file, phases, err, err_len)) goto done;
+        goto run_state;
+    }
+    if (!cli_learner_has_backbone(learner)) goto optimizers;
     struct {
         const char *name;
         float *dst;
@@ -506,9 +604,12 @@ int cli_state_restore_from(cli_learner *learner, cli_results *results, const clh
             goto done;
     }
 
-    if (restore_optim(learner->opt_heads, file, HEADS_OPTIM, err, err_len) ||
+optimizers:
+    if (restore_optim(learner->opt_heads, file, HEADS_OPTIM, err, err_len)) goto done;
+    if (cli_learner_has_backbone(learner) &&
         restore_optim(learner->opt_backbone, file, BACKBONE_OPTIM, err, err_len))
         goto done;
+run_state:
     if (!(t = expect(file, "run.shuffle_state", CLH_DT_U64, 1, 1, 0, err, err_len))) goto done;
     memcpy(&learner->shuffle.state, t->data, sizeof(uint64_t));
     size_t cells = (size_t)(results->rows * results->tasks);
@@ -524,8 +625,8 @@ int cli_state_restore_from(cli_learner *learner, cli_results *results, const clh
     }
     if (!(t = expect(file, "run.loss", CLH_DT_F64, 1, results->rows, 0, err, err_len))) goto done;
     memcpy(results->loss, t->data, (size_t)results->rows * sizeof(double));
-    if (cli_state_check_results(results, phases, cli_is_joint(cfg->paradigm), cfg->epochs > 0, err,
-                                err_len))
+    if (cli_state_check_results(results, phases, cli_is_joint(cfg->paradigm),
+                                cfg->epochs > 0 && !learner->analytic, err, err_len))
         goto done;
     results->rows_done = phases; /* the heads' gradient flags came with the heads */
     rc = 0;

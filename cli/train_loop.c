@@ -66,11 +66,20 @@ int cli_learner_init(cli_learner *learner, const cli_run_config *config,
     learner->tasks = tasks;
     learner->shuffle = cli_rng_stream(config->seed, CLI_STREAM_SHUFFLE);
     int64_t batch = config->batch_size > CLI_EVAL_BATCH ? config->batch_size : CLI_EVAL_BATCH;
-    if (cli_mlp_init(&learner->mlp, images->dim, CLI_HIDDEN, batch, config->seed)) {
+    int analytic = cli_method_is_analytic(config->method);
+    /* The analytic methods train no backbone: their features are the
+     * inputs' expansion (or the inputs). The user's own features are
+     * fine-tuned with the heads alone. */
+    int backbone = !analytic && config->dataset != CLI_DATA_FEATURES;
+    learner->feature_dim = backbone                ? CLI_HIDDEN
+                           : config->expansion > 0 && analytic ? config->expansion
+                                                   : images->dim;
+    if (backbone && cli_mlp_init(&learner->mlp, images->dim, CLI_HIDDEN, batch, config->seed)) {
         snprintf(err, err_len, "out of memory for the backbone");
         return 1;
     }
-    clh_status st = clh_heads_create(&learner->heads, config->paradigm, CLI_HIDDEN, config->seed);
+    clh_status st = clh_heads_create(&learner->heads, config->paradigm, learner->feature_dim,
+                                     config->seed);
     if (st != CLH_OK) {
         cli_learner_free(learner);
         return lib_fail(err, err_len, "creating the heads", st);
@@ -106,7 +115,7 @@ int cli_learner_init(cli_learner *learner, const cli_run_config *config,
     learner->x = malloc(b * (size_t)images->dim * sizeof(float));
     learner->logits = malloc(b * w * sizeof(float));
     learner->dlogits = malloc(b * w * sizeof(float));
-    learner->dfeature = malloc(b * CLI_HIDDEN * sizeof(float));
+    learner->dfeature = malloc(b * (size_t)learner->feature_dim * sizeof(float));
     learner->labels = malloc(b * sizeof(int64_t));
     learner->task_ids = malloc(b * sizeof(int64_t));
     if (!learner->x || !learner->logits || !learner->dlogits || !learner->dfeature ||
@@ -130,8 +139,13 @@ int cli_learner_init(cli_learner *learner, const cli_run_config *config,
         cli_learner_free(learner);
         return lib_fail(err, err_len, "creating the optimizer", st);
     }
+    if (analytic && cli_analytic_init(learner, err, err_len)) {
+        cli_learner_free(learner);
+        return 1;
+    }
     return 0;
 }
+
 
 void cli_learner_free(cli_learner *learner) {
     if (!learner) return;
@@ -147,20 +161,23 @@ void cli_learner_free(cli_learner *learner) {
     free(learner->task_ids);
     free(learner->workspace);
     free(learner->step_sum);
+    cli_analytic_free(learner->analytic);
     memset(learner, 0, sizeof *learner);
 }
 
 /* The label a sample is trained and scored with: global (offset + local) for
  * CIL and the STL reference, local to its task otherwise. */
-static int64_t sample_label(const cli_learner *learner, int64_t task, int64_t image) {
+int64_t cli_sample_label(const cli_learner *learner, int64_t task, int64_t image) {
     const cli_task *t = &learner->tasks->tasks[task];
-    int64_t local = t->local_of_digit[learner->images->labels[image]];
+    const cli_images *images = learner->images;
+    int64_t local = images->feature_label ? images->feature_label[image]
+                                          : t->local_of_digit[images->labels[image]];
     clh_paradigm p = learner->config->paradigm;
     return (p == CLH_CIL || p == CLH_STL) ? t->class_offset + local : local;
 }
 
 /* The task id a forward call over one task's batch takes. */
-static int64_t call_task_id(clh_paradigm p, int64_t task) {
+int64_t cli_call_task_id(clh_paradigm p, int64_t task) {
     return (p == CLH_TIL || p == CLH_MTL) ? task : CLH_NO_TASK;
 }
 
@@ -176,7 +193,7 @@ static int64_t gather(cli_learner *learner, const int64_t *pair_task, const int6
         if (!cli_images_holds(learner->images, image)) continue;
         cli_images_row(learner->images, image, learner->tasks->tasks[task].perm,
                        learner->x + b * dim);
-        learner->labels[b] = sample_label(learner, task, image);
+        learner->labels[b] = cli_sample_label(learner, task, image);
         learner->task_ids[b] = task;
         b++;
     }
@@ -199,7 +216,8 @@ static int sum_step(cli_learner *learner, float *weighted_loss, char *err, size_
     float *hp = NULL, *hg = NULL;
     size_t hn = 0;
     clh_heads_flat(learner->heads, &hp, &hg, &hn);
-    size_t bn = learner->config->freeze_backbone ? 0 : learner->mlp.count, n = bn + hn + 1;
+    int train_backbone = cli_learner_has_backbone(learner) && !learner->config->freeze_backbone;
+    size_t bn = train_backbone ? learner->mlp.count : 0, n = bn + hn + 1;
     if (n > learner->step_sum_len) {
         float *grown = realloc(learner->step_sum, n * sizeof(float));
         if (!grown) {
@@ -267,9 +285,12 @@ static int local_gradients(cli_learner *learner, int64_t batch, int64_t global, 
                            float *loss, const char *where, char *err, size_t err_len) {
     const cli_run_config *cfg = learner->config;
     clh_paradigm p = cfg->paradigm;
-    const float *feature = cli_mlp_forward(&learner->mlp, learner->x, batch);
+    int backbone = cli_learner_has_backbone(learner);
+    const float *feature = backbone ? cli_mlp_forward(&learner->mlp, learner->x, batch)
+                                    : learner->x;
     if (!feature) return forward_failed(err, err_len);
-    float *dfeature = cfg->freeze_backbone ? NULL : learner->dfeature;
+    int train_backbone = backbone && !cfg->freeze_backbone;
+    float *dfeature = train_backbone ? learner->dfeature : NULL;
     clh_status st;
     if (p == CLH_MTL) {
         /* Joint multi-task: one batch mixes tasks; each head runs on its own samples. */
@@ -287,7 +308,7 @@ static int local_gradients(cli_learner *learner, int64_t batch, int64_t global, 
                                       learner->workspace_bytes);
         if (st != CLH_OK) return lib_fail(err, err_len, "mixed backward", st);
     } else {
-        int64_t id = call_task_id(p, task);
+        int64_t id = cli_call_task_id(p, task);
         st = clh_heads_forward(learner->heads, feature, batch, id, learner->logits);
         if (st != CLH_OK) return lib_fail(err, err_len, "heads forward", st);
         if (!logits_finite(learner, batch, id))
@@ -300,7 +321,7 @@ static int local_gradients(cli_learner *learner, int64_t batch, int64_t global, 
         if (st != CLH_OK) return lib_fail(err, err_len, "heads backward", st);
     }
     if (!isfinite(*loss)) return diverged(err, err_len, "a non-finite loss", where);
-    if (!cfg->freeze_backbone &&
+    if (train_backbone &&
         cli_mlp_backward(&learner->mlp, learner->x, batch, learner->dfeature))
         return lib_fail(err, err_len, "backbone backward", CLH_E_INVALID_ARG);
     return 0;
@@ -325,7 +346,7 @@ static int train_batch(cli_learner *learner, int64_t batch, int64_t global, int6
     }
     *loss = local_loss;
     clh_status st;
-    if (!cfg->freeze_backbone) {
+    if (cli_learner_has_backbone(learner) && !cfg->freeze_backbone) {
         st = clh_optim_step(learner->opt_backbone, learner->mlp.params, learner->mlp.grads,
                             learner->mlp.count);
         if (st != CLH_OK) return lib_fail(err, err_len, "backbone optimizer step", st);
@@ -339,23 +360,31 @@ static int train_batch(cli_learner *learner, int64_t batch, int64_t global, int6
 
 /* Accuracy on task tau's test data, counted per sample: this process's
  * test images in batches, then the counts summed over the processes. */
-static int evaluate_task(cli_learner *learner, int64_t tau, double *agnostic, double *aware,
-                         char *err, size_t err_len) {
+int cli_evaluate_task(cli_learner *learner, int64_t tau, double *agnostic, double *aware,
+                      char *err, size_t err_len) {
     const cli_task *task = &learner->tasks->tasks[tau];
     clh_paradigm p = learner->config->paradigm;
-    int64_t dim = learner->images->dim, id = call_task_id(p, tau);
+    int64_t dim = learner->images->dim, id = cli_call_task_id(p, tau);
     clh_accuracy counts = {0, 0, 0};
-    int64_t next = 0;
+    /* held: this process's test images of the task before this batch (the
+     * analytic methods' cache of expanded test features is indexed by it). */
+    int64_t next = 0, held = 0;
     while (next < task->num_test) {
         int64_t batch = 0;
         for (; next < task->num_test && batch < CLI_EVAL_BATCH; next++) {
             int64_t image = task->test[next];
             if (!cli_images_holds(learner->images, image)) continue;
             cli_images_row(learner->images, image, task->perm, learner->x + batch * dim);
-            learner->labels[batch++] = sample_label(learner, tau, image);
+            learner->labels[batch++] = cli_sample_label(learner, tau, image);
         }
         if (batch == 0) break;
-        const float *feature = cli_mlp_forward(&learner->mlp, learner->x, batch);
+        const float *feature = learner->analytic
+                                   ? cli_analytic_test_features(learner, tau, held, batch,
+                                                                learner->x)
+                                   : cli_learner_has_backbone(learner)
+                                       ? cli_mlp_forward(&learner->mlp, learner->x, batch)
+                                       : learner->x;
+        held += batch;
         if (!feature) return forward_failed(err, err_len);
         clh_status st = clh_heads_forward(learner->heads, feature, batch, id, learner->logits);
         if (st != CLH_OK) return lib_fail(err, err_len, "evaluation forward", st);
@@ -380,6 +409,7 @@ static int evaluate_task(cli_learner *learner, int64_t tau, double *agnostic, do
 
 int cli_train_phase(cli_learner *learner, int64_t row, cli_results *results,
                     cli_progress *progress, char *err, size_t err_len) {
+    if (learner->analytic) return cli_analytic_phase(learner, row, results, progress, err, err_len);
     const cli_run_config *cfg = learner->config;
     const cli_tasks *tasks = learner->tasks;
     int joint = cli_is_joint(cfg->paradigm);
@@ -454,7 +484,7 @@ int cli_train_phase(cli_learner *learner, int64_t row, cli_results *results,
     int64_t seen = joint ? tasks->count : row + 1;
     for (int64_t tau = 0; tau < seen; tau++) {
         double agnostic, aware;
-        if (evaluate_task(learner, tau, &agnostic, &aware, err, err_len)) return 1;
+        if (cli_evaluate_task(learner, tau, &agnostic, &aware, err, err_len)) return 1;
         results->acc[row * tasks->count + tau] = agnostic;
         if (results->acc_aware) results->acc_aware[row * tasks->count + tau] = aware;
     }

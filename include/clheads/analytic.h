@@ -118,7 +118,14 @@ typedef enum clh_analytic_scope {
     CLH_SCOPE_PER_TASK = 2  /* TIL and MTL only: one per task */
 } clh_analytic_scope;
 
+/* ABI: the struct grows by appending members. struct_size, set by
+ * clh_analytic_config_init, tells the library which members the caller
+ * knows; every function that takes or fills a config checks it
+ * (CLH_E_INVALID_ARG when it is 0 or larger than this library's sizeof). So
+ * call clh_analytic_config_init before anything else, also on a config that
+ * clh_analytic_get_config will fill. */
 typedef struct clh_analytic_config {
+    size_t struct_size;   /* sizeof(clh_analytic_config) of the caller's header */
     clh_analytic_method method;
     double lambda;        /* ridge: λ >= 0 (default 1) */
     double shrinkage;     /* lda: ε in [0, 1] (default 1e-4, Avalanche's) */
@@ -128,7 +135,7 @@ typedef struct clh_analytic_config {
     clh_analytic_scope scope; /* TIL, MTL: see above */
 } clh_analytic_config;
 
-/* The defaults above for a method. */
+/* struct_size and the defaults above for a method. */
 CLH_API void clh_analytic_config_init(clh_analytic_config *config, clh_analytic_method method);
 /* CLH_E_INVALID_ARG naming the field that is out of range or does not apply
  * to the method (normalize for ridge, fit_bias for ncm, ...). */

@@ -97,14 +97,19 @@ CLH_API clh_status clh_mas_accumulate(float *omega, const float *grads, size_t c
  * Li & Hoiem's per-task outputs). */
 typedef enum clh_lwf_kind { CLH_LWF_CROSS_ENTROPY = 0, CLH_LWF_KL = 1 } clh_lwf_kind;
 
+/* ABI: as clh_optim_config, the struct grows by appending members;
+ * struct_size (set by clh_lwf_options_init) is checked by every function
+ * that takes the options (CLH_E_INVALID_ARG when 0 or larger than this
+ * library's sizeof). */
 typedef struct clh_lwf_options {
+    size_t struct_size; /* sizeof(clh_lwf_options) of the caller's header */
     clh_lwf_kind kind;
     double temperature; /* > 0; van de Ven & Tolias: 2 */
     double weight;      /* >= 0, multiplies loss and gradient */
     int t_squared;      /* 1: multiply by T² (Hinton; van de Ven & Tolias) */
 } clh_lwf_options;
 
-/* Cross-entropy, T = 2, weight 1, T² on (van de Ven & Tolias). */
+/* struct_size; cross-entropy, T = 2, weight 1, T² on (van de Ven & Tolias). */
 CLH_API void clh_lwf_options_init(clh_lwf_options *options);
 CLH_API clh_status clh_lwf_options_check(const clh_lwf_options *options);
 

@@ -61,6 +61,14 @@ static inline double clh_analytic_mat_at(const clh_analytic *a, size_t m, int64_
                                              : (double)((const float *)a->mats[m])[k];
 }
 
+/* Where the first release's clh_analytic_config ends (its last member,
+ * scope): the versioned layout of src/versioned.h. */
+#define CLH_ANALYTIC_CONFIG_FIRST_SIZE \
+    (offsetof(clh_analytic_config, scope) + sizeof(clh_analytic_scope))
+
+/* The caller's config over the defaults, struct_size checked. */
+clh_status clh_analytic_config_read(const clh_analytic_config *given, clh_analytic_config *full);
+
 /* A handle with the configuration and an empty task list (the shared
  * matrix allocated), for create and load. */
 clh_status clh_analytic_new(clh_analytic **out, const clh_analytic_config *config,

@@ -7,6 +7,7 @@
 #include "analytic/analytic_internal.h"
 #include "common/ascii.h"
 #include "common/checked.h"
+#include "common/versioned.h"
 
 const char *clh_analytic_method_name(clh_analytic_method method) {
     switch (method) {
@@ -35,6 +36,7 @@ clh_status clh_analytic_method_parse(const char *name, clh_analytic_method *out)
 void clh_analytic_config_init(clh_analytic_config *config, clh_analytic_method method) {
     if (!config) return;
     memset(config, 0, sizeof *config);
+    config->struct_size = sizeof *config;
     config->method = method;
     config->lambda = 1.0;
     config->shrinkage = 1e-4;
@@ -42,9 +44,23 @@ void clh_analytic_config_init(clh_analytic_config *config, clh_analytic_method m
     config->scope = CLH_SCOPE_DEFAULT;
 }
 
-clh_status clh_analytic_config_check(const clh_analytic_config *c) {
+static clh_status check_config(const clh_analytic_config *c);
+
+clh_status clh_analytic_config_read(const clh_analytic_config *given, clh_analytic_config *full) {
+    if (!given) return clh_fail(CLH_E_NULL, "clh_analytic_config: config is NULL");
+    clh_analytic_config_init(full, CLH_ANALYTIC_RIDGE);
+    return clh_versioned_read(full, sizeof *full, CLH_ANALYTIC_CONFIG_FIRST_SIZE, given,
+                              "clh_analytic_config");
+}
+
+clh_status clh_analytic_config_check(const clh_analytic_config *given) {
+    clh_analytic_config full;
+    clh_status st = clh_analytic_config_read(given, &full);
+    return st ? st : check_config(&full);
+}
+
+static clh_status check_config(const clh_analytic_config *c) {
     static const char what[] = "analytic config";
-    if (!c) return clh_fail(CLH_E_NULL, "clh_analytic_config_check: config is NULL");
     if (!clh_analytic_method_name(c->method))
         return clh_fail(CLH_E_INVALID_ARG, "%s: method %d is not a clh_analytic_method", what,
                         (int)c->method);
@@ -122,10 +138,13 @@ static clh_status add_matrix(clh_analytic *a) {
     return CLH_OK;
 }
 
-clh_status clh_analytic_new(clh_analytic **out, const clh_analytic_config *config,
+clh_status clh_analytic_new(clh_analytic **out, const clh_analytic_config *given,
                             clh_paradigm paradigm, int64_t in_features) {
-    clh_status st = clh_analytic_config_check(config);
+    clh_analytic_config full;
+    clh_status st = clh_analytic_config_read(given, &full);
+    if (!st) st = check_config(&full);
     if (st) return st;
+    const clh_analytic_config *config = &full;
     if (!clh_paradigm_name(paradigm))
         return clh_fail(CLH_E_INVALID_ARG, "clh_analytic_create: paradigm %d is not a "
                         "clh_paradigm", (int)paradigm);
@@ -297,8 +316,8 @@ clh_status clh_analytic_setup_like(clh_analytic *a, const clh_heads *heads) {
 clh_status clh_analytic_get_config(const clh_analytic *a, clh_analytic_config *config) {
     if (!a || !config)
         return clh_fail(CLH_E_NULL, "clh_analytic_get_config: %s is NULL", a ? "config" : "analytic");
-    *config = a->config;
-    return CLH_OK;
+    return clh_versioned_write(config, &a->config, sizeof a->config,
+                               CLH_ANALYTIC_CONFIG_FIRST_SIZE, "clh_analytic_config");
 }
 
 clh_status clh_analytic_set_lambda(clh_analytic *a, double lambda) {

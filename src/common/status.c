@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "common/thread_local.h"
 
 static const struct {
     const char *name;
@@ -37,15 +38,8 @@ const char *clh_status_message(clh_status status) {
     return status_table[status].message;
 }
 
-/* Per thread, like errno. A build for a target without thread-local storage
- * (CLH_THREAD_LOCAL_DETAIL=OFF, the default on bare metal, where GCC's TLS
- * needs __aeabi_read_tp from an operating system) keeps one detail for the
- * whole program instead, as include/clheads/status.h says. */
-#ifdef CLH_NO_THREAD_LOCAL
-#define CLH_THREAD_LOCAL
-#else
-#define CLH_THREAD_LOCAL _Thread_local
-#endif
+/* Per thread, like errno (one for the whole program where the target has no
+ * thread-local storage: common/thread_local.h). */
 
 static CLH_THREAD_LOCAL char error_detail[512];
 static CLH_THREAD_LOCAL const void *error_owner;

@@ -7,6 +7,7 @@
 
 #include "common/alloc.h"
 #include "common/checked.h"
+#include "common/thread_local.h"
 #include "clheads/rng.h"
 #include "heads/heads_internal.h"
 
@@ -72,7 +73,7 @@ static void commit_task(clh_heads *heads, int64_t task_id, int64_t classes, int6
 
 /* Sorting by_id: qsort's comparator gets no context, so the task table
  * travels in a thread-local. */
-static _Thread_local const clh_task *sorting_tasks;
+static CLH_THREAD_LOCAL const clh_task *sorting_tasks;
 
 static int by_task_id(const void *a, const void *b) {
     int64_t x = sorting_tasks[*(const size_t *)a].id, y = sorting_tasks[*(const size_t *)b].id;
@@ -118,7 +119,7 @@ static clh_status add_tasks(clh_heads *heads, const int64_t *ids, const int64_t 
     return CLH_OK;
 }
 
-static _Thread_local const int64_t *sorting_ids;
+static CLH_THREAD_LOCAL const int64_t *sorting_ids;
 
 static int by_listed_id(const void *a, const void *b) {
     int64_t x = sorting_ids[*(const size_t *)a], y = sorting_ids[*(const size_t *)b];

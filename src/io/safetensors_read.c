@@ -22,6 +22,7 @@
 #include "clheads/safetensors.h"
 #include "common/little_endian.h"
 #include "common/error.h"
+#include "common/thread_local.h"
 #include "io/safetensors_internal.h"
 
 /* The format's limit on the header: 100 MB. */
@@ -82,9 +83,9 @@ void clh_st_free(clh_st_file *file) {
 
 /* qsort's comparator gets no context, so what the indices being sorted refer
  * to travels in a thread-local (the sorts are not reentrant otherwise). */
-static _Thread_local const clh_st_tensor *sorting_tensors;
-static _Thread_local const clh_st_span *sorting_spans;
-static _Thread_local const clh_st_meta *sorting_meta;
+static CLH_THREAD_LOCAL const clh_st_tensor *sorting_tensors;
+static CLH_THREAD_LOCAL const clh_st_span *sorting_spans;
+static CLH_THREAD_LOCAL const clh_st_meta *sorting_meta;
 
 static int by_tensor_name(const void *a, const void *b) {
     return strcmp(sorting_tensors[*(const size_t *)a].name,

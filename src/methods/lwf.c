@@ -7,19 +7,30 @@
 
 #include "clheads/methods.h"
 #include "common/error.h"
+#include "methods/lwf_internal.h"
+#include "common/versioned.h"
 
 void clh_lwf_options_init(clh_lwf_options *options) {
     if (!options) return;
     memset(options, 0, sizeof *options);
+    options->struct_size = sizeof *options;
     options->kind = CLH_LWF_CROSS_ENTROPY;
     options->temperature = 2.0;
     options->weight = 1.0;
     options->t_squared = 1;
 }
 
-clh_status clh_lwf_options_check(const clh_lwf_options *options) {
+/* The caller's options as this library's full struct (defaults for the
+ * members the caller's header does not have). */
+clh_status clh_lwf_options_read(const clh_lwf_options *given, clh_lwf_options *full) {
+    if (!given) return clh_fail(CLH_E_NULL, "clh_lwf_options: options is NULL");
+    clh_lwf_options_init(full);
+    return clh_versioned_read(full, sizeof *full, CLH_LWF_OPTIONS_FIRST_SIZE, given,
+                              "clh_lwf_options");
+}
+
+static clh_status check_options(const clh_lwf_options *options) {
     static const char what[] = "clh_lwf_options";
-    if (!options) return clh_fail(CLH_E_NULL, "%s: options is NULL", what);
     if (options->kind != CLH_LWF_CROSS_ENTROPY && options->kind != CLH_LWF_KL)
         return clh_fail(CLH_E_INVALID_ARG, "%s: unknown kind %d (cross-entropy 0 or KL 1)", what,
                         (int)options->kind);
@@ -35,6 +46,12 @@ clh_status clh_lwf_options_check(const clh_lwf_options *options) {
     return CLH_OK;
 }
 
+clh_status clh_lwf_options_check(const clh_lwf_options *given) {
+    clh_lwf_options options;
+    clh_status st = clh_lwf_options_read(given, &options);
+    return st ? st : check_options(&options);
+}
+
 /* max over n values of row[c] / T, and log Σ exp(row[c]/T − max). */
 static void log_normaliser(const float *row, size_t n, double inv_t, double *max,
                            double *log_sum) {
@@ -47,12 +64,15 @@ static void log_normaliser(const float *row, size_t n, double inv_t, double *max
     *log_sum = log(s);
 }
 
-clh_status clh_lwf_loss(const clh_lwf_options *options, const float *logits, size_t batch,
+clh_status clh_lwf_loss(const clh_lwf_options *given, const float *logits, size_t batch,
                         size_t cols, size_t stride, const float *old_logits, size_t old_cols,
                         size_t old_stride, double *loss, float *grad_logits) {
     static const char what[] = "clh_lwf_loss";
-    clh_status st = clh_lwf_options_check(options);
+    clh_lwf_options full;
+    clh_status st = clh_lwf_options_read(given, &full);
+    if (!st) st = check_options(&full);
     if (st) return st;
+    const clh_lwf_options *options = &full;
     if (!logits || !old_logits)
         return clh_fail(CLH_E_NULL, "%s: %s is NULL", what, logits ? "old_logits" : "logits");
     if (batch == 0 || old_cols == 0 || old_cols > cols || stride < cols || old_stride < old_cols)

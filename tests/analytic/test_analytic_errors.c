@@ -73,6 +73,7 @@ static void bad_updates(clh_analytic_method m) {
     /* An allocation failure in the update (LDA and float64 ridge allocate a
      * workspace) or in a set-up changes nothing either. */
     clh_analytic_config config;
+    clh_analytic_config_init(&config, CLH_ANALYTIC_RIDGE);
     CHECK_OK(clh_analytic_get_config(a, &config));
     if (m != CLH_ANALYTIC_NCM && config.precision == CLH_DT_F64) {
         size_t l0, l1;

@@ -65,6 +65,7 @@ static void resume(clh_paradigm p, clh_analytic_method m, clh_dtype precision, i
         return;
     }
     clh_analytic_config cb;
+    clh_analytic_config_init(&cb, CLH_ANALYTIC_RIDGE);
     CHECK_OK(clh_analytic_get_config(b, &cb));
     CHECK(cb.lambda == 0.7 && cb.shrinkage == 0.03 && cb.precision == precision &&
           cb.fit_bias == fit_bias && cb.normalize == normalize && cb.method == m);

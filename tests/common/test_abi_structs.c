@@ -2,16 +2,19 @@
  *  - the mechanism: an older caller's smaller struct is read over the
  *    defaults of the members it does not know, and a struct is written back
  *    only as far as its struct_size reaches;
- *  - every consumer of clh_optim_config, clh_load_options and clh_allocator
+ *  - every consumer of clh_optim_config, clh_load_options, clh_allocator,
+ *    clh_analytic_config and clh_lwf_options
  *    rejects a struct_size of 0 (not initialised) and a larger one than the
  *    library's (a newer header), and accepts the first released size. */
 #include <stddef.h>
 #include <string.h>
 
 #include "check.h"
+#include "analytic/analytic_internal.h"
 #include "io/checkpoint_options.h"
 #include "train/optim_internal.h"
 #include "common/versioned.h"
+#include "methods/lwf_internal.h"
 
 /* Version 1 of a struct and version 2 with one member appended, at version
  * 1's sizeof (versioned.h: never into the old padding). */
@@ -143,8 +146,73 @@ static void test_allocator(void) {
     CHECK_STATUS(clh_get_allocator(&got), CLH_E_INVALID_ARG);
 }
 
+/* clh_analytic_config: create, check and get_config read struct_size. */
+static void test_analytic_config(void) {
+    clh_analytic_config c;
+    clh_analytic_config_init(&c, CLH_ANALYTIC_LDA);
+    CHECK(c.struct_size == sizeof c && c.method == CLH_ANALYTIC_LDA);
+    c.shrinkage = 0.25;
+    clh_analytic *a = NULL;
+    CHECK_OK(clh_analytic_create(&a, &c, CLH_CIL, 4));
+    clh_analytic_config got;
+    memset(&got, 0, sizeof got);
+    CHECK_STATUS(clh_analytic_get_config(a, &got), CLH_E_INVALID_ARG); /* not initialised */
+    CHECK(strstr(clh_last_error(), "init") != NULL);
+    clh_analytic_config_init(&got, CLH_ANALYTIC_RIDGE);
+    got.struct_size = CLH_ANALYTIC_CONFIG_FIRST_SIZE; /* the first release's layout */
+    CHECK_OK(clh_analytic_get_config(a, &got));
+    CHECK(got.method == CLH_ANALYTIC_LDA && got.shrinkage == 0.25 &&
+          got.struct_size == CLH_ANALYTIC_CONFIG_FIRST_SIZE);
+    clh_analytic_free(a);
+
+    clh_analytic *b = NULL;
+    c.struct_size = 0;
+    CHECK_STATUS(clh_analytic_create(&b, &c, CLH_CIL, 4), CLH_E_INVALID_ARG);
+    CHECK(b == NULL && strstr(clh_last_error(), "clh_analytic_config") != NULL);
+    CHECK_STATUS(clh_analytic_config_check(&c), CLH_E_INVALID_ARG);
+    c.struct_size = sizeof c + 8;
+    CHECK_STATUS(clh_analytic_create(&b, &c, CLH_CIL, 4), CLH_E_INVALID_ARG);
+    CHECK(b == NULL && strstr(clh_last_error(), "newer") != NULL);
+    c.struct_size = CLH_ANALYTIC_CONFIG_FIRST_SIZE;
+    CHECK_OK(clh_analytic_create(&b, &c, CLH_CIL, 4));
+    clh_analytic_free(b);
+    /* The check still sees the members behind a valid size. */
+    c.shrinkage = 2.0;
+    CHECK_STATUS(clh_analytic_config_check(&c), CLH_E_INVALID_ARG);
+    CHECK(strstr(clh_last_error(), "shrinkage") != NULL);
+}
+
+/* clh_lwf_options: check and loss read struct_size. */
+static void test_lwf_options(void) {
+    clh_lwf_options o;
+    clh_lwf_options_init(&o);
+    CHECK(o.struct_size == sizeof o);
+    const float logits[2] = {1.0f, 2.0f}, old[2] = {0.5f, 0.0f};
+    double loss = -1;
+    CHECK_OK(clh_lwf_loss(&o, logits, 1, 2, 2, old, 2, 2, &loss, NULL));
+    CHECK(loss > 0);
+    o.struct_size = 0;
+    CHECK_STATUS(clh_lwf_options_check(&o), CLH_E_INVALID_ARG);
+    CHECK(strstr(clh_last_error(), "clh_lwf_options") != NULL);
+    double before = loss;
+    CHECK_STATUS(clh_lwf_loss(&o, logits, 1, 2, 2, old, 2, 2, &loss, NULL), CLH_E_INVALID_ARG);
+    CHECK(loss == before);
+    o.struct_size = sizeof o + 8;
+    CHECK_STATUS(clh_lwf_loss(&o, logits, 1, 2, 2, old, 2, 2, &loss, NULL), CLH_E_INVALID_ARG);
+    CHECK(strstr(clh_last_error(), "newer") != NULL);
+    o.struct_size = CLH_LWF_OPTIONS_FIRST_SIZE;
+    CHECK_OK(clh_lwf_options_check(&o));
+    CHECK_OK(clh_lwf_loss(&o, logits, 1, 2, 2, old, 2, 2, &loss, NULL));
+    CHECK(loss == before);
+    o.temperature = -1;
+    CHECK_STATUS(clh_lwf_options_check(&o), CLH_E_INVALID_ARG);
+    CHECK(strstr(clh_last_error(), "temperature") != NULL);
+}
+
 int main(void) {
     test_mechanism();
+    test_analytic_config();
+    test_lwf_options();
     test_optim_config();
     test_load_options();
     test_allocator();
