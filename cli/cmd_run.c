@@ -549,9 +549,12 @@ static int run_process(int argc, char **argv, cli_parallel *par) {
      * same vectors); scripts/bench_mpi.sh reads this line. */
     if (par->size > 1 && !cfg.quiet) {
         int64_t phases = results.rows_done - first_phase;
-        fprintf(stderr, "summed over %d processes: per step: %zu floats = %.3f MB; per task: "
-                "%.3f MB; in all: %llu sums, %.3f MB\n", par->size, par->step_values,
-                (double)par->step_values * sizeof(float) / 1e6,
+        char step[80] = "";
+        if (par->step_values)
+            snprintf(step, sizeof step, "per step: %zu floats = %.3f MB; ", par->step_values,
+                     (double)par->step_values * sizeof(float) / 1e6);
+        fprintf(stderr, "summed over %d processes: %sper task: %.3f MB; in all: %llu sums, "
+                "%.3f MB\n", par->size, step,
                 phases > 0 ? (double)par->bytes / 1e6 / (double)phases : 0.0,
                 (unsigned long long)par->sums, (double)par->bytes / 1e6);
     }

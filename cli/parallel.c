@@ -5,6 +5,22 @@
 
 #include "parallel.h"
 
+/* The transport's sums, counted for the report of a run (the library's
+ * reductions, clh_analytic_reduce, call them directly). */
+static clh_status counted_sum_f32(void *context, float *values, size_t count) {
+    cli_parallel *par = context;
+    par->sums++;
+    par->bytes += count * sizeof(float);
+    return cli_transport_sum_f32(NULL, values, count);
+}
+
+static clh_status counted_sum_f64(void *context, double *values, size_t count) {
+    cli_parallel *par = context;
+    par->sums++;
+    par->bytes += count * sizeof(double);
+    return cli_transport_sum_f64(NULL, values, count);
+}
+
 int cli_parallel_start(cli_parallel *par, char *err, size_t err_len) {
     memset(par, 0, sizeof *par);
     if (cli_transport_init(&par->rank, &par->size, err, err_len)) return 1;
@@ -12,8 +28,9 @@ int cli_parallel_start(cli_parallel *par, char *err, size_t err_len) {
     par->reducer.rank = par->rank;
     par->reducer.size = par->size;
     if (par->size > 1) {
-        par->reducer.sum_f32 = cli_transport_sum_f32;
-        par->reducer.sum_f64 = cli_transport_sum_f64;
+        par->reducer.context = par;
+        par->reducer.sum_f32 = counted_sum_f32;
+        par->reducer.sum_f64 = counted_sum_f64;
     }
     return 0;
 }
@@ -48,8 +65,6 @@ static int sum_failed(char *err, size_t err_len, const char *what) {
 int cli_parallel_sum_f32(cli_parallel *par, float *values, size_t count, const char *what,
                          char *err, size_t err_len) {
     if (!par || par->size <= 1) return 0;
-    par->sums++;
-    par->bytes += count * sizeof(float);
     return clh_reduce_f32(&par->reducer, values, count) == CLH_OK ? 0
                                                                  : sum_failed(err, err_len, what);
 }
@@ -57,8 +72,6 @@ int cli_parallel_sum_f32(cli_parallel *par, float *values, size_t count, const c
 int cli_parallel_sum_f64(cli_parallel *par, double *values, size_t count, const char *what,
                          char *err, size_t err_len) {
     if (!par || par->size <= 1) return 0;
-    par->sums++;
-    par->bytes += count * sizeof(double);
     return clh_reduce_f64(&par->reducer, values, count) == CLH_OK ? 0
                                                                  : sum_failed(err, err_len, what);
 }
@@ -76,8 +89,6 @@ int cli_parallel_agree(cli_parallel *par, uint64_t digest, const char *what, cha
     slots[2 * (size_t)par->rank] = (double)(digest >> 32);
     slots[2 * (size_t)par->rank + 1] = (double)(digest & 0xffffffffu);
     clh_status st = clh_reduce_f64(&par->reducer, slots, n);
-    par->sums++;
-    par->bytes += n * sizeof(double);
     if (st != CLH_OK) {
         free(slots);
         return sum_failed(err, err_len, what);
