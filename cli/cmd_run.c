@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "text.h"
 #include "report.h"
+#include "method.h"
 #include "run.h"
 
 #define CMD "run"
@@ -45,7 +46,7 @@ static const char *const HELP =
     "  --pad32              pad each 28x28 image with zeros to 32x32 (1,024\n"
     "                       inputs), as Hsu et al. 2018 do\n"
     "  --tasks N            number of tasks (default 5; split/synthetic: 1..5)\n"
-    "  --optimizer O        adam (default) | adamw | sgd\n"
+    "  --optimizer O        adam (default) | adamw | sgd | adagrad\n"
     "  --lr X               learning rate (default 0.001 for adam/adamw, 0.01 for sgd)\n"
     "  --momentum X         SGD momentum (default 0)\n"
     "  --weight-decay X     weight decay (default 0; adamw 0.01)\n"
@@ -54,7 +55,8 @@ static const char *const HELP =
     "  --seed N             seed of initial weights and shuffling, 0..2^63-1\n"
     "                       (default 1)\n"
     "  --threads N          threads for matrix multiplies (default: all cores)\n"
-    "  --freeze-backbone    train only the heads\n"
+    "  --freeze-backbone    train only the heads (--method finetune)\n"
+
     "  --out DIR            output directory (default runs/<dataset>-<paradigm>)\n"
     "  --resume DIR         continue the run checkpointed in DIR after its last\n"
     "                       completed task (options come from the checkpoint)\n"
@@ -103,6 +105,8 @@ static int parse_options(int argc, char **argv, cli_run_config *cfg, int *help) 
         } else if (strcmp(arg, "--force") == 0) {
             if ((rc = cli_once(CMD, arg, &seen)) != 0) return rc;
             cfg->force = 1;
+        } else if (cli_method_take(argc, argv, &i, &cfg->method, &cfg->mopt, &seen, &rc)) {
+            if (rc) return rc;
         } else if (OPTION("--paradigm")) {
             NEED_VALUE("--paradigm");
             if (clh_paradigm_parse(v, &cfg->paradigm) != CLH_OK)
@@ -127,8 +131,8 @@ static int parse_options(int argc, char **argv, cli_run_config *cfg, int *help) 
         } else if (OPTION("--optimizer")) {
             NEED_VALUE("--optimizer");
             if (clh_optim_kind_parse(v, &cfg->optim.kind) != CLH_OK)
-                return cli_usage_error(CMD, "unknown optimizer '%s' (expected sgd, adam or adamw)",
-                                       v);
+                return cli_usage_error(CMD, "unknown optimizer '%s' (expected sgd, adam, adamw or "
+                                       "adagrad)", v);
             cfg->set |= CLI_SET_OPTIMIZER;
         } else if (OPTION("--lr")) {
             NEED_VALUE("--lr");
@@ -197,7 +201,10 @@ static void settle_optimizer(cli_run_config *cfg) {
     double lr = cfg->optim.lr, momentum = cfg->optim.momentum, wd = cfg->optim.weight_decay;
     clh_optim_config_init(&cfg->optim, cfg->optim.kind,
                           (cfg->set & CLI_SET_LR) ? lr
-                                                  : (cfg->optim.kind == CLH_OPTIM_SGD ? 0.01 : 0.001));
+                                                  : (cfg->optim.kind == CLH_OPTIM_SGD ||
+                                                            cfg->optim.kind == CLH_OPTIM_ADAGRAD
+                                                        ? 0.01
+                                                        : 0.001));
     if (cfg->set & CLI_SET_MOMENTUM) cfg->optim.momentum = momentum;
     if (cfg->set & CLI_SET_WEIGHT_DECAY) cfg->optim.weight_decay = wd;
 }
@@ -229,7 +236,8 @@ static int write_reports(const cli_run_config *cfg, const cli_tasks *tasks,
         WRITE(cli_report_csv(path, results, 1, err, sizeof err));
     }
     snprintf(title, sizeof title, "%s %s on %s: %saccuracy (%%)", name,
-             cli_is_joint(cfg->paradigm) ? "joint" : "fine-tuning", cli_dataset_name(cfg->dataset),
+             cli_is_joint(cfg->paradigm) ? "joint" : cli_method_name(cfg->method),
+             cli_dataset_name(cfg->dataset),
              results->acc_aware ? "task-agnostic " : "");
     snprintf(path, sizeof path, "%s/acc_heatmap.svg", dir);
     WRITE(cli_report_svg_heatmap(path, title, results, err, sizeof err));
@@ -282,12 +290,15 @@ int cli_cmd_run(int argc, char **argv) {
     cfg.batch_size = 128;
     cfg.epochs = 4;
     cfg.seed = 1;
+    cfg.method = CLI_METHOD_FINETUNE;
+    cli_method_options_init(&cfg.mopt);
     int help = 0;
     int rc = parse_options(argc, argv, &cfg, &help);
     if (rc) return rc;
     if (help == 2) return cli_print_version();
     if (help) {
         fputs(HELP, stdout);
+        fputs(cli_method_help(), stdout);
         return CLI_EXIT_OK;
     }
     char err[CLI_ERR_LEN] = "";
@@ -298,6 +309,8 @@ int cli_cmd_run(int argc, char **argv) {
         if (!cfg.out_dir) cfg.out_dir = cfg.resume_dir;
     } else {
         settle_optimizer(&cfg);
+        if ((rc = cli_method_settle(cfg.method, &cfg.mopt, cfg.paradigm, cfg.freeze_backbone)))
+            return rc;
     }
     if (!cfg.resume_dir && cfg.num_tasks > cli_dataset_max_tasks(cfg.dataset))
         return cli_usage_error(CMD, "--tasks %lld is out of range for %s (1..%lld)",
@@ -331,9 +344,19 @@ int cli_cmd_run(int argc, char **argv) {
         cli_images_free(&images);
         return cli_fail(CMD, "%s", err);
     }
+    if (cli_method_has_memory(cfg.method)) {
+        int64_t samples = 0;
+        for (int64_t t = 0; t < tasks.count; t++) samples += tasks.tasks[t].num_train;
+        if (cfg.mopt.memory > samples) {
+            cli_tasks_free(&tasks);
+            cli_images_free(&images);
+            return cli_usage_error(CMD, "--memory %lld is larger than the %lld training samples",
+                                   (long long)cfg.mopt.memory, (long long)samples);
+        }
+    }
     cli_learner learner;
     cli_results results;
-    int joint = cli_is_joint(cfg.paradigm);
+    int joint = cli_run_joint(&cfg);
     if (cli_learner_init(&learner, &cfg, &images, &tasks, err, sizeof err)) {
         cli_tasks_free(&tasks);
         cli_images_free(&images);
@@ -378,10 +401,10 @@ int cli_cmd_run(int argc, char **argv) {
     if (!cfg.quiet)
         fprintf(stderr, "trained in %.2f s (%s matrix multiply, %d threads)\n", cli_now() - start,
                 clh_gemm_backend(), clh_get_num_threads());
-    printf("clheads run: %s on %s%s, %lld tasks, %s lr %g, batch %lld, %lld epochs/task, seed "
+    printf("clheads run: %s %s on %s%s, %lld tasks, %s lr %g, batch %lld, %lld epochs/task, seed "
            "%llu%s\n",
-           clh_paradigm_name(cfg.paradigm), cli_dataset_name(cfg.dataset),
-           cfg.pad32 ? " (padded to 32x32)" : "", (long long)tasks.count,
+           cli_method_name(cfg.method), clh_paradigm_name(cfg.paradigm),
+           cli_dataset_name(cfg.dataset), cfg.pad32 ? " (padded to 32x32)" : "", (long long)tasks.count,
            clh_optim_kind_name(cfg.optim.kind), cfg.optim.lr, (long long)cfg.batch_size,
            (long long)cfg.epochs, (unsigned long long)cfg.seed,
            cfg.freeze_backbone ? ", frozen backbone" : "");

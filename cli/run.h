@@ -12,6 +12,7 @@
 #include "mlp.h"
 #include "progress.h"
 #include "cli_rng.h"
+#include "method.h"
 
 /* Which options the user gave explicitly (a resumed run checks them against
  * the checkpoint). */
@@ -48,6 +49,8 @@ typedef struct cli_run_config {
     int quiet;
     int force;                 /* --force: replace another run in out_dir */
     int64_t stop_after;        /* stop after this many tasks (0: never); simulates an interruption */
+    cli_method method;         /* --method (method.h) */
+    cli_method_options mopt;   /* its options */
     unsigned set;              /* CLI_SET_* flags */
 } cli_run_config;
 
@@ -70,6 +73,11 @@ typedef struct cli_run_config {
 
 /* 1 for the joint references (all tasks at once). */
 static inline int cli_is_joint(clh_paradigm p) { return p == CLH_MTL || p == CLH_STL; }
+/* 1 for a run with one phase over all tasks: the joint references and
+ * --method offline. */
+static inline int cli_run_joint(const cli_run_config *c) {
+    return cli_is_joint(c->paradigm) || c->method == CLI_METHOD_OFFLINE;
+}
 
 typedef struct cli_results {
     int64_t tasks;       /* columns */
@@ -97,6 +105,8 @@ typedef struct cli_learner {
     int64_t *labels, *task_ids;
     void *workspace;
     size_t workspace_bytes;
+    int backbone_frozen; /* --freeze-backbone, or --method fix after the first task */
+    cli_method_state ms; /* the method's state between tasks (method_state.c) */
 } cli_learner;
 
 /* Creates the learner for a fresh run (backbone and heads initialised from the
