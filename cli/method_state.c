@@ -52,6 +52,13 @@ int cli_method_init(cli_learner *l, char *err, size_t err_len) {
         if (cli_method_grow(l, err, err_len)) return 1;
     }
     if (cli_method_has_memory(m)) {
+        int64_t samples = 0;
+        for (int64_t t = 0; t < l->tasks->count; t++) samples += l->tasks->tasks[t].num_train;
+        if (cfg->mopt.memory > samples) {
+            snprintf(err, err_len, "a memory of %lld samples is larger than the %lld training "
+                     "samples", (long long)cfg->mopt.memory, (long long)samples);
+            return 1;
+        }
         clh_status st = clh_memory_create(&ms->memory, (size_t)cfg->mopt.memory,
                                           (size_t)l->images->dim, cfg->seed ^ 0x4D454D4F5259ull);
         if (st != CLH_OK) return cli_method_lib_fail(err, err_len, "creating the memory", st);
@@ -354,6 +361,8 @@ int cli_method_state_restore(cli_learner *l, const clh_st_file *file, int64_t ph
     cli_method_state *ms = &l->ms;
     cli_method m = l->config->method;
     int64_t rows, terms, old_rows, done;
+    if (!clh_st_meta_get(file, "run.method") && m == CLI_METHOD_FINETUNE)
+        return 0; /* a checkpoint from before --method */
     if (meta_int(file, "run.method_rows", 0, INT32_MAX, &rows, err, err_len) ||
         meta_int(file, "run.method_terms", 0, CLI_METHOD_MAX_TERMS, &terms, err, err_len) ||
         meta_int(file, "run.lwf_old_rows", 0, INT32_MAX, &old_rows, err, err_len) ||
@@ -471,24 +480,21 @@ static int meta_real(const clh_st_file *file, const char *key, double min, doubl
 int cli_method_config_from(const clh_st_file *file, const char *dir, cli_run_config *cfg,
                            clh_paradigm paradigm, int freeze, char *err, size_t err_len) {
     const char *v = clh_st_meta_get(file, "run.method");
-    cli_method m;
-    if (!v) {
-        snprintf(err, err_len, "checkpoint metadata lacks run.method");
-        return 1;
-    }
-    if (cli_method_parse(v, &m)) {
+    cli_method m = CLI_METHOD_FINETUNE;
+    cli_method_options o;
+    cli_method_options_init(&o);
+    /* A checkpoint from before --method: fine-tuning, no method state. */
+    if (v && cli_method_parse(v, &m)) {
         snprintf(err, err_len, "checkpoint has unknown method \"%s\"", v);
         return 1;
     }
-    cli_method_options o;
-    cli_method_options_init(&o);
-    if (meta_real(file, "run.reg_coef", 0.0, CLI_MAX_REG_COEF, &o.reg_coef, err, err_len) ||
+    if (v && (meta_real(file, "run.reg_coef", 0.0, CLI_MAX_REG_COEF, &o.reg_coef, err, err_len) ||
         meta_int(file, "run.memory", 1, CLI_MAX_MEMORY, &o.memory, err, err_len) ||
         meta_real(file, "run.temperature", 0.0, CLI_MAX_TEMPERATURE, &o.temperature, err,
                   err_len) ||
         meta_real(file, "run.online_decay", 0.0, 1.0, &o.online_decay, err, err_len) ||
         meta_real(file, "run.si_damping", 0.0, 1e6, &o.si_damping, err, err_len) ||
-        meta_real(file, "run.gem_margin", 0.0, 1e6, &o.gem_margin, err, err_len))
+        meta_real(file, "run.gem_margin", 0.0, 1e6, &o.gem_margin, err, err_len)))
         return 1;
     if (!(o.temperature > 0.0) || !(o.si_damping > 0.0)) {
         snprintf(err, err_len, "checkpoint metadata run.temperature and run.si_damping must be "
