@@ -137,7 +137,7 @@ def svg(table, rows, path):
         x0 = left + p * pw
         out.append('<text x="%d" y="%d" font-weight="bold">%s-incremental</text>'
                    % (x0, top, scen))
-        scale = (pw - 40) / 100.0
+        scale = (pw - 70) / 100.0  # room for the value beside a full bar
         for tick in range(0, 101, 20):
             x = x0 + tick * scale
             out.append('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#ddd"/>'
