@@ -271,12 +271,13 @@ def main():
             cells += [ours, "%.2f ± %.2f" % (c["paper"], c["paper_sd"])]
         lines.append("| %s | %s |" % (row[1], " | ".join(cells)))
     inside = sum(1 for c in table.values() if c["in_band"])
+    finished = sum(1 for c in table.values() if c["ours"] is not None)
     lines.append("")
-    lines.append("%d of %d cells within the band (✓: |ours − paper| ≤ max(3, 2 sd) task and "
+    lines.append("%d of %d finished cells (%d in the table) within the band (✓: |ours − paper| ≤ max(3, 2 sd) task and "
                  "class, max(6, 2 sd) domain; sd the larger of ours and the paper's); %d seeds; "
                  "wall time of this call %.0f s (%d runs at a time, %d thread(s) each; the runs "
                  "themselves took %.0f s in all, %d timed)%s."
-                 % (inside, len(table), seeds, wall, a.jobs, a.threads, sum(run_seconds),
+                 % (inside, finished, len(table), seeds, wall, a.jobs, a.threads, sum(run_seconds),
                     len(run_seconds),
                     ("; %d runs %s" % (failed, "not done yet" if a.cached_only else "failed"))
                     if failed else ""))
