@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "clheads/loss.h"
+#include "method_hooks.h"
 #include "run.h"
 
 static int lib_fail(char *err, size_t err_len, const char *what, clh_status status) {
@@ -132,7 +133,7 @@ int cli_learner_init(cli_learner *learner, const cli_run_config *config,
         cli_learner_free(learner);
         return lib_fail(err, err_len, "creating the optimizer", st);
     }
-    if (analytic && cli_analytic_init(learner, err, err_len)) {
+    if (analytic ? cli_analytic_init(learner, err, err_len) : cli_method_init(learner, err, err_len)) {
         cli_learner_free(learner);
         return 1;
     }
@@ -154,6 +155,7 @@ void cli_learner_free(cli_learner *learner) {
     free(learner->task_ids);
     free(learner->workspace);
     cli_analytic_free(learner->analytic);
+    cli_method_free(learner);
     memset(learner, 0, sizeof *learner);
 }
 
@@ -173,18 +175,34 @@ int64_t cli_call_task_id(clh_paradigm p, int64_t task) {
     return (p == CLH_TIL || p == CLH_MTL) ? task : CLH_NO_TASK;
 }
 
-/* Loads samples [begin, end) of the phase (pairs of task, image) into the
- * batch buffers. */
+/* Loads samples [begin, end) of the phase (pairs of task, image; an image
+ * -1 - i is item i of the rehearsal memory) into the batch buffers. TIL
+ * batches are grouped by task (stable), so each head runs once over its own
+ * samples. */
 static void gather(cli_learner *learner, const int64_t *pair_task, const int64_t *pair_image,
                    const int64_t *order, int64_t begin, int64_t end) {
     int64_t dim = learner->images->dim;
-    for (int64_t i = begin; i < end; i++) {
-        int64_t k = order[i], b = i - begin;
-        int64_t task = pair_task[k], image = pair_image[k];
-        cli_images_row(learner->images, image, learner->tasks->tasks[task].perm,
-                       learner->x + b * dim);
-        learner->labels[b] = cli_sample_label(learner, task, image);
-        learner->task_ids[b] = task;
+    const clh_memory *mem = learner->ms.memory;
+    int grouped = learner->config->paradigm == CLH_TIL;
+    int64_t tasks = grouped ? learner->tasks->count : 1, b = 0;
+    for (int64_t want = 0; want < tasks; want++) {
+        for (int64_t i = begin; i < end; i++) {
+            int64_t k = order[i];
+            int64_t task = pair_task[k], image = pair_image[k];
+            if (grouped && task != want) continue;
+            if (image < 0) {
+                size_t item = (size_t)(-1 - image);
+                memcpy(learner->x + b * dim, clh_memory_inputs(mem) + item * (size_t)dim,
+                       (size_t)dim * sizeof(float));
+                learner->labels[b] = clh_memory_labels(mem)[item];
+            } else {
+                cli_images_row(learner->images, image, learner->tasks->tasks[task].perm,
+                               learner->x + b * dim);
+                learner->labels[b] = cli_sample_label(learner, task, image);
+            }
+            learner->task_ids[b] = task;
+            b++;
+        }
     }
 }
 
@@ -227,7 +245,7 @@ static int train_batch(cli_learner *learner, int64_t batch, int64_t task, float 
     const float *feature = backbone ? cli_mlp_forward(&learner->mlp, learner->x, batch)
                                     : learner->x;
     if (!feature) return forward_failed(err, err_len);
-    int train_backbone = backbone && !cfg->freeze_backbone;
+    int train_backbone = backbone && !learner->backbone_frozen;
     float *dfeature = train_backbone ? learner->dfeature : NULL;
     clh_status st;
     if (p == CLH_MTL) {
@@ -245,28 +263,56 @@ static int train_batch(cli_learner *learner, int64_t batch, int64_t task, float 
                                       learner->workspace_bytes);
         if (st != CLH_OK) return lib_fail(err, err_len, "mixed backward", st);
     } else {
-        int64_t id = cli_call_task_id(p, task);
-        st = clh_heads_forward(learner->heads, feature, batch, id, learner->logits);
-        if (st != CLH_OK) return lib_fail(err, err_len, "heads forward", st);
-        if (!logits_finite(learner, batch, id))
-            return diverged(err, err_len, "non-finite logits", where);
-        st = clh_heads_cross_entropy(learner->heads, learner->logits, batch, id, NULL,
-                                     learner->labels, loss, learner->dlogits);
-        if (st != CLH_OK) return lib_fail(err, err_len, "cross-entropy", st);
-        st = clh_heads_backward(learner->heads, feature, batch, id, learner->dlogits, dfeature);
-        if (st != CLH_OK) return lib_fail(err, err_len, "heads backward", st);
+        /* One call per task in the batch (a TIL batch with rehearsed items
+         * mixes tasks, grouped by gather): each group's mean loss weighted by
+         * its share of the batch, and by LwF's 1/t. */
+        double weight = cli_lwf_current_weight(learner, task), total = 0.0;
+        for (int64_t s0 = 0, e0; s0 < batch; s0 = e0) {
+            e0 = s0 + 1;
+            if (p == CLH_TIL)
+                while (e0 < batch && learner->task_ids[e0] == learner->task_ids[s0]) e0++;
+            else
+                e0 = batch;
+            int64_t n = e0 - s0;
+            int64_t id = cli_call_task_id(p, p == CLH_TIL ? learner->task_ids[s0] : task);
+            const float *f = feature + s0 * learner->feature_dim;
+            float group_loss = 0.0f;
+            st = clh_heads_forward(learner->heads, f, n, id, learner->logits);
+            if (st != CLH_OK) return lib_fail(err, err_len, "heads forward", st);
+            if (!logits_finite(learner, n, id))
+                return diverged(err, err_len, "non-finite logits", where);
+            st = clh_heads_cross_entropy(learner->heads, learner->logits, n, id, NULL,
+                                         learner->labels + s0, &group_loss, learner->dlogits);
+            if (st != CLH_OK) return lib_fail(err, err_len, "cross-entropy", st);
+            double share = weight * (double)n / (double)batch;
+            if (share != 1.0) {
+                int64_t width = 0;
+                clh_heads_logits_width(learner->heads, id, &width);
+                for (int64_t j = 0; j < n * width; j++) learner->dlogits[j] *= (float)share;
+            }
+            st = clh_heads_backward(learner->heads, f, n, id, learner->dlogits,
+                                    dfeature ? dfeature + s0 * learner->feature_dim : NULL);
+            if (st != CLH_OK) return lib_fail(err, err_len, "heads backward", st);
+            total += (double)group_loss * share;
+        }
+        *loss = (float)total;
+        if (cli_lwf_distill(learner, feature, batch, task, dfeature, loss, err, err_len)) return 1;
     }
     if (!isfinite(*loss)) return diverged(err, err_len, "a non-finite loss", where);
+    if (train_backbone &&
+        cli_mlp_backward(&learner->mlp, learner->x, batch, learner->dfeature))
+        return lib_fail(err, err_len, "backbone backward", CLH_E_INVALID_ARG);
+    if (cli_method_before_step(learner, task, loss, err, err_len)) return 1;
+    if (!isfinite(*loss)) return diverged(err, err_len, "a non-finite loss", where);
     if (train_backbone) {
-        if (cli_mlp_backward(&learner->mlp, learner->x, batch, learner->dfeature))
-            return lib_fail(err, err_len, "backbone backward", CLH_E_INVALID_ARG);
         st = clh_optim_step(learner->opt_backbone, learner->mlp.params, learner->mlp.grads,
                             learner->mlp.count);
         if (st != CLH_OK) return lib_fail(err, err_len, "backbone optimizer step", st);
-        cli_mlp_zero_grad(&learner->mlp);
     }
     st = clh_optim_step_heads(learner->opt_heads, learner->heads);
     if (st != CLH_OK) return lib_fail(err, err_len, "heads optimizer step", st);
+    if (cli_method_after_step(learner, err, err_len)) return 1;
+    if (!learner->backbone_frozen) cli_mlp_zero_grad(&learner->mlp);
     clh_heads_zero_grad(learner->heads);
     return 0;
 }
@@ -315,13 +361,17 @@ int cli_train_phase(cli_learner *learner, int64_t row, cli_results *results,
     if (learner->analytic) return cli_analytic_phase(learner, row, results, progress, err, err_len);
     const cli_run_config *cfg = learner->config;
     const cli_tasks *tasks = learner->tasks;
-    int joint = cli_is_joint(cfg->paradigm);
+    int joint = cli_run_joint(cfg);
     int64_t first = joint ? 0 : row, last = joint ? tasks->count - 1 : row;
     if (cfg->paradigm == CLH_TIL || cfg->paradigm == CLH_CIL) {
-        clh_status st = clh_heads_setup_task(learner->heads, row, tasks->tasks[row].num_classes);
-        if (st != CLH_OK) return lib_fail(err, err_len, "setting up the task's head", st);
+        /* --method offline: every task's head at once. */
+        for (int64_t t = first; t <= last; t++) {
+            clh_status st = clh_heads_setup_task(learner->heads, t, tasks->tasks[t].num_classes);
+            if (st != CLH_OK) return lib_fail(err, err_len, "setting up the task's head", st);
+        }
     }
-    int64_t n = 0;
+    if (cli_method_phase_begin(learner, row, err, err_len)) return 1;
+    int64_t n = cli_replay_items(learner, row);
     for (int64_t t = first; t <= last; t++) n += tasks->tasks[t].num_train;
     int64_t *pair_task = malloc((size_t)n * sizeof(int64_t));
     int64_t *pair_image = malloc((size_t)n * sizeof(int64_t));
@@ -333,7 +383,8 @@ int cli_train_phase(cli_learner *learner, int64_t row, cli_results *results,
         snprintf(err, err_len, "out of memory for %lld training samples", (long long)n);
         return 1;
     }
-    int64_t k = 0;
+    int64_t k = cli_replay_items(learner, row);
+    if (k) cli_replay_pairs(learner, row, pair_task, pair_image);
     for (int64_t t = first; t <= last; t++) {
         for (int64_t i = 0; i < tasks->tasks[t].num_train; i++, k++) {
             pair_task[k] = t;
@@ -384,10 +435,14 @@ int cli_train_phase(cli_learner *learner, int64_t row, cli_results *results,
     free(pair_image);
     free(order);
     if (rc) return rc;
+    if (cli_method_phase_end(learner, row, err, err_len)) return 1;
     int64_t seen = joint ? tasks->count : row + 1;
     for (int64_t tau = 0; tau < seen; tau++) {
         double agnostic, aware;
-        if (cli_evaluate_task(learner, tau, &agnostic, &aware, err, err_len)) return 1;
+        cli_backbone_select(learner, tau, row);
+        int failed = cli_evaluate_task(learner, tau, &agnostic, &aware, err, err_len);
+        cli_backbone_select(learner, -1, row);
+        if (failed) return 1;
         results->acc[row * tasks->count + tau] = agnostic;
         if (results->acc_aware) results->acc_aware[row * tasks->count + tau] = aware;
     }
