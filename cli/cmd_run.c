@@ -368,7 +368,11 @@ static const char *const RUN_FILES[] = {"checkpoint.safetensors", "results.json"
  * replace its checkpoint and leave the rest of its files beside the new
  * ones. Allowed: the directory being resumed, or --force, which deletes the
  * other run's files first (so none of them is left behind). */
-static int claim_out_dir(const cli_run_config *cfg) {
+/* `remove` 0: checks that --out holds no other run (or --force is given);
+ * 1: deletes the old run's files. The deletion waits until the new run has
+ * read its data and set itself up, so a --force run that fails before it
+ * starts leaves the old run as it was. */
+static int claim_out_dir(const cli_run_config *cfg, int remove) {
     if (cfg->resume_dir && cli_same_file(cfg->out_dir, cfg->resume_dir)) return 0;
     char path[4096];
     for (size_t i = 0; i < NUM_RUN_FILES; i++) {
@@ -378,7 +382,7 @@ static int claim_out_dir(const cli_run_config *cfg) {
             return cli_usage_error(CMD, "--out %s holds another run (%s); continue it with "
                                    "--resume, choose another --out, or replace it with --force",
                                    cfg->out_dir, RUN_FILES[i]);
-        if (unlink(path) != 0)
+        if (remove && unlink(path) != 0)
             return cli_fail(CMD, "--force: cannot delete %s: %s", path, strerror(errno));
     }
     return 0;
@@ -437,7 +441,7 @@ int cli_cmd_run(int argc, char **argv) {
         snprintf(default_out, sizeof default_out, "runs/%s-%s", cli_dataset_name(cfg.dataset), lower);
         cfg.out_dir = default_out;
     }
-    if ((rc = claim_out_dir(&cfg)) != 0) return rc;
+    if ((rc = claim_out_dir(&cfg, 0)) != 0) return rc;
     if (cfg.threads > 0) clh_set_num_threads(cfg.threads);
 
     cli_images images;
@@ -506,6 +510,7 @@ int cli_cmd_run(int argc, char **argv) {
                     (long long)results.rows_done, (long long)results.rows,
                     joint ? "phases" : "tasks");
     }
+    if (claim_out_dir(&cfg, 1) != 0) goto done;
     if (cli_mkdir_p(cfg.out_dir) != 0) {
         cli_fail(CMD, "cannot create output directory %s: %s", cfg.out_dir, strerror(errno));
         goto done;
