@@ -60,7 +60,8 @@ typedef struct cli_run_config {
     int quiet;
     int force;                 /* --force: replace another run in out_dir */
     int64_t stop_after;        /* stop after this many tasks (0: never); simulates an interruption */
-    cli_method method;         /* --method: finetune (default), ridge, ncm, slda */
+    cli_method method;         /* --method (method.h) */
+    cli_method_options mopt;   /* the gradient methods' options */
     /* The analytic methods (method_analytic.c): */
     int64_t expansion;         /* random ReLU features of this width (0: the raw inputs) */
     double ridge_lambda;       /* ridge: λ */
@@ -92,6 +93,11 @@ typedef struct cli_run_config {
 
 /* 1 for the joint references (all tasks at once). */
 static inline int cli_is_joint(clh_paradigm p) { return p == CLH_MTL || p == CLH_STL; }
+/* 1 for a run with one phase over all tasks: the joint references and
+ * --method offline. */
+static inline int cli_run_joint(const cli_run_config *c) {
+    return cli_is_joint(c->paradigm) || c->method == CLI_METHOD_OFFLINE;
+}
 
 typedef struct cli_results {
     int64_t tasks;       /* columns */
@@ -129,12 +135,22 @@ typedef struct cli_learner {
     int64_t feature_dim;        /* the heads' in_features: the backbone's, the expansion's or
                                  * the raw inputs' width */
     cli_analytic_run *analytic; /* the analytic methods' state, else NULL */
+    int backbone_frozen; /* --freeze-backbone, or --method fix after the first task */
+    cli_method_state ms; /* the method's state between tasks (method_state.c) */
 } cli_learner;
 
 /* A digest of everything that must be identical on every process of a
- * data-parallel run: the parameters of backbone and heads and the shuffle
- * stream's state. */
+ * data-parallel run: the parameters of backbone and heads, the methods'
+ * anchors, importances and memory, and the shuffle stream's state. */
 uint64_t cli_learner_digest(const cli_learner *learner);
+
+/* In a data-parallel run, replaces the gradients of the heads (and of the
+ * backbone when `backbone`) and extra[0..extra_count) by their sums over the
+ * processes, in one vector, and marks a head as having a gradient when it
+ * has one on any process. Every process must call it with the same
+ * arguments' sizes. Alone: nothing. 0, or 1 with a message naming `what`. */
+int cli_learner_sum_grads(cli_learner *learner, int backbone, float *extra, size_t extra_count,
+                          const char *what, char *err, size_t err_len);
 
 /* Creates the learner for a fresh run (backbone and heads initialised from the
  * seed, no heads set up yet for TIL/CIL). err gets a message on failure. */
