@@ -23,7 +23,8 @@ static void fresh_backbone(cli_learner *l, int64_t row) {
 
 int cli_backbone_phase_begin(cli_learner *l, int64_t row, char *err, size_t err_len) {
     cli_method m = l->config->method;
-    l->backbone_frozen = l->config->freeze_backbone || (m == CLI_METHOD_FIX && row > 0);
+    l->backbone_frozen = l->config->freeze_backbone || !cli_learner_has_backbone(l) ||
+                         (m == CLI_METHOD_FIX && row > 0);
     if (m != CLI_METHOD_INDEPENDENT || row == 0) return 0;
     fresh_backbone(l, row);
     clh_optim *fresh = NULL;

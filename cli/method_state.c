@@ -119,7 +119,8 @@ void cli_method_full_params(cli_learner *l, float *out) {
     const float *hp;
     size_t hc;
     clh_heads_flat_const(l->heads, &hp, NULL, &hc);
-    memcpy(out, l->mlp.params, l->ms.backbone * sizeof(float));
+    /* --dataset features has no backbone (its pointers are NULL). */
+    if (l->ms.backbone) memcpy(out, l->mlp.params, l->ms.backbone * sizeof(float));
     if (hc) memcpy(out + l->ms.backbone, hp, hc * sizeof(float));
 }
 
@@ -127,7 +128,7 @@ void cli_method_full_grads(cli_learner *l, float *out) {
     const float *hg;
     size_t hc;
     clh_heads_flat_const(l->heads, NULL, &hg, &hc);
-    memcpy(out, l->mlp.grads, l->ms.backbone * sizeof(float));
+    if (l->ms.backbone) memcpy(out, l->mlp.grads, l->ms.backbone * sizeof(float));
     if (hc) memcpy(out + l->ms.backbone, hg, hc * sizeof(float));
 }
 
@@ -135,7 +136,7 @@ void cli_method_set_grads(cli_learner *l, const float *full) {
     float *hg;
     size_t hc;
     clh_heads_flat(l->heads, NULL, &hg, &hc);
-    memcpy(l->mlp.grads, full, l->ms.backbone * sizeof(float));
+    if (l->ms.backbone) memcpy(l->mlp.grads, full, l->ms.backbone * sizeof(float));
     if (hc) memcpy(hg, full + l->ms.backbone, hc * sizeof(float));
 }
 

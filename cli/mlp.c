@@ -87,5 +87,6 @@ int cli_mlp_backward(cli_mlp *mlp, const float *x, int64_t batch, float *dfeatur
 }
 
 void cli_mlp_zero_grad(cli_mlp *mlp) {
-    memset(mlp->grads, 0, mlp->count * sizeof(float));
+    /* An absent backbone (--dataset features) has no gradient buffer. */
+    if (mlp->count) memset(mlp->grads, 0, mlp->count * sizeof(float));
 }

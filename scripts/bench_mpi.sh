@@ -79,6 +79,7 @@ echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
 echo "| run | processes x threads | wall (s) | final accuracy (%) | summed per step | summed per task |"
 echo "|---|---|---:|---:|---|---|"
+phases=()
 for c in "${configs[@]}"; do
   name=${c%%:*}
   for cfg in 1x2 2x1; do
@@ -89,6 +90,16 @@ for c in "${configs[@]}"; do
       case $line in *"per step: "*) step=$(echo "$line" | sed -E 's/.*per step: ([^;]*);.*/\1/') ;; esac
       task=$(echo "$line" | sed -E 's/.*per task: ([^;]*);.*/\1/')
     fi
-    echo "| $name | ${cfg/x/ x } | ${wall[$label]} | $acc | $step | $task |"
+    printf '| %s | %s | %.1f | %s | %s | %s |\n' "$name" "${cfg/x/ x }" "${wall[$label]}" "$acc" "$step" "$task"
+    # Where rank 0's time went (the analytic methods print their phases).
+    if line=$(grep -m1 '^analytic phases: ' "$out/$label.err"); then
+      phases+=("| $name | ${cfg/x/ x } | ${line#analytic phases: } |")
+    fi
   done
 done
+if [ ${#phases[@]} -gt 0 ]; then
+  echo
+  echo "| run | processes x threads | rank 0's time in the analytic phases |"
+  echo "|---|---|---|"
+  printf '%s\n' "${phases[@]}"
+fi

