@@ -34,21 +34,21 @@ static inline double penalty_range(const float *restrict params, const float *re
     double acc[LANES] = {0};
     size_t i = 0;
     for (; i + LANES <= count; i += LANES) {
-        for (int j = 0; j < LANES; j++) {
+        for (size_t j = 0; j < LANES; j++) {
             float diff = params[i + j] - anchor[i + j];
             float w = with_omega ? omega[i + j] : 1.0f;
             acc[j] += (double)w * (double)diff * (double)diff;
             if (with_grads) grads[i + j] += scale * (w * diff);
         }
     }
-    for (int j = 0; i < count; i++, j++) {
+    for (size_t j = 0; i < count; i++, j++) {
         float diff = params[i] - anchor[i];
         float w = with_omega ? omega[i] : 1.0f;
         acc[j] += (double)w * (double)diff * (double)diff;
         if (with_grads) grads[i] += scale * (w * diff);
     }
     double sum = 0.0;
-    for (int j = 0; j < LANES; j++) sum += acc[j];
+    for (size_t j = 0; j < LANES; j++) sum += acc[j];
     return sum;
 }
 
