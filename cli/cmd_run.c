@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "text.h"
 #include "report.h"
+#include "method.h"
 #include "run.h"
 
 #define CMD "run"
@@ -50,7 +51,7 @@ static const char *const HELP =
     "  --pad32              pad each 28x28 image with zeros to 32x32 (1,024\n"
     "                       inputs), as Hsu et al. 2018 do\n"
     "  --tasks N            number of tasks (default 5; split/synthetic: 1..5)\n"
-    "  --optimizer O        adam (default) | adamw | sgd\n"
+    "  --optimizer O        adam (default) | adamw | sgd | adagrad\n"
     "  --lr X               learning rate (default 0.001 for adam/adamw, 0.01 for sgd)\n"
     "  --momentum X         SGD momentum (default 0)\n"
     "  --weight-decay X     weight decay (default 0; adamw 0.01)\n"
@@ -59,24 +60,7 @@ static const char *const HELP =
     "  --seed N             seed of initial weights and shuffling, 0..2^63-1\n"
     "                       (default 1)\n"
     "  --threads N          threads for matrix multiplies (default: all cores)\n"
-    "  --freeze-backbone    train only the heads\n";
-
-/* In two parts: C11 promises string literals of 4095 bytes only. */
-static const char *const HELP_METHODS =
-    "  --method M           finetune (default): backbone and heads trained by\n"
-    "                       gradient descent with the options above; or\n"
-    "                       exemplar-free heads solved from streaming statistics,\n"
-    "                       no backbone, no stored samples (docs/analytic.md):\n"
-    "                       ridge (analytic/ridge regression heads, ACIL/RanPAC),\n"
-    "                       ncm (nearest class mean), slda (streaming LDA)\n"
-    "  --expansion N        ridge/ncm/slda: features are ReLU(x P^T), P a fixed\n"
-    "                       random N(0, 1/inputs) projection to N features drawn\n"
-    "                       from --seed (default 4096); 0: the raw inputs\n"
-    "  --ridge-lambda X     ridge: the penalty lambda >= 0 (default 1)\n"
-    "  --lda-shrinkage X    slda: the shrinkage epsilon in [0, 1] (default 1e-4)\n"
-    "  --ncm-normalize      ncm: L2-normalised features and means (iCaRL)\n"
-    "  --stats-precision P  ridge/slda: the d x d matrix in f32 (default: the same\n"
-    "                       predictions on MNIST, twice as fast) or f64\n"
+    "  --freeze-backbone    train only the heads (--method finetune)\n"
     "  --out DIR            output directory (default runs/<dataset>-<paradigm>)\n"
     "  --resume DIR         continue the run checkpointed in DIR after its last\n"
     "                       completed task (options come from the checkpoint)\n"
@@ -94,17 +78,30 @@ static const char *const HELP_METHODS =
     "the label class mod 2. Permuted MNIST: all ten digits per task, task 1 as\n"
     "is, task t>1 under a fixed pixel permutation.\n";
 
+/* In parts: C11 promises string literals of 4095 bytes only. */
+static const char *const HELP_ANALYTIC =
+    "  --expansion N        ridge/ncm/slda: features are ReLU(x P^T), P a fixed\n"
+    "                       random N(0, 1/inputs) projection to N features drawn\n"
+    "                       from --seed (default 4096); 0: the raw inputs\n"
+    "  --ridge-lambda X     ridge: the penalty lambda >= 0 (default 1)\n"
+    "  --lda-shrinkage X    slda: the shrinkage epsilon in [0, 1] (default 1e-4)\n"
+    "  --ncm-normalize      ncm: L2-normalised features and means (iCaRL)\n"
+    "  --stats-precision P  ridge/slda: the d x d matrix in f32 (default: the same\n"
+    "                       predictions on MNIST, twice as fast) or f64\n"
+    "  Options of another method than --method's are refused.\n";
+
 /* An option of another method than the one chosen is refused, never
  * silently ignored (with --resume the method comes from the checkpoint,
  * which checks it later). */
 static int check_method_options(const cli_run_config *cfg) {
+    /* The training options belong to every gradient method (the methods'
+     * own options: cli_method_settle). */
+    static const char *const training[] = {"--optimizer", "--lr", "--momentum",
+                                           "--weight-decay", "--batch-size", "--epochs"};
+    static const unsigned training_flags[] = {CLI_SET_OPTIMIZER, CLI_SET_LR, CLI_SET_MOMENTUM,
+                                              CLI_SET_WEIGHT_DECAY, CLI_SET_BATCH,
+                                              CLI_SET_EPOCHS};
     static const struct { unsigned flag; const char *name; int method; } only[] = {
-        {CLI_SET_OPTIMIZER, "--optimizer", CLI_METHOD_FINETUNE},
-        {CLI_SET_LR, "--lr", CLI_METHOD_FINETUNE},
-        {CLI_SET_MOMENTUM, "--momentum", CLI_METHOD_FINETUNE},
-        {CLI_SET_WEIGHT_DECAY, "--weight-decay", CLI_METHOD_FINETUNE},
-        {CLI_SET_BATCH, "--batch-size", CLI_METHOD_FINETUNE},
-        {CLI_SET_EPOCHS, "--epochs", CLI_METHOD_FINETUNE},
         {CLI_SET_FREEZE, "--freeze-backbone", CLI_METHOD_FINETUNE},
         {CLI_SET_RIDGE_LAMBDA, "--ridge-lambda", CLI_METHOD_RIDGE},
         {CLI_SET_LDA_SHRINKAGE, "--lda-shrinkage", CLI_METHOD_SLDA},
@@ -121,6 +118,10 @@ static int check_method_options(const cli_run_config *cfg) {
             return cli_usage_error(CMD, "--dataset features reads --train and --test, not --data");
         if (features && cfg->pad32)
             return cli_usage_error(CMD, "--pad32 applies to images, not to --dataset features");
+        if (features && cfg->method != CLI_METHOD_FINETUNE && !cli_method_is_analytic(cfg->method))
+            return cli_usage_error(CMD, "--method %s works on the backbone, which --dataset "
+                                   "features has not (there: finetune of the heads alone, ridge, "
+                                   "ncm or slda)", cli_method_name(cfg->method));
         if (features && cfg->freeze_backbone)
             return cli_usage_error(CMD, "--freeze-backbone: --dataset features has no backbone "
                                    "(fine-tuning trains the heads alone)");
@@ -128,6 +129,11 @@ static int check_method_options(const cli_run_config *cfg) {
         return cli_usage_error(CMD, "--train and --test apply to --dataset features only");
     }
     if (cfg->resume_dir && !(cfg->set & CLI_SET_METHOD)) return 0;
+    for (size_t i = 0; i < sizeof training / sizeof training[0]; i++)
+        if ((cfg->set & training_flags[i]) && cli_method_is_analytic(cfg->method))
+            return cli_usage_error(CMD, "%s applies to the gradient methods only (the method is "
+                                   "%s, solved from statistics)", training[i],
+                                   cli_method_name(cfg->method));
     for (size_t i = 0; i < sizeof only / sizeof only[0]; i++)
         if ((cfg->set & only[i].flag) && cfg->method != (cli_method)only[i].method)
             return cli_usage_error(CMD, "%s applies to --method %s only (the method is %s)",
@@ -176,6 +182,9 @@ static int parse_options(int argc, char **argv, cli_run_config *cfg, int *help) 
         } else if (strcmp(arg, "--force") == 0) {
             if ((rc = cli_once(CMD, arg, &seen)) != 0) return rc;
             cfg->force = 1;
+        } else if (cli_method_take(argc, argv, &i, &cfg->method, &cfg->mopt, &seen, &rc)) {
+            if (rc) return rc;
+            if (cfg->mopt.set & CLI_MSET_METHOD) cfg->set |= CLI_SET_METHOD;
         } else if (OPTION("--paradigm")) {
             NEED_VALUE("--paradigm");
             if (clh_paradigm_parse(v, &cfg->paradigm) != CLH_OK)
@@ -190,12 +199,6 @@ static int parse_options(int argc, char **argv, cli_run_config *cfg, int *help) 
                                        "permuted-mnist, split-fashion-mnist, split-mnist-10k, "
                                        "permuted-mnist-10k, synthetic or features)", v);
             cfg->set |= CLI_SET_DATASET;
-        } else if (OPTION("--method")) {
-            NEED_VALUE("--method");
-            if (cli_method_parse(v, &cfg->method))
-                return cli_usage_error(CMD, "unknown method '%s' (expected finetune, ridge, ncm "
-                                       "or slda)", v);
-            cfg->set |= CLI_SET_METHOD;
         } else if (OPTION("--expansion")) {
             NEED_VALUE("--expansion");
             rc = cli_parse_i64(CMD, "--expansion", v, 0, CLI_MAX_EXPANSION, &cfg->expansion);
@@ -231,8 +234,8 @@ static int parse_options(int argc, char **argv, cli_run_config *cfg, int *help) 
         } else if (OPTION("--optimizer")) {
             NEED_VALUE("--optimizer");
             if (clh_optim_kind_parse(v, &cfg->optim.kind) != CLH_OK)
-                return cli_usage_error(CMD, "unknown optimizer '%s' (expected sgd, adam or adamw)",
-                                       v);
+                return cli_usage_error(CMD, "unknown optimizer '%s' (expected sgd, adam, adamw or "
+                                       "adagrad)", v);
             cfg->set |= CLI_SET_OPTIMIZER;
         } else if (OPTION("--lr")) {
             NEED_VALUE("--lr");
@@ -301,7 +304,10 @@ static void settle_optimizer(cli_run_config *cfg) {
     double lr = cfg->optim.lr, momentum = cfg->optim.momentum, wd = cfg->optim.weight_decay;
     clh_optim_config_init(&cfg->optim, cfg->optim.kind,
                           (cfg->set & CLI_SET_LR) ? lr
-                                                  : (cfg->optim.kind == CLH_OPTIM_SGD ? 0.01 : 0.001));
+                                                  : (cfg->optim.kind == CLH_OPTIM_SGD ||
+                                                            cfg->optim.kind == CLH_OPTIM_ADAGRAD
+                                                        ? 0.01
+                                                        : 0.001));
     if (cfg->set & CLI_SET_MOMENTUM) cfg->optim.momentum = momentum;
     if (cfg->set & CLI_SET_WEIGHT_DECAY) cfg->optim.weight_decay = wd;
 }
@@ -362,7 +368,11 @@ static const char *const RUN_FILES[] = {"checkpoint.safetensors", "results.json"
  * replace its checkpoint and leave the rest of its files beside the new
  * ones. Allowed: the directory being resumed, or --force, which deletes the
  * other run's files first (so none of them is left behind). */
-static int claim_out_dir(const cli_run_config *cfg) {
+/* `remove` 0: checks that --out holds no other run (or --force is given);
+ * 1: deletes the old run's files. The deletion waits until the new run has
+ * read its data and set itself up, so a --force run that fails before it
+ * starts leaves the old run as it was. */
+static int claim_out_dir(const cli_run_config *cfg, int remove) {
     if (cfg->resume_dir && cli_same_file(cfg->out_dir, cfg->resume_dir)) return 0;
     char path[4096];
     for (size_t i = 0; i < NUM_RUN_FILES; i++) {
@@ -372,13 +382,29 @@ static int claim_out_dir(const cli_run_config *cfg) {
             return cli_usage_error(CMD, "--out %s holds another run (%s); continue it with "
                                    "--resume, choose another --out, or replace it with --force",
                                    cfg->out_dir, RUN_FILES[i]);
-        if (unlink(path) != 0)
+        if (remove && unlink(path) != 0)
             return cli_fail(CMD, "--force: cannot delete %s: %s", path, strerror(errno));
     }
     return 0;
 }
 
+/* The run on this process (one of par->size). */
+static int run_process(int argc, char **argv, cli_parallel *par);
+
 int cli_cmd_run(int argc, char **argv) {
+    cli_parallel par;
+    char err[CLI_ERR_LEN] = "";
+    if (cli_parallel_start(&par, err, sizeof err)) return cli_fail(CMD, "%s", err);
+    int rc = run_process(argc, argv, &par);
+    /* One process failing ends every process: the others would wait for it
+     * in their next sum. */
+    if (rc != CLI_EXIT_OK) cli_parallel_abort(&par, rc);
+    cli_parallel_end(&par);
+    return rc;
+}
+
+static int run_process(int argc, char **argv, cli_parallel *par) {
+    int root = cli_parallel_is_root(par);
     cli_run_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.paradigm = CLH_TIL;
@@ -393,15 +419,21 @@ int cli_cmd_run(int argc, char **argv) {
     cfg.ridge_lambda = 1.0;
     cfg.lda_shrinkage = 1e-4;
     cfg.stats_precision = CLH_DT_F32; /* docs/analytic.md: the same predictions, twice as fast */
+    cli_method_options_init(&cfg.mopt);
     int help = 0;
     int rc = parse_options(argc, argv, &cfg, &help);
     if (rc) return rc;
     if (help == 2) return cli_print_version();
     if (help) {
-        fputs(HELP, stdout);
-        fputs(HELP_METHODS, stdout);
+        if (root) {
+            fputs(HELP, stdout);
+            fputs(cli_method_help(), stdout);
+            fputs(HELP_ANALYTIC, stdout);
+        }
         return CLI_EXIT_OK;
     }
+    /* Progress and messages from rank 0 only. */
+    if (!root) cfg.quiet = 1;
     char err[CLI_ERR_LEN] = "";
     if (cfg.resume_dir) {
         /* Options come from the checkpoint; those given must agree with it. */
@@ -410,6 +442,8 @@ int cli_cmd_run(int argc, char **argv) {
         if (!cfg.out_dir) cfg.out_dir = cfg.resume_dir;
     } else {
         settle_optimizer(&cfg);
+        if ((rc = cli_method_settle(cfg.method, &cfg.mopt, cfg.paradigm, cfg.freeze_backbone)))
+            return rc;
     }
     if (!cfg.resume_dir && cfg.num_tasks > cli_dataset_max_tasks(cfg.dataset))
         return cli_usage_error(CMD, "--tasks %lld is out of range for %s (1..%lld)",
@@ -427,7 +461,8 @@ int cli_cmd_run(int argc, char **argv) {
         snprintf(default_out, sizeof default_out, "runs/%s-%s", cli_dataset_name(cfg.dataset), lower);
         cfg.out_dir = default_out;
     }
-    if ((rc = claim_out_dir(&cfg)) != 0) return rc;
+    /* The output directory is rank 0's alone (it writes every file). */
+    if (root && (rc = claim_out_dir(&cfg, 0)) != 0) return rc;
     if (cfg.threads > 0) clh_set_num_threads(cfg.threads);
 
     cli_images images;
@@ -440,7 +475,10 @@ int cli_cmd_run(int argc, char **argv) {
         return cli_fail(CMD, "%s", err);
     if (features && !cfg.resume_dir && !(cfg.set & CLI_SET_TASKS))
         cfg.num_tasks = images.feature_tasks; /* all the files' tasks */
-    if (cfg.pad32 && cli_images_pad32(&images, err, sizeof err)) {
+    /* This process keeps the pixels of its shard only (before padding, so
+     * that only the shard is padded). */
+    if (cli_images_shard(&images, par->rank, par->size, err, sizeof err) ||
+        (cfg.pad32 && cli_images_pad32(&images, err, sizeof err))) {
         cli_images_free(&images);
         return cli_fail(CMD, "%s", err);
     }
@@ -462,14 +500,25 @@ int cli_cmd_run(int argc, char **argv) {
             return CLI_EXIT_FAIL;
         }
     }
+    if (cli_method_has_memory(cfg.method)) {
+        int64_t samples = 0;
+        for (int64_t t = 0; t < tasks.count; t++) samples += tasks.tasks[t].num_train;
+        if (cfg.mopt.memory > samples) {
+            cli_tasks_free(&tasks);
+            cli_images_free(&images);
+            return cli_usage_error(CMD, "--memory %lld is larger than the %lld training samples",
+                                   (long long)cfg.mopt.memory, (long long)samples);
+        }
+    }
     cli_learner learner;
     cli_results results;
-    int joint = cli_is_joint(cfg.paradigm);
+    int joint = cli_run_joint(&cfg);
     if (cli_learner_init(&learner, &cfg, &images, &tasks, err, sizeof err)) {
         cli_tasks_free(&tasks);
         cli_images_free(&images);
         return cli_fail(CMD, "%s", err);
     }
+    learner.par = par;
     rc = CLI_EXIT_FAIL;
     if (cli_results_init(&results, tasks.count, joint ? 1 : tasks.count, cfg.paradigm == CLH_CIL)) {
         cli_fail(CMD, "out of memory for the results");
@@ -480,22 +529,32 @@ int cli_cmd_run(int argc, char **argv) {
             cli_fail(CMD, "%s", err);
             goto done;
         }
+        /* Every process read the checkpoint: the same state, or an error. */
+        if (cli_parallel_agree(par, cli_learner_digest(&learner), "parameters read on resume",
+                               err, sizeof err)) {
+            cli_fail(CMD, "%s", err);
+            goto done;
+        }
         if (!cfg.quiet)
             fprintf(stderr, "resuming %s %s from %s after %lld of %lld %s\n",
                     clh_paradigm_name(cfg.paradigm), cli_dataset_name(cfg.dataset), cli_esc(cfg.resume_dir),
                     (long long)results.rows_done, (long long)results.rows,
                     joint ? "phases" : "tasks");
     }
-    if (cli_mkdir_p(cfg.out_dir) != 0) {
+    if (root && claim_out_dir(&cfg, 1) != 0) goto done;
+    if (root && cli_mkdir_p(cfg.out_dir) != 0) {
         cli_fail(CMD, "cannot create output directory %s: %s", cfg.out_dir, strerror(errno));
         goto done;
     }
     cli_progress progress;
     cli_progress_init(&progress, cfg.quiet);
     double start = cli_now();
+    int64_t first_phase = results.rows_done;
     for (int64_t row = results.rows_done; row < results.rows; row++) {
+        /* After each phase the processes must still agree; rank 0 saves. */
         if (cli_train_phase(&learner, row, &results, &progress, err, sizeof err) ||
-            cli_state_save(&learner, &results, cfg.out_dir, err, sizeof err)) {
+            cli_parallel_agree(par, cli_learner_digest(&learner), "parameters", err, sizeof err) ||
+            (root && cli_state_save(&learner, &results, cfg.out_dir, err, sizeof err))) {
             cli_fail(CMD, "%s", err);
             goto done;
         }
@@ -508,13 +567,31 @@ int cli_cmd_run(int argc, char **argv) {
     }
     if (!cfg.quiet) {
         cli_analytic_print_times(&learner, stderr);
-        fprintf(stderr, "trained in %.2f s (%s matrix multiply, %d threads)\n", cli_now() - start,
-                clh_gemm_backend(), clh_get_num_threads());
+        fprintf(stderr, "trained in %.2f s (%s matrix multiply, %d threads%s)\n",
+                cli_now() - start, clh_gemm_backend(), clh_get_num_threads(),
+                par->size > 1 ? " per process" : "");
     }
-    if (cfg.method == CLI_METHOD_FINETUNE)
-        printf("clheads run: %s on %s%s, %lld tasks, %s lr %g, batch %lld, %lld epochs/task, "
+    /* What went over the transport (rank 0's count; every process sums the
+     * same vectors); scripts/bench_mpi.sh reads this line. */
+    if (par->size > 1 && !cfg.quiet) {
+        int64_t phases = results.rows_done - first_phase;
+        char step[80] = "";
+        if (par->step_values)
+            snprintf(step, sizeof step, "per step: %zu floats = %.3f MB; ", par->step_values,
+                     (double)par->step_values * sizeof(float) / 1e6);
+        fprintf(stderr, "summed over %d processes: %sper task: %.3f MB; in all: %llu sums, "
+                "%.3f MB\n", par->size, step,
+                phases > 0 ? (double)par->bytes / 1e6 / (double)phases : 0.0,
+                (unsigned long long)par->sums, (double)par->bytes / 1e6);
+    }
+    if (!root) {
+        rc = CLI_EXIT_OK;
+        goto done;
+    }
+    if (!cli_method_is_analytic(cfg.method))
+        printf("clheads run: %s %s on %s%s, %lld tasks, %s lr %g, batch %lld, %lld epochs/task, "
                "seed %llu%s\n",
-               clh_paradigm_name(cfg.paradigm), cli_dataset_name(cfg.dataset),
+               cli_method_name(cfg.method), clh_paradigm_name(cfg.paradigm), cli_dataset_name(cfg.dataset),
                cfg.pad32 ? " (padded to 32x32)" : "", (long long)tasks.count,
                clh_optim_kind_name(cfg.optim.kind), cfg.optim.lr, (long long)cfg.batch_size,
                (long long)cfg.epochs, (unsigned long long)cfg.seed,

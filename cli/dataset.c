@@ -236,6 +236,7 @@ void cli_images_free(cli_images *images) {
     free(images->labels);
     free(images->codes);
     free(images->values);
+    free(images->row_of);
     free(images->feature_task);
     free(images->feature_label);
     free(images->feature_classes);
@@ -244,6 +245,16 @@ void cli_images_free(cli_images *images) {
 
 void cli_images_row(const cli_images *images, int64_t i, const int32_t *perm, float *out) {
     int64_t dim = images->dim;
+    if (images->row_of) {
+        /* A caller that reads an image of another process's shard is a bug
+         * of the tool; stop rather than read out of bounds. */
+        if (images->row_of[i] < 0) {
+            fprintf(stderr, "clheads: internal error: image %lld is not in this process's "
+                    "shard\n", (long long)i);
+            abort();
+        }
+        i = images->row_of[i];
+    }
     if (images->values) {
         const float *src = images->values + i * dim;
         for (int64_t j = 0; j < dim; j++) out[j] = src[perm ? perm[j] : j];

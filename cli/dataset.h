@@ -47,6 +47,11 @@ typedef struct cli_images {
     int64_t train_count; /* idx sets: images [0, train_count) are the training
                           * file's, the rest the test file's; 0: the per-digit
                           * 80/20 split of a single file (above) */
+    /* A shard (dataset_shard.c): labels are kept for all `count` images, the
+     * pixels only for `held` of them; row_of[i] is image i's row in codes /
+     * values, or -1 when another process holds it. NULL: every image held. */
+    int64_t *row_of;
+    int64_t held;
     /* --dataset features only (labels NULL): per sample its task and its
      * class within the task, and per task its class count. */
     int64_t *feature_task, *feature_label, *feature_classes;
@@ -64,7 +69,21 @@ int cli_images_synthetic(cli_images *images, char *err, size_t err_len);
 
 void cli_images_free(cli_images *images);
 
-/* Writes image i into out[dim], its pixels taken through perm (out[j] =
+/* Images whose pixels are in memory: count, or held for a shard. */
+static inline int64_t cli_images_held(const cli_images *images) {
+    return images->row_of ? images->held : images->count;
+}
+/* 1 when image i's pixels are in memory. */
+static inline int cli_images_holds(const cli_images *images, int64_t i) {
+    return !images->row_of || images->row_of[i] >= 0;
+}
+
+/* Keeps the pixels of the images i with i % size == rank only (process
+ * `rank` of `size` in a data-parallel run), freeing the others'; labels stay
+ * for every image, so the task lists are the same on every process. */
+int cli_images_shard(cli_images *images, int rank, int size, char *err, size_t err_len);
+
+/* Writes image i (held: cli_images_holds) into out[dim], its pixels taken through perm (out[j] =
  * pixel[perm[j]]; perm NULL = identity). */
 void cli_images_row(const cli_images *images, int64_t i, const int32_t *perm, float *out);
 

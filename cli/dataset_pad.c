@@ -24,7 +24,7 @@ int cli_images_pad32(cli_images *images, char *err, size_t err_len) {
                  (long long)images->dim);
         return 1;
     }
-    size_t count = (size_t)images->count, pixels;
+    size_t count = (size_t)cli_images_held(images), pixels;
     size_t elem = images->values ? sizeof(float) : 1;
     if (__builtin_mul_overflow(count, (size_t)PADDED * PADDED, &pixels) || __builtin_mul_overflow(pixels, elem, &pixels)) {
         snprintf(err, err_len, "--pad32: the size of %zu padded images overflows", count);

@@ -14,7 +14,17 @@
  *
  * The expansion is drawn from the run's --seed alone (analytic.h: P is a
  * function of seed, in and width), so a checkpoint that records the three
- * rebuilds it bit for bit. */
+ * rebuilds it bit for bit.
+ *
+ * In a data-parallel run (parallel.h) each process adds the training images
+ * of its shard only, and the statistics are summed over the processes once
+ * per phase, before the solve (clh_analytic_reduce), so every process solves
+ * the same heads from the statistics of every sample. Each sample must be
+ * counted once in the next phase's sum too: rank 0 keeps the totals, the
+ * other processes reset theirs (clh_analytic_reset) after the solve and
+ * start the next phase from zero. The checkpoint, written by rank 0, holds
+ * the totals; on --resume every process reads and checks them, and again
+ * only rank 0 keeps them. Evaluation is sharded (train_loop.c). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,10 +54,10 @@ struct cli_analytic_run {
     float **test_cache;             /* [tasks]: task's test features, or NULL */
     int64_t tasks;
     size_t test_cache_bytes;
-    double seconds[4];              /* time in the phases below, whole run */
+    double seconds[5];              /* time in the phases below, whole run */
 };
 
-enum { T_EXPAND, T_STATS, T_SOLVE, T_EVAL };
+enum { T_EXPAND, T_STATS, T_SOLVE, T_EVAL, T_REDUCE };
 
 static int lib_fail(char *err, size_t err_len, const char *what, clh_status status) {
     snprintf(err, err_len, "%s failed: %s (%s)", what, clh_status_message(status),
@@ -155,25 +165,33 @@ static const float *features(cli_analytic_run *run, const float *x, int64_t batc
 static float *expand_test_set(cli_learner *learner, int64_t tau) {
     cli_analytic_run *run = learner->analytic;
     const cli_task *task = &learner->tasks->tasks[tau];
+    const cli_images *images = learner->images;
+    /* The test images of this process's shard (all of them alone). */
+    int64_t held = 0;
+    for (int64_t i = 0; i < task->num_test; i++) held += cli_images_holds(images, task->test[i]);
     size_t width = (size_t)clh_random_features_width(run->expansion), bytes;
-    if (__builtin_mul_overflow((size_t)task->num_test, width * sizeof(float), &bytes) ||
+    if (__builtin_mul_overflow((size_t)held, width * sizeof(float), &bytes) ||
         run->test_cache_bytes + bytes > TEST_CACHE_BUDGET)
         return NULL;
     float *all = malloc(bytes ? bytes : 1);
     if (!all) return NULL;
-    int64_t dim = learner->images->dim;
-    for (int64_t begin = 0; begin < task->num_test; begin += CHUNK) {
-        int64_t end = begin + CHUNK < task->num_test ? begin + CHUNK : task->num_test;
-        for (int64_t i = begin; i < end; i++)
-            cli_images_row(learner->images, task->test[i], task->perm, run->x + (i - begin) * dim);
+    int64_t dim = images->dim, next = 0, done = 0;
+    while (done < held) {
+        int64_t rows = 0;
+        for (; next < task->num_test && rows < CHUNK; next++) {
+            if (!cli_images_holds(images, task->test[next])) continue;
+            cli_images_row(images, task->test[next], task->perm, run->x + rows * dim);
+            rows++;
+        }
         double start = cli_now();
-        clh_status st = clh_random_features_apply(run->expansion, run->x, end - begin,
-                                                  all + (size_t)begin * width);
+        clh_status st = clh_random_features_apply(run->expansion, run->x, rows,
+                                                  all + (size_t)done * width);
         run->seconds[T_EXPAND] += cli_now() - start;
         if (st != CLH_OK) {
             free(all);
             return NULL;
         }
+        done += rows;
     }
     run->test_cache_bytes += bytes;
     return all;
@@ -189,26 +207,30 @@ const float *cli_analytic_test_features(cli_learner *learner, int64_t tau, int64
     return features(run, x, batch);
 }
 
-/* Adds task t's training data to the statistics. */
+/* Adds task t's training data (of this process's shard) to the statistics. */
 static int update_task(cli_learner *learner, int64_t t, cli_progress *progress, const char *phase,
                        char *err, size_t err_len) {
     cli_analytic_run *run = learner->analytic;
     const cli_task *task = &learner->tasks->tasks[t];
+    const cli_images *images = learner->images;
     clh_paradigm p = learner->config->paradigm;
-    int64_t dim = learner->images->dim;
+    int64_t dim = images->dim;
     int64_t chunks = (task->num_train + CHUNK - 1) / CHUNK;
     for (int64_t c = 0; c < chunks; c++) {
         int64_t begin = c * CHUNK;
         int64_t end = begin + CHUNK < task->num_train ? begin + CHUNK : task->num_train;
+        int64_t rows = 0;
         for (int64_t i = begin; i < end; i++) {
             int64_t image = task->train[i];
-            cli_images_row(learner->images, image, task->perm, run->x + (i - begin) * dim);
-            run->labels[i - begin] = cli_sample_label(learner, t, image);
+            if (!cli_images_holds(images, image)) continue;
+            cli_images_row(images, image, task->perm, run->x + rows * dim);
+            run->labels[rows++] = cli_sample_label(learner, t, image);
         }
-        const float *h = features(run, run->x, end - begin);
+        if (rows == 0) continue;
+        const float *h = features(run, run->x, rows);
         if (!h) return lib_fail(err, err_len, "random feature expansion", CLH_E_INVALID_ARG);
         double start = cli_now();
-        clh_status st = clh_analytic_update(run->stats, h, end - begin, cli_call_task_id(p, t),
+        clh_status st = clh_analytic_update(run->stats, h, rows, cli_call_task_id(p, t),
                                             run->labels);
         run->seconds[T_STATS] += cli_now() - start;
         if (st != CLH_OK) {
@@ -242,20 +264,37 @@ int cli_analytic_phase(cli_learner *learner, int64_t row, cli_results *results,
     else
         snprintf(phase, sizeof phase, "task %lld/%lld", (long long)row + 1,
                  (long long)tasks->count);
-    double before[4];
+    double before[5];
     memcpy(before, run->seconds, sizeof before);
     int64_t samples = 0;
     for (int64_t t = first; t <= last; t++) {
         if (update_task(learner, t, progress, phase, err, err_len)) return 1;
         samples += tasks->tasks[t].num_train;
     }
+    cli_parallel *par = learner->par;
+    int parallel = par && par->size > 1;
+    double start = cli_now();
+    if (parallel) {
+        /* Every process's statistics become the sum over all processes:
+         * rank 0's totals of the phases before and this phase's shares. */
+        st = clh_analytic_reduce(run->stats, &par->reducer);
+        run->seconds[T_REDUCE] += cli_now() - start;
+        if (st != CLH_OK) {
+            snprintf(err, err_len, "summing the statistics of %s across processes failed: %s "
+                     "(%s%s%s)", phase, clh_status_message(st), clh_last_error(),
+                     cli_transport_error()[0] ? ": " : "", cli_transport_error());
+            return 1;
+        }
+    }
     /* TIL: the other heads' statistics did not change, so only the new head
      * is solved; CIL's heads share one system, DIL/STL/MTL are solved whole. */
     int64_t solve_id = cfg->paradigm == CLH_TIL ? row : CLH_NO_TASK;
-    double start = cli_now();
+    start = cli_now();
     st = clh_analytic_solve(run->stats, learner->heads, solve_id);
     run->seconds[T_SOLVE] += cli_now() - start;
     if (st != CLH_OK) return lib_fail(err, err_len, "solving the heads", st);
+    /* The next phase's sum must count these samples once: rank 0's. */
+    if (parallel && par->rank != 0) clh_analytic_reset(run->stats);
     results->loss[row] = NAN; /* no training loss: the heads are solved */
     int64_t seen = joint ? tasks->count : row + 1;
     start = cli_now();
@@ -271,10 +310,15 @@ int cli_analytic_phase(cli_learner *learner, int64_t row, cli_results *results,
     results->rows_done = row + 1;
     if (progress->mode) {
         if (progress->mode == 1) fputs("\r\x1b[K", stderr);
-        fprintf(stderr, "%s: %lld samples; expansion %.2f s, statistics %.2f s, solve %.2f s, "
+        char reduce[48] = "";
+        if (parallel)
+            snprintf(reduce, sizeof reduce, ", sum over processes %.2f s",
+                     run->seconds[T_REDUCE] - before[T_REDUCE]);
+        fprintf(stderr, "%s: %lld samples; expansion %.2f s, statistics %.2f s%s, solve %.2f s, "
                 "evaluation %.2f s\n", phase, (long long)samples,
                 run->seconds[T_EXPAND] - before[T_EXPAND], run->seconds[T_STATS] - before[T_STATS],
-                run->seconds[T_SOLVE] - before[T_SOLVE], run->seconds[T_EVAL] - before[T_EVAL]);
+                reduce, run->seconds[T_SOLVE] - before[T_SOLVE],
+                run->seconds[T_EVAL] - before[T_EVAL]);
     }
     return 0;
 }
@@ -282,8 +326,11 @@ int cli_analytic_phase(cli_learner *learner, int64_t row, cli_results *results,
 void cli_analytic_print_times(const cli_learner *learner, FILE *out) {
     const cli_analytic_run *run = learner->analytic;
     if (!run) return;
-    fprintf(out, "analytic phases: expansion %.2f s, statistics %.2f s, solves %.2f s, "
-            "evaluation %.2f s\n", run->seconds[T_EXPAND], run->seconds[T_STATS],
+    char reduce[48] = "";
+    if (learner->par && learner->par->size > 1)
+        snprintf(reduce, sizeof reduce, ", sums over processes %.2f s", run->seconds[T_REDUCE]);
+    fprintf(out, "analytic phases: expansion %.2f s, statistics %.2f s%s, solves %.2f s, "
+            "evaluation %.2f s\n", run->seconds[T_EXPAND], run->seconds[T_STATS], reduce,
             run->seconds[T_SOLVE], run->seconds[T_EVAL]);
 }
 
@@ -373,6 +420,10 @@ int cli_analytic_restore(cli_learner *learner, const clh_st_file *file, int64_t 
         snprintf(err, err_len, "cannot resume: %s", why);
         return 1;
     }
+    /* The checkpoint holds the totals over every process (rank 0 wrote
+     * them): checked above on every process, kept by rank 0 only, so that
+     * the next phase's sum counts them once (see the top of this file). */
+    if (learner->par && learner->par->rank != 0) clh_analytic_reset(stats);
     clh_analytic_free(run->stats);
     run->stats = stats;
     return 0;

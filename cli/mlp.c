@@ -58,8 +58,7 @@ static void relu(float *x, size_t n) {
 
 /* dx *= (activation > 0): the ReLU's backward from its output. */
 static void relu_backward(float *d, const float *activation, size_t n) {
-    for (size_t i = 0; i < n; i++)
-        if (!(activation[i] > 0.0f)) d[i] = 0.0f;
+    for (size_t i = 0; i < n; i++) d[i] = activation[i] > 0.0f ? d[i] : 0.0f; /* no branch: vectorises */
 }
 
 const float *cli_mlp_forward(cli_mlp *mlp, const float *x, int64_t batch) {
@@ -87,5 +86,6 @@ int cli_mlp_backward(cli_mlp *mlp, const float *x, int64_t batch, float *dfeatur
 }
 
 void cli_mlp_zero_grad(cli_mlp *mlp) {
-    memset(mlp->grads, 0, mlp->count * sizeof(float));
+    /* An absent backbone (--dataset features) has no gradient buffer. */
+    if (mlp->count) memset(mlp->grads, 0, mlp->count * sizeof(float));
 }

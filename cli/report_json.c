@@ -48,7 +48,8 @@ int cli_report_json(const char *path, const cli_run_config *cfg, const cli_tasks
     json_t *root = json_object();
     json_object_set_new(root, "clheads_version", json_string(CLH_VERSION_STRING));
     json_object_set_new(root, "paradigm", json_string(clh_paradigm_name(cfg->paradigm)));
-    json_object_set_new(root, "joint", json_boolean(cli_is_joint(cfg->paradigm)));
+    json_object_set_new(root, "method", json_string(cli_method_name(cfg->method)));
+    json_object_set_new(root, "joint", json_boolean(cli_run_joint(cfg)));
     json_object_set_new(root, "dataset", json_string(cli_dataset_name(cfg->dataset)));
     json_object_set_new(root, "method", json_string(cli_method_name(cfg->method)));
     json_t *opts = json_object();
@@ -86,6 +87,17 @@ int cli_report_json(const char *path, const cli_run_config *cfg, const cli_tasks
     }
     json_object_set_new(opts, "input_dim", json_integer(cfg->input_dim));
     json_object_set_new(opts, "pad32", json_boolean(cfg->pad32));
+    /* The method's own options (the others do not apply to it). */
+    const cli_method_options *mo = &cfg->mopt;
+    cli_method m = cfg->method;
+    if (cli_method_is_regularizer(m)) json_object_set_new(opts, "reg_coef", number_or_null(mo->reg_coef));
+    if (m == CLI_METHOD_ONLINE_EWC)
+        json_object_set_new(opts, "online_decay", number_or_null(mo->online_decay));
+    if (m == CLI_METHOD_SI) json_object_set_new(opts, "si_damping", number_or_null(mo->si_damping));
+    if (cli_method_has_memory(m)) json_object_set_new(opts, "memory", json_integer(mo->memory));
+    if (m == CLI_METHOD_GEM) json_object_set_new(opts, "gem_margin", number_or_null(mo->gem_margin));
+    if (m == CLI_METHOD_LWF)
+        json_object_set_new(opts, "temperature", number_or_null(mo->temperature));
     json_object_set_new(root, "options", opts);
     json_t *list = json_array();
     for (int64_t t = 0; t < tasks->count; t++) {

@@ -14,6 +14,7 @@
 #include "mlp.h"
 #include "progress.h"
 #include "cli_rng.h"
+#include "parallel.h"
 #include "method.h"
 
 /* Which options the user gave explicitly (a resumed run checks them against
@@ -59,7 +60,8 @@ typedef struct cli_run_config {
     int quiet;
     int force;                 /* --force: replace another run in out_dir */
     int64_t stop_after;        /* stop after this many tasks (0: never); simulates an interruption */
-    cli_method method;         /* --method: finetune (default), ridge, ncm, slda */
+    cli_method method;         /* --method (method.h) */
+    cli_method_options mopt;   /* the gradient methods' options */
     /* The analytic methods (method_analytic.c): */
     int64_t expansion;         /* random ReLU features of this width (0: the raw inputs) */
     double ridge_lambda;       /* ridge: λ */
@@ -91,6 +93,11 @@ typedef struct cli_run_config {
 
 /* 1 for the joint references (all tasks at once). */
 static inline int cli_is_joint(clh_paradigm p) { return p == CLH_MTL || p == CLH_STL; }
+/* 1 for a run with one phase over all tasks: the joint references and
+ * --method offline. */
+static inline int cli_run_joint(const cli_run_config *c) {
+    return cli_is_joint(c->paradigm) || c->method == CLI_METHOD_OFFLINE;
+}
 
 typedef struct cli_results {
     int64_t tasks;       /* columns */
@@ -120,10 +127,30 @@ typedef struct cli_learner {
     int64_t *labels, *task_ids;
     void *workspace;
     size_t workspace_bytes;
+    /* Data-parallel runs (parallel.h): the processes, or NULL for one; the
+     * vector of one step's sum (backbone and heads gradients, the loss). */
+    cli_parallel *par;
+    float *step_sum;
+    size_t step_sum_len;
     int64_t feature_dim;        /* the heads' in_features: the backbone's, the expansion's or
                                  * the raw inputs' width */
     cli_analytic_run *analytic; /* the analytic methods' state, else NULL */
+    int backbone_frozen; /* --freeze-backbone, or --method fix after the first task */
+    cli_method_state ms; /* the method's state between tasks (method_state.c) */
 } cli_learner;
+
+/* A digest of everything that must be identical on every process of a
+ * data-parallel run: the parameters of backbone and heads, the methods'
+ * anchors, importances and memory, and the shuffle stream's state. */
+uint64_t cli_learner_digest(const cli_learner *learner);
+
+/* In a data-parallel run, replaces the gradients of the heads (and of the
+ * backbone when `backbone`) and extra[0..extra_count) by their sums over the
+ * processes, in one vector, and marks a head as having a gradient when it
+ * has one on any process. Every process must call it with the same
+ * arguments' sizes. Alone: nothing. 0, or 1 with a message naming `what`. */
+int cli_learner_sum_grads(cli_learner *learner, int backbone, float *extra, size_t extra_count,
+                          const char *what, char *err, size_t err_len);
 
 /* Creates the learner for a fresh run (backbone and heads initialised from the
  * seed, no heads set up yet for TIL/CIL). err gets a message on failure. */
@@ -157,7 +184,8 @@ int64_t cli_call_task_id(clh_paradigm p, int64_t task);
  * and the expansion's (seed, in, width). */
 int cli_analytic_init(cli_learner *learner, char *err, size_t err_len);
 void cli_analytic_free(cli_analytic_run *run);
-/* The features of test samples [begin, begin + batch) of task tau, whose
+/* The features of test samples [begin, begin + batch) of task tau (counted
+ * among the task's test images this process holds: all of them alone), whose
  * inputs are in x [batch, input_dim]: the expansion of x, or x itself. The
  * features do not change between evaluations, so the expansion of a task's
  * test set is kept once computed (within a memory budget). NULL on failure. */

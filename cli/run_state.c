@@ -16,6 +16,9 @@
  *   run.accuracy F64 [rows, tasks]         the accuracy matrix so far (NaN: not yet)
  *   run.accuracy_task_aware F64            CIL only
  *   run.loss F64 [rows]                    mean training loss per phase
+ *   method.*, memory.*                     the gradient methods' state
+ *                                          (method_state.c)
+ *   analytic statistics and expansion      the analytic methods' (analytic.h)
  * Which heads have had a gradient (the optimizer steps exactly those) is the
  * heads checkpoint's own grad_task_ids metadata (checkpoint.h).
  * and metadata run.* with the options of the run (run.pad32 and run.input_dim,
@@ -28,10 +31,11 @@
 
 #include "cli.h"
 #include "clheads/checkpoint.h"
+#include "method_hooks.h"
 #include "run.h"
+#include "state_extras.h"
 
 #define STATE_FORMAT "1"
-#define MAX_EXTRA 32
 
 static int fail_msg(char *err, size_t err_len, const char *msg) {
     snprintf(err, err_len, "%s", msg);
@@ -40,63 +44,6 @@ static int fail_msg(char *err, size_t err_len, const char *msg) {
 
 static void state_path(const char *dir, char *out, size_t len) {
     snprintf(out, len, "%s/checkpoint.safetensors", dir);
-}
-
-#define MAX_META 40
-
-/* The tensors and metadata beside the heads. Past the fixed room, additions
- * go to `spare` and set `full`, which fails the save. */
-typedef struct extras {
-    clh_st_tensor t[MAX_EXTRA];
-    char names[MAX_EXTRA][80];
-    size_t n;
-    clh_st_meta meta[MAX_META];
-    char meta_values[MAX_META][64];
-    size_t n_meta;
-    clh_st_tensor spare;
-    int full;
-} extras;
-
-static clh_st_tensor *add_tensor(extras *e, const char *name, clh_dtype dtype, const void *data,
-                                 size_t count, size_t elem) {
-    if (e->n == MAX_EXTRA) {
-        e->full = 1;
-        return &e->spare;
-    }
-    clh_st_tensor *t = &e->t[e->n];
-    snprintf(e->names[e->n], sizeof e->names[0], "%s", name);
-    memset(t, 0, sizeof *t);
-    t->name = e->names[e->n];
-    t->dtype = dtype;
-    t->ndim = 1;
-    t->shape[0] = (int64_t)count;
-    t->data = data;
-    t->nbytes = count * elem;
-    e->n++;
-    return t;
-}
-
-static void add_meta(extras *e, const char *key, const char *fmt_value) {
-    if (e->n_meta == MAX_META) {
-        e->full = 1;
-        return;
-    }
-    snprintf(e->meta_values[e->n_meta], sizeof e->meta_values[0], "%s", fmt_value);
-    e->meta[e->n_meta].key = key;
-    e->meta[e->n_meta].value = e->meta_values[e->n_meta];
-    e->n_meta++;
-}
-
-static void add_meta_i64(extras *e, const char *key, long long v) {
-    char buf[32];
-    snprintf(buf, sizeof buf, "%lld", v);
-    add_meta(e, key, buf);
-}
-
-static void add_meta_f64(extras *e, const char *key, double v) {
-    char buf[40];
-    snprintf(buf, sizeof buf, "%.17g", v);
-    add_meta(e, key, buf);
 }
 
 /* The prefixes of the two optimizers' state in the checkpoint. */
@@ -152,7 +99,7 @@ int cli_state_save(const cli_learner *learner, const cli_results *results, const
                    char *err, size_t err_len) {
     const cli_run_config *cfg = learner->config;
     const cli_mlp *mlp = &learner->mlp;
-    extras *e = calloc(1, sizeof *e);
+    cli_extras *e = calloc(1, sizeof *e);
     if (!e) return fail_msg(err, err_len, "out of memory writing the checkpoint");
     clh_st_tensor *t;
     int analytic = learner->analytic != NULL;
@@ -160,53 +107,61 @@ int cli_state_save(const cli_learner *learner, const cli_results *results, const
      * statistics and expansion are added below. Fine-tuning the user's own
      * features has no backbone either. */
     if (cli_learner_has_backbone(learner)) {
-        t = add_tensor(e, "backbone.0.weight", CLH_DT_F32, mlp->w1,
+        t = cli_extras_tensor(e, "backbone.0.weight", CLH_DT_F32, mlp->w1,
                        (size_t)(mlp->hidden * mlp->in), 4);
         t->ndim = 2, t->shape[0] = mlp->hidden, t->shape[1] = mlp->in;
-        add_tensor(e, "backbone.0.bias", CLH_DT_F32, mlp->b1, (size_t)mlp->hidden, 4);
-        t = add_tensor(e, "backbone.2.weight", CLH_DT_F32, mlp->w2,
+        cli_extras_tensor(e, "backbone.0.bias", CLH_DT_F32, mlp->b1, (size_t)mlp->hidden, 4);
+        t = cli_extras_tensor(e, "backbone.2.weight", CLH_DT_F32, mlp->w2,
                        (size_t)(mlp->hidden * mlp->hidden), 4);
         t->ndim = 2, t->shape[0] = mlp->hidden, t->shape[1] = mlp->hidden;
-        add_tensor(e, "backbone.2.bias", CLH_DT_F32, mlp->b2, (size_t)mlp->hidden, 4);
+        cli_extras_tensor(e, "backbone.2.bias", CLH_DT_F32, mlp->b2, (size_t)mlp->hidden, 4);
     }
-    add_tensor(e, "run.shuffle_state", CLH_DT_U64, &learner->shuffle.state, 1, 8);
-    t = add_tensor(e, "run.accuracy", CLH_DT_F64, results->acc,
+    cli_extras_tensor(e, "run.shuffle_state", CLH_DT_U64, &learner->shuffle.state, 1, 8);
+    t = cli_extras_tensor(e, "run.accuracy", CLH_DT_F64, results->acc,
                    (size_t)(results->rows * results->tasks), 8);
     t->ndim = 2, t->shape[0] = results->rows, t->shape[1] = results->tasks;
     if (results->acc_aware) {
-        t = add_tensor(e, "run.accuracy_task_aware", CLH_DT_F64, results->acc_aware,
+        t = cli_extras_tensor(e, "run.accuracy_task_aware", CLH_DT_F64, results->acc_aware,
                        (size_t)(results->rows * results->tasks), 8);
         t->ndim = 2, t->shape[0] = results->rows, t->shape[1] = results->tasks;
     }
-    add_tensor(e, "run.loss", CLH_DT_F64, results->loss, (size_t)results->rows, 8);
+    cli_extras_tensor(e, "run.loss", CLH_DT_F64, results->loss, (size_t)results->rows, 8);
 
-    add_meta(e, "run.format", STATE_FORMAT);
-    add_meta(e, "run.paradigm", clh_paradigm_name(cfg->paradigm));
-    add_meta(e, "run.dataset", cli_dataset_name(cfg->dataset));
-    add_meta_i64(e, "run.num_tasks", (long long)cfg->num_tasks);
-    add_meta_i64(e, "run.phases_done", (long long)results->rows_done);
-    add_meta(e, "run.optimizer", clh_optim_kind_name(cfg->optim.kind));
-    add_meta_f64(e, "run.lr", cfg->optim.lr);
-    add_meta_f64(e, "run.momentum", cfg->optim.momentum);
-    add_meta_f64(e, "run.weight_decay", cfg->optim.weight_decay);
-    add_meta_i64(e, "run.batch_size", (long long)cfg->batch_size);
-    add_meta_i64(e, "run.epochs", (long long)cfg->epochs);
+    cli_extras_meta(e, "run.format", STATE_FORMAT);
+    cli_extras_meta(e, "run.paradigm", clh_paradigm_name(cfg->paradigm));
+    cli_extras_meta(e, "run.dataset", cli_dataset_name(cfg->dataset));
+    cli_extras_meta_i64(e, "run.num_tasks", (long long)cfg->num_tasks);
+    cli_extras_meta_i64(e, "run.phases_done", (long long)results->rows_done);
+    cli_extras_meta(e, "run.optimizer", clh_optim_kind_name(cfg->optim.kind));
+    cli_extras_meta_f64(e, "run.lr", cfg->optim.lr);
+    cli_extras_meta_f64(e, "run.momentum", cfg->optim.momentum);
+    cli_extras_meta_f64(e, "run.weight_decay", cfg->optim.weight_decay);
+    cli_extras_meta_i64(e, "run.batch_size", (long long)cfg->batch_size);
+    cli_extras_meta_i64(e, "run.epochs", (long long)cfg->epochs);
     char seed[32];
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)cfg->seed);
-    add_meta(e, "run.seed", seed);
-    add_meta_i64(e, "run.freeze_backbone", cfg->freeze_backbone);
-    add_meta_i64(e, "run.pad32", cfg->pad32);
-    add_meta_i64(e, "run.input_dim", (long long)learner->images->dim);
-    add_meta(e, "run.method", cli_method_name(cfg->method));
+    cli_extras_meta(e, "run.seed", seed);
+    cli_extras_meta_i64(e, "run.freeze_backbone", cfg->freeze_backbone);
+    cli_extras_meta_i64(e, "run.pad32", cfg->pad32);
+    cli_extras_meta_i64(e, "run.input_dim", (long long)learner->images->dim);
     if (analytic) {
-        add_meta_i64(e, "run.expansion", (long long)cfg->expansion);
-        add_meta_f64(e, "run.ridge_lambda", cfg->ridge_lambda);
-        add_meta_f64(e, "run.lda_shrinkage", cfg->lda_shrinkage);
-        add_meta_i64(e, "run.ncm_normalize", cfg->ncm_normalize);
-        add_meta(e, "run.stats_precision", cfg->stats_precision == CLH_DT_F32 ? "f32" : "f64");
+        cli_extras_meta(e, "run.method", cli_method_name(cfg->method));
+        cli_extras_meta_i64(e, "run.expansion", (long long)cfg->expansion);
+        cli_extras_meta_f64(e, "run.ridge_lambda", cfg->ridge_lambda);
+        cli_extras_meta_f64(e, "run.lda_shrinkage", cfg->lda_shrinkage);
+        cli_extras_meta_i64(e, "run.ncm_normalize", cfg->ncm_normalize);
+        cli_extras_meta(e, "run.stats_precision", cfg->stats_precision == CLH_DT_F32 ? "f32" : "f64");
     }
 
+    /* The gradient methods' state: run.method, their options, anchors,
+     * importances, memory, the old model (method_state.c). */
+    if (!analytic && cli_method_state_save(learner, e, err, err_len)) {
+        clh_memory_export_free(e->memory);
+        free(e);
+        return 1;
+    }
     if (e->full) {
+        clh_memory_export_free(e->memory);
         free(e);
         return fail_msg(err, err_len, "too many tensors or metadata for the checkpoint");
     }
@@ -217,6 +172,7 @@ int cli_state_save(const cli_learner *learner, const cli_results *results, const
     size_t n_at = 0, n_am = 0;
     if (analytic) {
         if (cli_analytic_export(learner, &exported, err, err_len)) {
+            clh_memory_export_free(e->memory);
             free(e);
             return 1;
         }
@@ -229,6 +185,7 @@ int cli_state_save(const cli_learner *learner, const cli_results *results, const
         free(tensors);
         free(metas);
         clh_analytic_export_free(exported);
+        clh_memory_export_free(e->memory);
         free(e);
         return fail_msg(err, err_len, "out of memory writing the checkpoint");
     }
@@ -245,6 +202,7 @@ int cli_state_save(const cli_learner *learner, const cli_results *results, const
     free(tensors);
     free(metas);
     clh_analytic_export_free(exported);
+    clh_memory_export_free(e->memory);
     free(e);
     if (st != CLH_OK) {
         snprintf(err, err_len, "writing checkpoint %s: %s (%s)", path, clh_status_message(st),
@@ -438,6 +396,10 @@ int cli_state_config_from(const clh_st_file *file, const char *dir, cli_run_conf
                  "from the option given", dir, option, shown);
         goto done;
     }
+    /* The gradient methods' options and their checks (method_state.c). */
+    if (!cli_method_is_analytic(method) &&
+        cli_method_config_from(file, dir, cfg, paradigm, (int)freeze, err, err_len))
+        goto done;
     cfg->paradigm = paradigm;
     cfg->dataset = kind;
     cfg->num_tasks = num_tasks;
@@ -503,7 +465,8 @@ static int check_heads(const clh_heads *heads, const cli_learner *learner, int64
         return 1;
     }
     size_t n = clh_heads_num_tasks(heads);
-    size_t want = single ? 1 : p == CLH_MTL ? (size_t)tasks->count : (size_t)phases;
+    int all = p == CLH_MTL || learner->config->method == CLI_METHOD_OFFLINE;
+    size_t want = single ? 1 : all ? (size_t)tasks->count : (size_t)phases;
     if (n != want) {
         snprintf(err, err_len, "checkpoint has %zu heads, this run expects %zu after %lld "
                  "phases", n, want, (long long)phases);
@@ -625,8 +588,10 @@ run_state:
     }
     if (!(t = expect(file, "run.loss", CLH_DT_F64, 1, results->rows, 0, err, err_len))) goto done;
     memcpy(results->loss, t->data, (size_t)results->rows * sizeof(double));
-    if (cli_state_check_results(results, phases, cli_is_joint(cfg->paradigm),
+    if (cli_state_check_results(results, phases, cli_run_joint(cfg),
                                 cfg->epochs > 0 && !learner->analytic, err, err_len))
+        goto done;
+    if (!learner->analytic && cli_method_state_restore(learner, file, phases, err, err_len))
         goto done;
     results->rows_done = phases; /* the heads' gradient flags came with the heads */
     rc = 0;

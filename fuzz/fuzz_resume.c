@@ -101,7 +101,7 @@ static void resume(const clh_st_file *file) {
         cli_tasks_free(&tasks);
         return;
     }
-    int joint = cli_is_joint(cfg.paradigm);
+    int joint = cli_run_joint(&cfg);
     cli_results results;
     if (cli_results_init(&results, tasks.count, joint ? 1 : tasks.count,
                          cfg.paradigm == CLH_CIL) == 0) {

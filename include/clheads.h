@@ -16,5 +16,6 @@
 #include "clheads/rng.h"
 #include "clheads/methods.h"
 #include "clheads/analytic.h"
+#include "clheads/reduce.h"
 
 #endif

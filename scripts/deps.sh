@@ -20,7 +20,12 @@ for arg in "$@"; do
                libnewlib-arm-none-eabi; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
       done ;;
-    *) echo "deps: unknown option $arg (--with-npm, --with-cross)" >&2; exit 2 ;;
+    # OpenMPI for -DCLH_WITH_MPI=ON and mpirun (data-parallel runs of the tool).
+    --with-mpi)
+      for p in libopenmpi-dev openmpi-bin; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+      done ;;
+    *) echo "deps: unknown option $arg (--with-npm, --with-cross, --with-mpi)" >&2; exit 2 ;;
   esac
 done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -21,6 +21,7 @@ if(TARGET clheads_cli)
   clh_add_cli_test(test_cli_predict cli/test_cli_predict.c)
   clh_add_cli_test(test_cli_errors cli/test_cli_errors.c)
   clh_add_cli_test(test_cli_features cli/test_cli_features.c refdata.c)
+  clh_add_cli_test(test_cli_methods cli/test_cli_methods.c)
   # Issue 8 (hostile input): each test names the findings it covers.
   clh_add_cli_test(test_cli_fix_f02_f17_data cli/test_cli_fix_data.c)
   clh_add_cli_test(test_cli_fix_f03_f06_f10_f17_outputs cli/test_cli_fix_outputs.c)

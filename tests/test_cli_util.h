@@ -59,4 +59,17 @@ static inline int same_file(const char *dir_a, const char *dir_b, const char *na
     return same;
 }
 
+/* A resumed run's outputs against the uninterrupted run's: the number of
+ * files that differ (each named on stderr with `label`). */
+static inline int resumed_outputs_differ(const char *whole, const char *part, const char *label) {
+    static const char *const outputs[] = {"results.json", "acc.csv", "checkpoint.safetensors"};
+    int differ = 0;
+    for (size_t i = 0; i < sizeof outputs / sizeof outputs[0]; i++) {
+        if (same_file(whole, part, outputs[i])) continue;
+        fprintf(stderr, "resume differs: %s %s\n", label, outputs[i]);
+        differ++;
+    }
+    return differ;
+}
+
 #endif

@@ -170,6 +170,17 @@ static void f06_no_silent_takeover(const char *base) {
     char aware[800];
     snprintf(aware, sizeof aware, "%s/acc_task_aware.csv", dir);
     CHECK(access(aware, F_OK) == 0);
+    /* A --force run that fails before it starts (its data cannot be read)
+     * leaves the old run whole. */
+    size_t len_before = 0, len_after = 0;
+    char *before = slurp(dir, "checkpoint.safetensors", &len_before);
+    CHECK(run_cli("run", "--paradigm", "til", "--dataset", "split-mnist", "--data",
+                  "/nonexistent-clheads-data", "--out", dir, "--quiet", "--force", NULL) == 1);
+    char *after = slurp(dir, "checkpoint.safetensors", &len_after);
+    CHECK(before && after && len_before == len_after && memcmp(before, after, len_before) == 0);
+    CHECK(access(aware, F_OK) == 0);
+    free(before);
+    free(after);
     CHECK(run_cli(SHORT_RUN("til", dir), "--force", NULL) == 0);
     CHECK(access(aware, F_OK) != 0); /* the CIL run's file is gone */
     char *json = slurp(dir, "results.json", &len1);
