@@ -9,17 +9,18 @@
 #include <string.h>
 
 #include "analytic/cholesky.h"
+#include "analytic/cholesky_float.h"
 #include "clheads/linear.h"
 
 #include "common/alloc.h"
 #include "common/checked.h"
 #include "common/testing.h" /* the multiply policy also picks the portable Cholesky */
 
+#include "kernels/symm_mixed.h"
+
 #ifdef CLH_HAVE_LAPACKE
 #include <cblas.h>
 #include <lapacke.h>
-
-#include "kernels/symm_mixed.h"
 #endif
 
 /* Block width of the portable factorisation: a panel of NB columns is
@@ -161,13 +162,24 @@ static int64_t solve_double(double *a, int64_t n, double *b, int64_t nrhs) {
     return clh_cholesky_solve_portable(a, n, b, nrhs);
 }
 
-#ifdef CLH_HAVE_LAPACKE
 /* Mixed precision (cholesky.h). MAX_REFINE as dsposv's ITERMAX; a step that
  * does not at least halve the residual means the float32 factor is too poor
  * a preconditioner (A too ill-conditioned for float32): float64 then, rather
  * than up to MAX_REFINE slow steps. */
 enum { MAX_REFINE = 30, MIXED_MIN_N = 128 };
 enum { MIXED_OK, MIXED_FALLBACK, MIXED_NOMEM };
+
+/* Where the mixed path runs: LAPACK's float32 factorisation and residuals
+ * for either precision of M; without it (or under the portable policy) the
+ * portable float32 one, for a float32 M (a float64 M, rarely large there,
+ * keeps the portable float64 Cholesky). */
+static int mixed_applies(const clh_spd_system *s, int64_t nrhs) {
+    if (s->n < MIXED_MIN_N || nrhs == 0 || s->n > INT_MAX || nrhs > INT_MAX) return 0;
+#ifdef CLH_HAVE_LAPACKE
+    if (use_lapack(s->n, nrhs)) return 1;
+#endif
+    return s->dtype == CLH_DT_F32;
+}
 
 /* A's lower triangle in float into af (column-major upper for spotrf), and
  * from the same pass in double: A's largest diagonal entry and ‖A‖∞ of the
@@ -206,19 +218,46 @@ static void build_float(const clh_spd_system *s, float *af, double *rowsum, doub
         if (!(rowsum[i] <= *anorm)) *anorm = rowsum[i]; /* NaN wins: no convergence */
 }
 
+/* The float32 factorisation in place (0 or a pivot) and its solve of the
+ * rows of rf: LAPACK's _work entry points (no NaN scan of A at every call:
+ * A is finite unless the sums overflowed, and then a pivot or the
+ * refinement fails), or the portable ones. work: cholesky_float.h's. */
+static int64_t factor_float(float *af, int64_t n, int lapack, float *work) {
+#ifdef CLH_HAVE_LAPACKE
+    if (lapack) return LAPACKE_spotrf_work(LAPACK_COL_MAJOR, 'U', (lapack_int)n, af, (lapack_int)n);
+#endif
+    (void)lapack;
+    return clh_float_cholesky(af, n, work);
+}
+
+static void solve_float(const float *af, int64_t n, float *rf, int64_t nrhs, int lapack,
+                        float *work) {
+#ifdef CLH_HAVE_LAPACKE
+    if (lapack) {
+        LAPACKE_spotrs_work(LAPACK_COL_MAJOR, 'U', (lapack_int)n, (lapack_int)nrhs, af,
+                            (lapack_int)n, rf, (lapack_int)n);
+        return;
+    }
+#endif
+    (void)lapack;
+    clh_float_cholesky_solve(af, n, rf, nrhs, work);
+}
+
 /* r = b − A x for the nrhs rows of x and b ([nrhs, n]) in float64: dsymm on
- * a float64 M, kernels/symm_mixed.h on a float32 one (work: its workspace). */
+ * a float64 M (LAPACK builds only), kernels/symm_mixed.h on a float32 one
+ * (work: its workspace). */
 static void residual(const clh_spd_system *s, const double *x, const double *b, double *r,
                      int64_t nrhs, double *work) {
-    int n = (int)s->n, k = (int)nrhs;
+    int64_t n = s->n;
+#ifdef CLH_HAVE_LAPACKE
     if (s->dtype == CLH_DT_F64) {
-        memcpy(r, b, (size_t)n * (size_t)k * sizeof *r);
-        cblas_dsymm(CblasRowMajor, CblasRight, CblasLower, k, n, -s->scale, s->m, n, x, n, 1.0,
-                    r, n);
-    } else {
-        clh_symm_mixed(n, k, s->scale, s->m, n, x, b, r, work);
-    }
-    for (size_t c = 0; c < (size_t)k; c++)
+        memcpy(r, b, (size_t)n * (size_t)nrhs * sizeof *r);
+        cblas_dsymm(CblasRowMajor, CblasRight, CblasLower, (int)nrhs, (int)n, -s->scale, s->m,
+                    (int)n, x, (int)n, 1.0, r, (int)n);
+    } else
+#endif
+        clh_symm_mixed(n, nrhs, s->scale, s->m, n, x, b, r, work);
+    for (size_t c = 0; c < (size_t)nrhs; c++)
         for (size_t i = 0; i < (size_t)s->shifted; i++)
             r[c * (size_t)n + i] -= s->shift * x[c * (size_t)n + i];
 }
@@ -245,24 +284,30 @@ static double refinement_ratio(const double *x, const double *r, int64_t n, int6
  * the caller must solve in float64, MIXED_NOMEM. */
 static int solve_mixed(const clh_spd_system *s, double *b, int64_t nrhs) {
     size_t n = (size_t)s->n, nn = n * n, nb = n * (size_t)nrhs;
-    /* af: only the triangle spotrf and spotrs read is written (clearing the
-     * other half would be one more pass over 32 MB at d = 4096). */
+#ifdef CLH_HAVE_LAPACKE
+    int lapack = use_lapack(s->n, nrhs);
+#else
+    int lapack = 0;
+#endif
+    /* af: only the triangle the factorisation and solves read is written
+     * (clearing the other half would be one more pass over 32 MB at d =
+     * 4096). fwork: the portable float32 factorisation's and solve's. */
+    size_t fwork_floats = lapack ? 1 : clh_float_cholesky_work(s->n);
+    if (fwork_floats && fwork_floats < nb) fwork_floats = nb;
+    size_t work_doubles = s->dtype == CLH_DT_F32 ? clh_symm_mixed_work(s->n, nrhs) : 1;
     float *af = clh_malloc(nn * sizeof *af), *rf = clh_malloc(nb * sizeof *rf);
     double *x = clh_calloc(nb, sizeof *x), *r = clh_malloc(nb * sizeof *r);
     double *rowsum = clh_calloc(n, sizeof *rowsum);
-    size_t work_doubles = s->dtype == CLH_DT_F32 ? clh_symm_mixed_work(s->n, nrhs) : 1;
     double *work = work_doubles ? clh_malloc(work_doubles * sizeof *work) : NULL;
+    float *fwork = fwork_floats ? clh_malloc(fwork_floats * sizeof *fwork) : NULL;
     int result = MIXED_FALLBACK;
-    if (!af || !rf || !x || !r || !rowsum || !work) {
+    if (!af || !rf || !x || !r || !rowsum || !work || !fwork) {
         result = MIXED_NOMEM;
         goto done;
     }
     double max_diag, anorm;
     build_float(s, af, rowsum, &max_diag, &anorm);
-    /* The _work entry points: no NaN scan of A at every call (A is finite
-     * unless the sums overflowed, and then a pivot or the refinement fails). */
-    if (LAPACKE_spotrf_work(LAPACK_COL_MAJOR, 'U', (lapack_int)n, af, (lapack_int)n) != 0)
-        goto done;
+    if (factor_float(af, s->n, lapack, fwork) != 0) goto done;
     /* A tiny pivot (or NaN): let the float64 factorisation decide whether A
      * is singular to working precision (cholesky.h). */
     for (size_t i = 0; i < n; i++) {
@@ -273,8 +318,7 @@ static int solve_mixed(const clh_spd_system *s, double *b, int64_t nrhs) {
     memcpy(r, b, nb * sizeof *r);
     for (int it = 0; it <= MAX_REFINE; it++) {
         for (size_t i = 0; i < nb; i++) rf[i] = (float)r[i];
-        LAPACKE_spotrs_work(LAPACK_COL_MAJOR, 'U', (lapack_int)n, (lapack_int)nrhs, af,
-                            (lapack_int)n, rf, (lapack_int)n);
+        solve_float(af, s->n, rf, nrhs, lapack, fwork);
         for (size_t i = 0; i < nb; i++) x[i] += (double)rf[i];
         residual(s, x, b, r, nrhs, work);
         double ratio = refinement_ratio(x, r, (int64_t)n, nrhs, tol);
@@ -293,26 +337,19 @@ done:
     clh_free(r);
     clh_free(rowsum);
     clh_free(work);
+    clh_free(fwork);
     return result;
 }
 
 /* The mixed path where it applies: 1 when it solved, 0 to go on in float64,
  * CLH_CHOLESKY_NOMEM. */
 static int64_t try_mixed(const clh_spd_system *s, double *b, int64_t nrhs) {
-    if (!use_lapack(s->n, nrhs) || s->n < MIXED_MIN_N || nrhs == 0) return 0;
+    if (!mixed_applies(s, nrhs)) return 0;
     int result = solve_mixed(s, b, nrhs);
     if (result == MIXED_NOMEM) return CLH_CHOLESKY_NOMEM;
     atomic_fetch_add(result == MIXED_OK ? &mixed_count : &fallback_count, 1);
     return result == MIXED_OK;
 }
-#else
-static int64_t try_mixed(const clh_spd_system *s, double *b, int64_t nrhs) {
-    (void)s;
-    (void)b;
-    (void)nrhs;
-    return 0;
-}
-#endif
 
 int64_t clh_spd_solve(const clh_spd_system *s, double *b, int64_t nrhs) {
     int64_t mixed = try_mixed(s, b, nrhs);

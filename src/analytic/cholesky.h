@@ -6,18 +6,20 @@
  * lower triangle read) and E the identity on the first `shifted` diagonal
  * entries (ridge: λ on every feature but the constant one; LDA: ε on all).
  *
- * With LAPACK (OpenBLAS's in Debian), systems of n >= 128 are solved in
- * mixed precision, after LAPACK's dsposv: a float32 Cholesky of A (spotrf)
- * refined with float64 residuals R = B − A X computed from M itself (dsymm
- * on a float64 M; kernels/symm_mixed.h on a float32 one, which widens M a
- * band of rows at a time), until every column passes dsposv's test ‖r‖∞ <=
- * ‖x‖∞ ‖A‖∞ ε sqrt(n), which makes X as accurate as a float64 solve. No
- * float64 copy of A is made on that path. When A is too ill-conditioned for float32 (spotrf
- * fails, a pivot is tiny, or the refinement stagnates or does not converge)
- * A is built in float64 and solved with dpotrf + dpotrs. Without LAPACK, or
- * under the multiply policy CLH_GEMM_PORTABLE (clh_set_gemm_policy, so tests
- * compare both in one build), a portable blocked Cholesky in float64 solves
- * it, with the same results to rounding. */
+ * Systems of n >= 128 are solved in mixed precision, after LAPACK's dsposv:
+ * a float32 Cholesky of A refined with float64 residuals R = B − A X computed
+ * from M itself (dsymm on a float64 M; kernels/symm_mixed.h on a float32
+ * one, which widens M a band of rows at a time), until every column passes
+ * dsposv's test ‖r‖∞ <= ‖x‖∞ ‖A‖∞ ε sqrt(n), which makes X as accurate as a
+ * float64 solve. No float64 copy of A is made on that path. The float32
+ * factorisation is LAPACK's (spotrf, OpenBLAS's in Debian), or, without
+ * LAPACK or under the multiply policy CLH_GEMM_PORTABLE (clh_set_gemm_policy,
+ * so tests compare both in one build), the portable one of cholesky_float.h
+ * (for a float32 M only there). When A is too ill-conditioned for float32
+ * (the factorisation fails, a pivot is tiny, or the refinement stagnates or
+ * does not converge), and for small systems, A is built in float64 and
+ * solved with dpotrf + dpotrs, or a portable blocked Cholesky in float64
+ * that gives the same results to rounding. */
 #ifndef CLH_INTERNAL_CHOLESKY_H
 #define CLH_INTERNAL_CHOLESKY_H
 

@@ -264,14 +264,21 @@ static void test_spd_system(void) {
         CHECK(info == 0);
         if (!(err <= 1e-11)) fprintf(stderr, "spd case %zu: error %.3g\n", c, err);
         CHECK(err <= 1e-11);
-        CHECK(clh_cholesky_mixed_count() == mixed + (unsigned long)lapack);
+        /* Mixed: with LAPACK always; without it a float32 M (the portable
+         * float32 factorisation), a float64 M the float64 Cholesky. */
+        int mixed_path = lapack || cases[c].dtype == CLH_DT_F32;
+        CHECK(clh_cholesky_mixed_count() == mixed + (unsigned long)mixed_path);
         CHECK(clh_cholesky_fallback_count() == fallback);
     }
-    /* The portable policy: no mixed path, the same results. */
+    /* The portable policy in a LAPACK build: the portable float32
+     * factorisation for a float32 M, the float64 one for a float64 M; the
+     * same results. */
     CHECK_OK(clh_set_gemm_policy(CLH_GEMM_PORTABLE));
     unsigned long mixed = clh_cholesky_mixed_count();
-    CHECK(spd_case(&cases[0], 3, &info) <= 1e-11 && info == 0);
-    CHECK(clh_cholesky_mixed_count() == mixed);
+    CHECK(spd_case(&cases[1], 3, &info) <= 1e-11 && info == 0);
+    CHECK(clh_cholesky_mixed_count() == mixed + 1);
+    CHECK(spd_case(&cases[2], 3, &info) <= 1e-11 && info == 0);
+    CHECK(clh_cholesky_mixed_count() == mixed + 1);
     CHECK_OK(clh_set_gemm_policy(CLH_GEMM_AUTO));
     /* Too ill-conditioned for float32: rank 100 of 300 and a shift of 1e-7,
      * a condition number near 1e11. The float64 fallback solves it (to its
@@ -284,6 +291,18 @@ static void test_spd_system(void) {
     if (!(err <= 1e-3)) fprintf(stderr, "ill-conditioned spd case: error %.3g\n", err);
     CHECK(err <= 1e-3);
     CHECK(clh_cholesky_fallback_count() == fallback + (unsigned long)lapack);
+    /* The same with a float32 M (rank 100, shift 1e-5: condition near 1e9):
+     * a fallback in every build, the float64 answer. */
+    float *low_f = malloc((size_t)(n * n) * sizeof *low_f);
+    for (int64_t i = 0; i < n * n; i++) low_f[i] = (float)low[i];
+    clh_spd_system ill_f = {low_f, CLH_DT_F32, n, 1.0, 1e-5, n};
+    fallback = clh_cholesky_fallback_count();
+    err = spd_case(&ill_f, 2, &info);
+    CHECK(info == 0);
+    if (!(err <= 1e-4)) fprintf(stderr, "ill-conditioned float32 spd case: error %.3g\n", err);
+    CHECK(err <= 1e-4);
+    CHECK(clh_cholesky_fallback_count() == fallback + 1);
+    free(low_f);
     /* Singular (no shift, rank 100): a pivot, as the float64 path finds it. */
     clh_spd_system singular = {low, CLH_DT_F64, n, 1.0, 0.0, n};
     double rhs[300];
