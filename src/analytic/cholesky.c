@@ -292,8 +292,11 @@ static int solve_mixed(const clh_spd_system *s, double *b, int64_t nrhs) {
     /* af: only the triangle the factorisation and solves read is written
      * (clearing the other half would be one more pass over 32 MB at d =
      * 4096). fwork: the portable float32 factorisation's and solve's. */
-    size_t fwork_floats = lapack ? 1 : clh_float_cholesky_work(s->n);
-    if (fwork_floats && fwork_floats < nb) fwork_floats = nb;
+    size_t fwork_floats = 1;
+    if (!lapack) {
+        size_t factor = clh_float_cholesky_work(s->n), solve = clh_float_cholesky_solve_work(s->n, nrhs);
+        fwork_floats = factor && solve ? (factor > solve ? factor : solve) : 0;
+    }
     size_t work_doubles = s->dtype == CLH_DT_F32 ? clh_symm_mixed_work(s->n, nrhs) : 1;
     float *af = clh_malloc(nn * sizeof *af), *rf = clh_malloc(nb * sizeof *rf);
     double *x = clh_calloc(nb, sizeof *x), *r = clh_malloc(nb * sizeof *r);

@@ -5,6 +5,8 @@
 #include "analytic/cholesky_float.h"
 #include "common/checked.h"
 #include "kernels/gemm.h"
+#include "kernels/gemm_portable.h"
+#include "kernels/gemm_portable_kernels.h"
 
 /* Columns per block: wide enough that the rank-NB update runs at the
  * multiply's speed, narrow enough that the block's own work (NB² per row,
@@ -67,36 +69,108 @@ int64_t clh_float_cholesky(float *a, int64_t n, float *work) {
     return 0;
 }
 
-void clh_float_cholesky_solve(const float *l, int64_t n, float *b, int64_t nrhs, float *work) {
-    /* The sides interleaved (work [n][nrhs]), so each element of L meets
-     * all of them in one vectorisable loop. */
-    float *y = work;
-    for (int64_t c = 0; c < nrhs; c++)
-        for (int64_t i = 0; i < n; i++) y[i * nrhs + c] = b[c * n + i];
-    /* L y = b, row by row: y_i = (b_i − Σ_{j<i} L_ij y_j) / L_ii. */
+/* The sides interleaved: y [n][kp], kp = nrhs rounded up to a multiple of
+ * LANES (the padding zero), so each element of L meets all of them in a few
+ * vector operations. LANES: two AVX2 vectors of floats. */
+enum { LANES = 16 };
+
+static int64_t lanes_of(int64_t nrhs) { return (nrhs + LANES - 1) / LANES * LANES; }
+
+size_t clh_float_cholesky_solve_work(int64_t n, int64_t nrhs) {
+    size_t floats;
+    return clh_mul_size((size_t)n, (size_t)lanes_of(nrhs), &floats) ? floats : 0;
+}
+
+/* L y = b row by row, y_i = (b_i − Σ_{j<i} L_ij y_j) / L_ii, then Lᵀ x = y
+ * from the last row up, x_i = y_i / L_ii and y_p −= L_ip x_i for p < i. */
+static void solve_lanes_c(const float *l, int64_t n, float *y, int64_t kp) {
     for (int64_t i = 0; i < n; i++) {
         const float *li = l + i * n;
-        float *yi = y + i * nrhs;
+        float *yi = y + i * kp;
         for (int64_t j = 0; j < i; j++) {
-            const float *yj = y + j * nrhs;
+            const float *yj = y + j * kp;
             float lij = li[j];
-            for (int64_t c = 0; c < nrhs; c++) yi[c] -= lij * yj[c];
+            for (int64_t c = 0; c < kp; c++) yi[c] -= lij * yj[c];
         }
         float inv = 1.0f / li[i];
-        for (int64_t c = 0; c < nrhs; c++) yi[c] *= inv;
+        for (int64_t c = 0; c < kp; c++) yi[c] *= inv;
     }
-    /* Lᵀ x = y, from the last row up: x_i = y_i / L_ii, then y_p −= L_ip x_i. */
     for (int64_t i = n - 1; i >= 0; i--) {
         const float *li = l + i * n;
-        float *xi = y + i * nrhs;
+        float *xi = y + i * kp;
         float inv = 1.0f / li[i];
-        for (int64_t c = 0; c < nrhs; c++) xi[c] *= inv;
+        for (int64_t c = 0; c < kp; c++) xi[c] *= inv;
         for (int64_t p = 0; p < i; p++) {
-            float *yp = y + p * nrhs;
+            float *yp = y + p * kp;
             float lip = li[p];
-            for (int64_t c = 0; c < nrhs; c++) yp[c] -= lip * xi[c];
+            for (int64_t c = 0; c < kp; c++) yp[c] -= lip * xi[c];
         }
     }
+}
+
+#ifdef CLH_GEMM_X86
+/* The same with AVX2+FMA, LANES sides at a time; the forward sums in four
+ * interleaved partial sums per vector (an FMA's latency is four). */
+CLH_TARGET_AVX2
+static void solve_lanes_avx2(const float *l, int64_t n, float *y, int64_t kp) {
+    for (int64_t g = 0; g < kp; g += LANES) {
+        for (int64_t i = 0; i < n; i++) {
+            const float *li = l + i * n;
+            __m256 a[4][2];
+            for (int u = 0; u < 4; u++) a[u][0] = a[u][1] = _mm256_setzero_ps();
+            int64_t j = 0;
+            for (; j + 4 <= i; j += 4)
+                for (int u = 0; u < 4; u++) {
+                    const float *yj = y + (j + u) * kp + g;
+                    __m256 v = _mm256_broadcast_ss(li + j + u);
+                    a[u][0] = _mm256_fmadd_ps(v, _mm256_loadu_ps(yj), a[u][0]);
+                    a[u][1] = _mm256_fmadd_ps(v, _mm256_loadu_ps(yj + 8), a[u][1]);
+                }
+            for (; j < i; j++) {
+                const float *yj = y + j * kp + g;
+                __m256 v = _mm256_broadcast_ss(li + j);
+                a[0][0] = _mm256_fmadd_ps(v, _mm256_loadu_ps(yj), a[0][0]);
+                a[0][1] = _mm256_fmadd_ps(v, _mm256_loadu_ps(yj + 8), a[0][1]);
+            }
+            float *yi = y + i * kp + g;
+            __m256 inv = _mm256_set1_ps(1.0f / li[i]);
+            for (int h = 0; h < 2; h++) {
+                __m256 sum = _mm256_add_ps(_mm256_add_ps(a[0][h], a[1][h]),
+                                           _mm256_add_ps(a[2][h], a[3][h]));
+                __m256 yv = _mm256_sub_ps(_mm256_loadu_ps(yi + 8 * h), sum);
+                _mm256_storeu_ps(yi + 8 * h, _mm256_mul_ps(yv, inv));
+            }
+        }
+        for (int64_t i = n - 1; i >= 0; i--) {
+            const float *li = l + i * n;
+            float *xi = y + i * kp + g;
+            __m256 inv = _mm256_set1_ps(1.0f / li[i]);
+            __m256 x0 = _mm256_mul_ps(_mm256_loadu_ps(xi), inv);
+            __m256 x1 = _mm256_mul_ps(_mm256_loadu_ps(xi + 8), inv);
+            _mm256_storeu_ps(xi, x0);
+            _mm256_storeu_ps(xi + 8, x1);
+            for (int64_t p = 0; p < i; p++) {
+                float *yp = y + p * kp + g;
+                __m256 v = _mm256_broadcast_ss(li + p);
+                _mm256_storeu_ps(yp, _mm256_fnmadd_ps(v, x0, _mm256_loadu_ps(yp)));
+                _mm256_storeu_ps(yp + 8, _mm256_fnmadd_ps(v, x1, _mm256_loadu_ps(yp + 8)));
+            }
+        }
+    }
+}
+#endif
+
+void clh_float_cholesky_solve(const float *l, int64_t n, float *b, int64_t nrhs, float *work) {
+    int64_t kp = lanes_of(nrhs);
+    float *y = work;
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t c = 0; c < kp; c++) y[i * kp + c] = c < nrhs ? b[c * n + i] : 0.0f;
+#ifdef CLH_GEMM_X86
+    if (clh_gemm_portable_vector_width() >= 8)
+        solve_lanes_avx2(l, n, y, kp);
+    else
+#endif
+        solve_lanes_c(l, n, y, kp);
     for (int64_t c = 0; c < nrhs; c++)
-        for (int64_t i = 0; i < n; i++) b[c * n + i] = y[i * nrhs + c];
+        for (int64_t i = 0; i < n; i++) b[c * n + i] = y[i * kp + c];
 }

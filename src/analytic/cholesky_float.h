@@ -25,8 +25,14 @@ size_t clh_float_cholesky_work(int64_t n);
  * (or NaN). work: clh_float_cholesky_work(n) floats. */
 int64_t clh_float_cholesky(float *a, int64_t n, float *work);
 
+/* Floats of workspace for a solve of nrhs sides (0 when it overflows). */
+size_t clh_float_cholesky_solve_work(int64_t n, int64_t nrhs);
+
 /* Solves L Lᵀ X = B for the nrhs rows of b ([nrhs, n]) in place, L from
- * clh_float_cholesky. work: n · nrhs floats. */
+ * clh_float_cholesky (or LAPACK's spotrf 'U' column-major: the same
+ * memory). The sides go interleaved, sixteen at a time (AVX2+FMA where the
+ * CPU has it, plain C otherwise), so one pass over L serves them all.
+ * work: clh_float_cholesky_solve_work(n, nrhs) floats. */
 void clh_float_cholesky_solve(const float *l, int64_t n, float *b, int64_t nrhs, float *work);
 
 #endif

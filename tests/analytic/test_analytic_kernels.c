@@ -277,8 +277,10 @@ static void test_spd_system(void) {
     unsigned long mixed = clh_cholesky_mixed_count();
     CHECK(spd_case(&cases[1], 3, &info) <= 1e-11 && info == 0);
     CHECK(clh_cholesky_mixed_count() == mixed + 1);
+    CHECK(spd_case(&cases[4], 20, &info) <= 1e-11 && info == 0); /* two groups of sides */
+    CHECK(clh_cholesky_mixed_count() == mixed + 2);
     CHECK(spd_case(&cases[2], 3, &info) <= 1e-11 && info == 0);
-    CHECK(clh_cholesky_mixed_count() == mixed + 1);
+    CHECK(clh_cholesky_mixed_count() == mixed + 2);
     CHECK_OK(clh_set_gemm_policy(CLH_GEMM_AUTO));
     /* Too ill-conditioned for float32: rank 100 of 300 and a shift of 1e-7,
      * a condition number near 1e11. The float64 fallback solves it (to its
