@@ -19,8 +19,14 @@
  *   precision  the pipeline's statistics in float32 and in float64 at once:
  *              the relative difference of the solved weights and of the
  *              test accuracy (the measurement behind analytic.h's default).
+ *   solve      one solve of the pipeline's system after all --train images
+ *              (float32 statistics, 10 classes): clh_analytic_solve (mixed
+ *              precision, cholesky.h) against a bare float32 spotrf + spotrs
+ *              (what PyTorch's cholesky + cholesky_solve do), both timed and
+ *              compared with a float64 dpotrf solve of the same system (the
+ *              measurement behind docs/analytic.md's precision of the solve).
  *
- *   bench_analytic [--mode gram|pipeline|precision|all] [--threads N]
+ *   bench_analytic [--mode gram|pipeline|precision|solve|all] [--threads N]
  *                  [--rows 60000] [--rows64 12000] [--width 4096] [--batch 2000]
  *                  [--train 60000] [--test 10000] [--precision f32|f64]
  *                  [--lambda 1] [--quick]
@@ -35,10 +41,14 @@
 #include <time.h>
 
 #include "clheads.h"
+#include "analytic/cholesky.h" /* which path the solves took */
 #include "kernels/gemm.h" /* the syrk entry of the multiply dispatch */
 
 #ifdef CLH_BENCH_CBLAS
 #include <cblas.h>
+#endif
+#ifdef CLH_BENCH_LAPACKE
+#include <lapacke.h>
 #endif
 
 typedef struct options {
@@ -363,6 +373,126 @@ static void bench_precision(const options *o, const digits *train, const digits 
     free(test_h);
 }
 
+/* ---- solve ----------------------------------------------------------------------- */
+
+#ifdef CLH_BENCH_LAPACKE
+/* max |x - ref| / max |ref| over n values. */
+static double max_rel(const float *x, const double *ref, size_t n) {
+    double diff = 0, scale = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (fabs((double)x[i] - ref[i]) > diff) diff = fabs((double)x[i] - ref[i]);
+        if (fabs(ref[i]) > scale) scale = fabs(ref[i]);
+    }
+    return scale > 0 ? diff / scale : diff;
+}
+#endif
+
+static void bench_solve(const options *o, const digits *train) {
+    int64_t w = o->width;
+    clh_random_features *rf = NULL;
+    OK(clh_random_features_create(&rf, 1, PIXELS, w));
+    clh_analytic *a = ridge_stats(CLH_CIL, w, CLH_DT_F32, o->lambda);
+    clh_heads *h = NULL;
+    OK(clh_heads_create(&h, CLH_CIL, w, 1));
+    OK(clh_analytic_setup_task(a, 0, CLASSES));
+    OK(clh_heads_setup_task(h, 0, CLASSES));
+    float *hbuf = xmalloc((size_t)(o->batch * w) * sizeof *hbuf);
+    for (int64_t i = 0; i < train->n; i += o->batch) {
+        int64_t n = train->n - i < o->batch ? train->n - i : o->batch;
+        OK(clh_random_features_apply(rf, train->x + i * PIXELS, n, hbuf));
+        OK(clh_analytic_update(a, hbuf, n, CLH_NO_TASK, train->label + i));
+    }
+    free(hbuf);
+    printf("solve: ridge (G + %g I) W = Q, G of %lld random ReLU features of width %lld, %d classes, "
+           "float32 statistics, threads %d (%s Cholesky)\n", o->lambda, (long long)train->n,
+           (long long)w, CLASSES, clh_get_num_threads(), clh_cholesky_backend());
+    double best = 1e30;
+    unsigned long mixed0 = clh_cholesky_mixed_count(), fallback0 = clh_cholesky_fallback_count();
+    for (int rep = 0; rep < 3; rep++) {
+        double t0 = now_s();
+        OK(clh_analytic_solve(a, h, CLH_NO_TASK));
+        double t = now_s() - t0;
+        if (t < best) best = t;
+    }
+    printf("  clh_analytic_solve      %7.3f s (best of 3; mixed precision %lu, float64 fallback %lu)\n",
+           best, clh_cholesky_mixed_count() - mixed0,
+           clh_cholesky_fallback_count() - fallback0);
+#ifdef CLH_BENCH_LAPACKE
+    /* The same system from the saved statistics: G (full, symmetric) and Q. */
+    clh_analytic_export *e = NULL;
+    OK(clh_analytic_export_create(a, NULL, &e));
+    size_t count = 0;
+    const clh_st_tensor *t = clh_analytic_export_tensors(e, &count);
+    const float *g = NULL;
+    const double *q = NULL;
+    for (size_t i = 0; i < count; i++) {
+        if (strcmp(t[i].name, "analytic.gram") == 0) g = t[i].data;
+        if (strcmp(t[i].name, "analytic.sums") == 0) q = t[i].data;
+    }
+    if (!g || !q) {
+        fprintf(stderr, "bench_analytic: the export lacks the Gram matrix or the sums\n");
+        exit(2);
+    }
+    size_t nn = (size_t)(w * w), nb = (size_t)(w * CLASSES);
+    double *ad = xmalloc(nn * sizeof *ad), *xd = xmalloc(nb * sizeof *xd);
+    float *af = xmalloc(nn * sizeof *af), *xf = xmalloc(nb * sizeof *xf);
+    for (size_t i = 0; i < nn; i++) ad[i] = g[i];
+    for (int64_t i = 0; i < w; i++) ad[i * w + i] += o->lambda;
+    memcpy(xd, q, nb * sizeof *xd);
+    double t0 = now_s();
+    int info = (int)LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'U', (int)w, ad, (int)w);
+    if (!info) info = (int)LAPACKE_dpotrs(LAPACK_COL_MAJOR, 'U', (int)w, CLASSES, ad, (int)w, xd, (int)w);
+    double t_double = now_s() - t0;
+    best = 1e30;
+    for (int rep = 0; rep < 3 && !info; rep++) {
+        for (size_t i = 0; i < nn; i++) af[i] = g[i];
+        for (int64_t i = 0; i < w; i++) af[i * w + i] += (float)o->lambda;
+        for (size_t i = 0; i < nb; i++) xf[i] = (float)q[i];
+        t0 = now_s();
+        info = (int)LAPACKE_spotrf(LAPACK_COL_MAJOR, 'U', (int)w, af, (int)w);
+        if (!info) info = (int)LAPACKE_spotrs(LAPACK_COL_MAJOR, 'U', (int)w, CLASSES, af, (int)w, xf, (int)w);
+        double tf = now_s() - t0;
+        if (tf < best) best = tf;
+    }
+    if (info) {
+        fprintf(stderr, "bench_analytic: LAPACK failed (info %d)\n", info);
+        exit(2);
+    }
+    double err_float = max_rel(xf, xd, nb);
+    /* Refinement in float32 only: residuals R = Q - G X - λX by ssymm, in
+     * float32 arithmetic, then X += the float32 solve of R. */
+    float *resid = xmalloc(nb * sizeof *resid);
+    double err_refined[3];
+    for (int step = 0; step < 3; step++) {
+        for (size_t i = 0; i < nb; i++) resid[i] = (float)q[i] - (float)o->lambda * xf[i];
+        cblas_ssymm(CblasColMajor, CblasLeft, CblasUpper, (int)w, CLASSES, -1.0f, g, (int)w, xf,
+                    (int)w, 1.0f, resid, (int)w);
+        LAPACKE_spotrs(LAPACK_COL_MAJOR, 'U', (int)w, CLASSES, af, (int)w, resid, (int)w);
+        for (size_t i = 0; i < nb; i++) xf[i] += resid[i];
+        err_refined[step] = max_rel(xf, xd, nb);
+    }
+    free(resid);
+    float *weight;
+    clh_heads_flat(h, &weight, NULL, NULL);
+    printf("  float32 spotrf + spotrs %7.3f s (best of 3; PyTorch's float32 solve)\n", best);
+    printf("  float64 dpotrf + dpotrs %7.3f s (the reference)\n", t_double);
+    printf("  weights against float64 (max |W - W64| / max |W64|): clh_analytic_solve %.2g, "
+           "float32 Cholesky %.2g, then refined with float32 residuals %.2g, %.2g, %.2g (1, 2, 3 "
+           "steps)\n", max_rel(weight, xd, nb), err_float, err_refined[0], err_refined[1],
+           err_refined[2]);
+    free(ad);
+    free(xd);
+    free(af);
+    free(xf);
+    clh_analytic_export_free(e);
+#else
+    printf("  (no LAPACK in this build: no float32 or float64 LAPACK solve to compare)\n");
+#endif
+    clh_heads_free(h);
+    clh_analytic_free(a);
+    clh_random_features_free(rf);
+}
+
 static int64_t parse_int(const char *s) { return strtoll(s, NULL, 10); }
 
 int main(int argc, char **argv) {
@@ -389,7 +519,7 @@ int main(int argc, char **argv) {
             const char *p = argv[++i];
             o.precision = strcmp(p, "f64") == 0 ? CLH_DT_F64 : CLH_DT_F32;
         } else {
-            fprintf(stderr, "usage: bench_analytic [--mode gram|pipeline|precision|all] "
+            fprintf(stderr, "usage: bench_analytic [--mode gram|pipeline|precision|solve|all] "
                     "[--threads N] [--rows N] [--rows64 N] [--width W] [--batch B] [--train N] "
                     "[--test N] [--precision f32|f64] [--lambda L] [--quick]\n");
             return 2;
@@ -403,11 +533,13 @@ int main(int argc, char **argv) {
     clh_set_num_threads(o.threads);
     int all = strcmp(o.mode, "all") == 0;
     if (all || strcmp(o.mode, "gram") == 0) bench_gram(&o);
-    if (all || strcmp(o.mode, "pipeline") == 0 || strcmp(o.mode, "precision") == 0) {
+    int solve = strcmp(o.mode, "solve") == 0;
+    if (all || solve || strcmp(o.mode, "pipeline") == 0 || strcmp(o.mode, "precision") == 0) {
         make_templates();
         digits train = make_digits(o.train), test_set = make_digits(o.test);
         if (all || strcmp(o.mode, "pipeline") == 0) bench_pipeline(&o, &train, &test_set);
         if (all || strcmp(o.mode, "precision") == 0) bench_precision(&o, &train, &test_set);
+        if (all || solve) bench_solve(&o, &train);
         free(train.x);
         free(train.label);
         free(test_set.x);

@@ -29,6 +29,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h> /* mallopt */
+#endif
 
 #include "run.h"
 
@@ -91,10 +94,23 @@ void cli_analytic_free(cli_analytic_run *run) {
     free(run);
 }
 
+/* Every task allocates and frees buffers of the Gram matrix's size (the
+ * solve's float32 factor, the checkpoint's copy of G: 64 MB each at width
+ * 4096). glibc serves those from fresh mmap'd pages, whose first touch costs
+ * a page fault and a clearing each (about 30k faults per task); kept in the
+ * heap instead, the next task reuses them. */
+static void keep_large_blocks(void) {
+#ifdef __GLIBC__
+    mallopt(M_MMAP_MAX, 0);                 /* large blocks from the heap too */
+    mallopt(M_TRIM_THRESHOLD, 1024 << 20);  /* and not handed back at every free */
+#endif
+}
+
 /* The heads' set-up for the whole run (DIL, STL, MTL) happened in
  * cli_learner_init; the statistics follow the heads. */
 int cli_analytic_init(cli_learner *learner, char *err, size_t err_len) {
     const cli_run_config *cfg = learner->config;
+    keep_large_blocks();
     int64_t in = learner->images->dim;
     cli_analytic_run *run = calloc(1, sizeof *run);
     if (!run) {

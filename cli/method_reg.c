@@ -20,25 +20,44 @@
 #include "clheads/loss.h"
 #include "method_hooks.h"
 
+/* The penalty of every term over params [begin, end) of one part (backbone
+ * or heads), term after term; *value += each term's sum. */
+static clh_status penalty_part(const cli_method_state *ms, const float *params, float *grads,
+                               size_t offset, size_t begin, size_t end, double lambda,
+                               double *value) {
+    for (int64_t k = 0; k < ms->terms; k++) {
+        const float *omega = ms->omega[k] ? ms->omega[k] + offset + begin : NULL;
+        double v = 0.0;
+        clh_status st = clh_anchor_penalty(params + begin, ms->anchor[k] + offset + begin, omega,
+                                           end - begin, lambda, &v, grads + begin);
+        if (st != CLH_OK) return st;
+        *value += v;
+    }
+    return CLH_OK;
+}
+
 int cli_reg_penalty(cli_learner *l, double *value, char *err, size_t err_len) {
+    /* Floats per slice: every term's anchor and Omega over one slice stay in
+     * the cache while the terms are added. Each gradient entry still gets
+     * its terms in order 0, 1, ...: the same floats as term after term over
+     * the whole vector; only the penalty's double sum is grouped differently. */
+    enum { SLICE = 4096 };
     cli_method_state *ms = &l->ms;
     double lambda = 2.0 * l->config->mopt.reg_coef;
     float *hp, *hg;
     size_t hc;
     clh_heads_flat(l->heads, &hp, &hg, &hc);
     *value = 0.0;
-    for (int64_t k = 0; k < ms->terms; k++) {
-        double vb = 0.0, vh = 0.0;
-        const float *omega_b = ms->omega[k], *omega_h = ms->omega[k] ? ms->omega[k] + ms->backbone
-                                                                     : NULL;
-        clh_status st = clh_anchor_penalty(l->mlp.params, ms->anchor[k], omega_b, ms->backbone,
-                                           lambda, &vb, l->mlp.grads);
-        if (st == CLH_OK)
-            st = clh_anchor_penalty(hp, ms->anchor[k] + ms->backbone, omega_h, hc, lambda, &vh,
-                                    hg);
-        if (st != CLH_OK) return cli_method_lib_fail(err, err_len, "the anchor penalty", st);
-        *value += vb + vh;
+    clh_status st = CLH_OK;
+    for (size_t b = 0; b < ms->backbone && st == CLH_OK; b += SLICE) {
+        size_t e = b + SLICE < ms->backbone ? b + SLICE : ms->backbone;
+        st = penalty_part(ms, l->mlp.params, l->mlp.grads, 0, b, e, lambda, value);
     }
+    for (size_t b = 0; b < hc && st == CLH_OK; b += SLICE) {
+        size_t e = b + SLICE < hc ? b + SLICE : hc;
+        st = penalty_part(ms, hp, hg, ms->backbone, b, e, lambda, value);
+    }
+    if (st != CLH_OK) return cli_method_lib_fail(err, err_len, "the anchor penalty", st);
     /* The penalty's gradient reaches every head (torch: .grad is not None). */
     cli_method_all_heads_have_grad(l);
     return 0;

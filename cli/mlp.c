@@ -58,8 +58,7 @@ static void relu(float *x, size_t n) {
 
 /* dx *= (activation > 0): the ReLU's backward from its output. */
 static void relu_backward(float *d, const float *activation, size_t n) {
-    for (size_t i = 0; i < n; i++)
-        if (!(activation[i] > 0.0f)) d[i] = 0.0f;
+    for (size_t i = 0; i < n; i++) d[i] = activation[i] > 0.0f ? d[i] : 0.0f; /* no branch: vectorises */
 }
 
 const float *cli_mlp_forward(cli_mlp *mlp, const float *x, int64_t batch) {

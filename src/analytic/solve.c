@@ -78,30 +78,25 @@ static void ncm_task(const clh_analytic *a, size_t t, int64_t first, solution *s
     }
 }
 
-/* The system matrix of matrix m in double (lower triangle). */
-static clh_status build_system(const clh_analytic *a, size_t m, double *sys) {
-    int64_t n = a->dim;
-    double scale = 1.0, diag = 0.0;
-    if (a->config.method == CLH_ANALYTIC_RIDGE) {
-        diag = a->config.lambda;
-    } else {
+/* The system of matrix m, described for cholesky.h (nothing is copied):
+ * ridge G + λI (λ not on the constant feature's entry), LDA (1−ε)M/N + εI. */
+static clh_status describe_system(const clh_analytic *a, size_t m, clh_spd_system *sys) {
+    double scale = 1.0, diag = a->config.lambda;
+    if (a->config.method == CLH_ANALYTIC_LDA) {
         if (a->mat_samples[m] == 0)
             return clh_analytic_fail(a, CLH_E_INVALID_ARG, "%s: no samples yet for the covariance",
                                      what);
         scale = (1.0 - a->config.shrinkage) / (double)a->mat_samples[m];
         diag = a->config.shrinkage;
     }
-    for (int64_t i = 0; i < n; i++) {
-        double *row = sys + i * n;
-        for (int64_t j = 0; j <= i; j++) row[j] = scale * clh_analytic_mat_at(a, m, i, j);
-        if (i < a->in) row[i] += diag; /* the constant feature's weight is not penalised */
-    }
+    clh_spd_system s = {a->mats[m], a->config.precision, a->dim, scale, diag, a->in};
+    *sys = s;
     return CLH_OK;
 }
 
 /* Solves matrix m for every selected task that uses it. */
 static clh_status solve_matrix(const clh_analytic *a, size_t m, const size_t *sel, size_t n_sel,
-                               solution *s, double *sys, double *rhs) {
+                               solution *s, double *rhs) {
     int64_t n = a->dim, d = a->in, k = 0;
     for (size_t i = 0; i < n_sel; i++) {
         const clh_analytic_task *task = &a->tasks[sel[i]];
@@ -136,9 +131,13 @@ static clh_status solve_matrix(const clh_analytic *a, size_t m, const size_t *se
                                  a->config.method == CLH_ANALYTIC_RIDGE ? "Gram matrix" : "scatter",
                                  (long long)samples, (long long)rank_bound, (long long)a->dim,
                                  a->config.method == CLH_ANALYTIC_RIDGE ? "lambda" : "shrinkage");
-    clh_status st = build_system(a, m, sys);
+    clh_spd_system sys;
+    clh_status st = describe_system(a, m, &sys);
     if (st) return st;
-    int64_t info = clh_cholesky_solve(sys, n, rhs, k);
+    int64_t info = clh_spd_solve(&sys, rhs, k);
+    if (info == CLH_CHOLESKY_NOMEM)
+        return clh_analytic_fail(a, CLH_E_NOMEM, "%s: out of memory for a %lld x %lld system",
+                                 what, (long long)n, (long long)n);
     if (info) {
         if (a->config.method == CLH_ANALYTIC_RIDGE)
             return clh_analytic_fail(a, CLH_E_SINGULAR, "%s: G + lambda*I is not positive definite "
@@ -213,7 +212,7 @@ clh_status clh_analytic_solve(const clh_analytic *a, clh_heads *heads, int64_t t
                                  clh_paradigm_name(a->paradigm), (long long)a->in);
     size_t *sel = clh_malloc(a->num_tasks * sizeof *sel);
     solution s = {NULL, NULL, clh_malloc(a->num_tasks * sizeof(int64_t))};
-    double *sys = NULL, *rhs = NULL;
+    double *rhs = NULL;
     clh_status st = CLH_OK;
     size_t n_sel = 0;
     if (!sel || !s.first) st = clh_analytic_fail(a, CLH_E_NOMEM, "%s: out of memory", what);
@@ -232,18 +231,15 @@ clh_status clh_analytic_solve(const clh_analytic *a, clh_heads *heads, int64_t t
         if (!s.weight || !s.bias) st = clh_analytic_fail(a, CLH_E_NOMEM, "%s: out of memory", what);
     }
     if (!st && clh_analytic_has_mats(a)) {
-        size_t sys_bytes = 0, rhs_bytes = 0;
-        if (!clh_mul_size((size_t)a->dim, (size_t)a->dim, &sys_bytes) ||
-            !clh_mul_size(sys_bytes, sizeof(double), &sys_bytes) ||
-            !clh_mul_size((size_t)rows * sizeof(double), (size_t)a->dim, &rhs_bytes))
+        size_t rhs_bytes = 0;
+        if (!clh_mul_size((size_t)rows * sizeof(double), (size_t)a->dim, &rhs_bytes))
             st = clh_analytic_fail(a, CLH_E_OVERFLOW, "%s: %lld classes overflow", what,
                                    (long long)rows);
         if (!st) {
-            sys = clh_malloc(sys_bytes);
             rhs = clh_malloc(rhs_bytes ? rhs_bytes : 1);
-            if (!sys || !rhs)
-                st = clh_analytic_fail(a, CLH_E_NOMEM, "%s: out of memory for a %lld x %lld "
-                                       "system", what, (long long)a->dim, (long long)a->dim);
+            if (!rhs)
+                st = clh_analytic_fail(a, CLH_E_NOMEM, "%s: out of memory for %lld right-hand "
+                                       "sides", what, (long long)rows);
         }
     }
     if (!st) {
@@ -251,10 +247,9 @@ clh_status clh_analytic_solve(const clh_analytic *a, clh_heads *heads, int64_t t
             for (size_t i = 0; i < n_sel; i++) ncm_task(a, sel[i], s.first[i], &s);
         else
             for (size_t m = 0; !st && m < a->num_mats; m++)
-                st = solve_matrix(a, m, sel, n_sel, &s, sys, rhs);
+                st = solve_matrix(a, m, sel, n_sel, &s, rhs);
     }
     if (!st) write_heads(a, heads, sel, n_sel, &s);
-    clh_free(sys);
     clh_free(rhs);
     clh_free(s.weight);
     clh_free(s.bias);

@@ -56,20 +56,42 @@ void clh_analytic_export_free(clh_analytic_export *e) {
     clh_free(e);
 }
 
+/* The upper triangle of c [n, n] from its lower one, tile by tile through a
+ * small buffer: element (i, j > i) comes from (j, i), a column read, which
+ * element by element would touch a new cache line per value, and at a
+ * power-of-two width all of a column's lines fall into the same cache set.
+ * A tile's rows are read whole into the buffer, then written out
+ * transposed, row by row. */
+enum { MIRROR_TILE = 16 };
+
+#define DEFINE_MIRROR(name, type)                                                         \
+    static void name(type *c, int64_t n) {                                               \
+        type tile[MIRROR_TILE][MIRROR_TILE];                                              \
+        for (int64_t j0 = 0; j0 < n; j0 += MIRROR_TILE) {     /* source rows */           \
+            int64_t j1 = j0 + MIRROR_TILE < n ? j0 + MIRROR_TILE : n;                     \
+            for (int64_t i0 = 0; i0 <= j0; i0 += MIRROR_TILE) { /* source columns */      \
+                int64_t i1 = i0 + MIRROR_TILE < n ? i0 + MIRROR_TILE : n;                 \
+                for (int64_t j = j0; j < j1; j++)                                         \
+                    for (int64_t i = i0; i < i1; i++) tile[j - j0][i - i0] = c[j * n + i]; \
+                for (int64_t i = i0; i < i1; i++)                                         \
+                    for (int64_t j = j0 > i + 1 ? j0 : i + 1; j < j1; j++)                \
+                        c[i * n + j] = tile[j - j0][i - i0];                              \
+            }                                                                             \
+        }                                                                                 \
+    }
+DEFINE_MIRROR(mirror_f32, float)
+DEFINE_MIRROR(mirror_f64, double)
+
 /* A full symmetric copy of matrix m (the handle keeps the lower triangle). */
 static void *mirrored(const clh_analytic *a, size_t m) {
     size_t bytes = clh_analytic_mat_bytes(a);
     void *copy = clh_malloc(bytes);
     if (!copy) return NULL;
     memcpy(copy, a->mats[m], bytes);
-    int64_t n = a->dim;
-    for (int64_t i = 0; i < n; i++)
-        for (int64_t j = i + 1; j < n; j++) {
-            if (a->config.precision == CLH_DT_F64)
-                ((double *)copy)[i * n + j] = ((double *)copy)[j * n + i];
-            else
-                ((float *)copy)[i * n + j] = ((float *)copy)[j * n + i];
-        }
+    if (a->config.precision == CLH_DT_F64)
+        mirror_f64(copy, a->dim);
+    else
+        mirror_f32(copy, a->dim);
     return copy;
 }
 

@@ -21,6 +21,37 @@ static clh_status require_vectors(const char *what, size_t count, int n, const v
     return CLH_OK;
 }
 
+/* The anchor penalty's loop: returns sum w (p - a)^2 over [0, count) and,
+ * when with_grads, adds scale * (w * diff) to grads. The sum runs in LANES
+ * double accumulators (element i in lane i mod LANES) so the loop vectorises;
+ * the gradient is element-wise (its float operations do not depend on the
+ * lanes). with_omega and with_grads are constants at each call. */
+enum { LANES = 8 };
+static inline double penalty_range(const float *restrict params, const float *restrict anchor,
+                                   const float *restrict omega, size_t count, float scale,
+                                   float *restrict grads, const int with_omega,
+                                   const int with_grads) {
+    double acc[LANES] = {0};
+    size_t i = 0;
+    for (; i + LANES <= count; i += LANES) {
+        for (size_t j = 0; j < LANES; j++) {
+            float diff = params[i + j] - anchor[i + j];
+            float w = with_omega ? omega[i + j] : 1.0f;
+            acc[j] += (double)w * (double)diff * (double)diff;
+            if (with_grads) grads[i + j] += scale * (w * diff);
+        }
+    }
+    for (size_t j = 0; i < count; i++, j++) {
+        float diff = params[i] - anchor[i];
+        float w = with_omega ? omega[i] : 1.0f;
+        acc[j] += (double)w * (double)diff * (double)diff;
+        if (with_grads) grads[i] += scale * (w * diff);
+    }
+    double sum = 0.0;
+    for (size_t j = 0; j < LANES; j++) sum += acc[j];
+    return sum;
+}
+
 clh_status clh_anchor_penalty(const float *params, const float *anchor, const float *omega,
                               size_t count, double lambda, double *penalty, float *grads) {
     static const char what[] = "clh_anchor_penalty";
@@ -31,14 +62,14 @@ clh_status clh_anchor_penalty(const float *params, const float *anchor, const fl
     if (!non_negative(lambda))
         return clh_fail(CLH_E_INVALID_ARG, "%s: invalid strength lambda %g (must be >= 0)", what,
                         lambda);
-    double sum = 0.0;
     const float scale = (float)lambda;
-    for (size_t i = 0; i < count; i++) {
-        float diff = params[i] - anchor[i];
-        float w = omega ? omega[i] : 1.0f;
-        sum += (double)w * (double)diff * (double)diff;
-        if (grads) grads[i] += scale * (w * diff);
-    }
+    double sum;
+    if (omega)
+        sum = grads ? penalty_range(params, anchor, omega, count, scale, grads, 1, 1)
+                    : penalty_range(params, anchor, omega, count, scale, NULL, 1, 0);
+    else
+        sum = grads ? penalty_range(params, anchor, NULL, count, scale, grads, 0, 1)
+                    : penalty_range(params, anchor, NULL, count, scale, NULL, 0, 0);
     if (penalty) *penalty = 0.5 * lambda * sum;
     return CLH_OK;
 }

@@ -1,14 +1,19 @@
 /* The analytic heads' kernels: the symmetric rank-k update (float and double,
  * BLAS and portable, against a plain double sum), the Cholesky solve
- * (LAPACK and portable, against numpy; not positive definite -> the pivot),
- * and the random-feature expansion (numpy's replica of the generator, bit
- * for bit; ReLU outputs; NaN kept; argument errors). */
+ * (LAPACK and portable, against numpy; not positive definite -> the pivot;
+ * described systems scale·M + shift·E of a float32 or float64 M: the mixed
+ * precision path where float32 suffices, the float64 fallback where it does
+ * not, both to float64 accuracy; out of memory), and the random-feature
+ * expansion (numpy's replica of the generator, bit for bit; ReLU outputs;
+ * NaN kept; argument errors). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "analytic/cholesky.h"
 #include "kernels/gemm.h"
+#include "kernels/sparse_rows.h"
+#include "kernels/symm_mixed.h"
 #include "common/testing.h"
 #include "test_analytic_util.h"
 
@@ -147,6 +152,236 @@ static void test_cholesky(const analytic_ref *r) {
     free(x);
 }
 
+/* A Gram matrix HᵀH [n, n] of `rows` uncentred ReLU-like rows (half zeros,
+ * the rest uniform in [0, 1)), as the ridge statistics see it; the upper
+ * triangle NaN (never read). */
+static double *relu_gram(int64_t n, int64_t rows) {
+    double *h = malloc((size_t)(rows * n) * sizeof *h), *g = malloc((size_t)(n * n) * sizeof *g);
+    for (int64_t i = 0; i < rows * n; i++) {
+        double u = uniform();
+        h[i] = u < 0 ? 0.0 : u;
+    }
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t j = 0; j < n; j++) {
+            double s = 0;
+            for (int64_t r = 0; r < rows && j <= i; r++) s += h[r * n + i] * h[r * n + j];
+            g[i * n + j] = j <= i ? s : NAN;
+        }
+    free(h);
+    return g;
+}
+
+/* clh_spd_solve on system s (M as given) against the portable float64 solve
+ * of the same A built here; returns max |x - x_portable| / max |x_portable|. */
+static double spd_case(const clh_spd_system *s, int64_t nrhs, int64_t *info_out) {
+    int64_t n = s->n;
+    double *a = malloc((size_t)(n * n) * sizeof *a), *b = malloc((size_t)(n * nrhs) * sizeof *b);
+    double *x = malloc((size_t)(n * nrhs) * sizeof *x);
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t j = 0; j <= i; j++) {
+            double m = s->dtype == CLH_DT_F64 ? ((const double *)s->m)[i * n + j]
+                                               : (double)((const float *)s->m)[i * n + j];
+            a[i * n + j] = s->scale * m + (i == j && i < s->shifted ? s->shift : 0.0);
+        }
+    for (int64_t i = 0; i < n * nrhs; i++) b[i] = x[i] = uniform();
+    *info_out = clh_spd_solve(s, x, nrhs);
+    CHECK(clh_cholesky_solve_portable(a, n, b, nrhs) == 0);
+    double diff = 0, scale = 0;
+    for (int64_t i = 0; i < n * nrhs; i++) {
+        if (!(fabs(x[i] - b[i]) <= diff)) diff = fabs(x[i] - b[i]);
+        if (fabs(b[i]) > scale) scale = fabs(b[i]);
+    }
+    free(a);
+    free(b);
+    free(x);
+    return diff / scale;
+}
+
+/* clh_symm_mixed against R = B − alpha · A X summed in long double. */
+static void symm_mixed_case(int64_t n, int64_t nrhs) {
+    float *m = malloc((size_t)(n * n) * sizeof *m);
+    double *x = malloc((size_t)(n * nrhs) * sizeof *x), *b = malloc((size_t)(n * nrhs) * sizeof *b);
+    double *r = malloc((size_t)(n * nrhs) * sizeof *r);
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t j = 0; j < n; j++) m[i * n + j] = j <= i ? (float)uniform() : NAN;
+    for (int64_t i = 0; i < n * nrhs; i++) {
+        x[i] = uniform();
+        b[i] = uniform();
+    }
+    double *work = malloc(clh_symm_mixed_work(n, nrhs) * sizeof *work);
+    clh_symm_mixed(n, nrhs, 0.75, m, n, x, b, r, work);
+    double worst = 0;
+    for (int64_t c = 0; c < nrhs; c++)
+        for (int64_t i = 0; i < n; i++) {
+            long double s = 0, scale = 0;
+            for (int64_t j = 0; j < n; j++) {
+                long double a = j <= i ? m[i * n + j] : m[j * n + i];
+                s += a * x[c * n + j];
+                scale += fabsl(a * x[c * n + j]);
+            }
+            long double want = b[c * n + i] - 0.75L * s;
+            double err = (double)(fabsl(r[c * n + i] - want) / (scale + fabsl((long double)b[c * n + i])));
+            if (!(err <= worst)) worst = err;
+        }
+    if (!(worst <= 1e-15)) fprintf(stderr, "symm_mixed n=%lld nrhs=%lld: error %.3g\n",
+                                   (long long)n, (long long)nrhs, worst);
+    CHECK(worst <= 1e-15);
+    free(m);
+    free(x);
+    free(b);
+    free(r);
+    free(work);
+}
+
+static void test_symm_mixed(void) {
+    int threads = clh_get_num_threads();
+    for (int t = 1; t <= 3; t += 2) { /* one worker, and three with uneven ranges */
+        clh_set_num_threads(t);
+        symm_mixed_case(7, 1);     /* one partial block */
+        symm_mixed_case(263, 3);   /* n >= 256: the workers; partial last block */
+        symm_mixed_case(601, 10);  /* several bands and chunks; 10 sides = 3 groups */
+    }
+    clh_set_num_threads(threads);
+}
+
+static void test_spd_system(void) {
+    int lapack = strcmp(clh_cholesky_backend(), "lapack") == 0;
+    int64_t n = 300, info = 0;
+    double *g = relu_gram(n, 600);
+    float *gf = malloc((size_t)(n * n) * sizeof *gf);
+    for (int64_t i = 0; i < n * n; i++) gf[i] = (float)g[i];
+    for (int64_t i = 0; i < n * n; i++) g[i] = isnan(gf[i]) ? NAN : (double)gf[i]; /* the same M */
+    /* Well conditioned for float32 (λ = 1 against eigenvalues up to ~1e4):
+     * the mixed path, float64 accuracy; ridge with a fitted bias (the last
+     * entry not shifted), LDA's scaled form, float32 and float64 M. */
+    const clh_spd_system cases[] = {
+        {gf, CLH_DT_F32, n, 1.0, 1.0, n},     {gf, CLH_DT_F32, n, 1.0, 1.0, n - 1},
+        {g, CLH_DT_F64, n, 1.0, 1.0, n},      {g, CLH_DT_F64, n, 1.0 / 600, 0.25, n},
+        {gf, CLH_DT_F32, n, 1.0 / 600, 0.25, n}};
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        unsigned long mixed = clh_cholesky_mixed_count(), fallback = clh_cholesky_fallback_count();
+        double err = spd_case(&cases[c], 7, &info);
+        CHECK(info == 0);
+        if (!(err <= 1e-11)) fprintf(stderr, "spd case %zu: error %.3g\n", c, err);
+        CHECK(err <= 1e-11);
+        CHECK(clh_cholesky_mixed_count() == mixed + (unsigned long)lapack);
+        CHECK(clh_cholesky_fallback_count() == fallback);
+    }
+    /* The portable policy: no mixed path, the same results. */
+    CHECK_OK(clh_set_gemm_policy(CLH_GEMM_PORTABLE));
+    unsigned long mixed = clh_cholesky_mixed_count();
+    CHECK(spd_case(&cases[0], 3, &info) <= 1e-11 && info == 0);
+    CHECK(clh_cholesky_mixed_count() == mixed);
+    CHECK_OK(clh_set_gemm_policy(CLH_GEMM_AUTO));
+    /* Too ill-conditioned for float32: rank 100 of 300 and a shift of 1e-7,
+     * a condition number near 1e11. The float64 fallback solves it (to its
+     * own accuracy, about cond · 1e-16). */
+    double *low = relu_gram(n, 100);
+    clh_spd_system ill = {low, CLH_DT_F64, n, 1.0, 1e-7, n};
+    unsigned long fallback = clh_cholesky_fallback_count();
+    double err = spd_case(&ill, 2, &info);
+    CHECK(info == 0);
+    if (!(err <= 1e-3)) fprintf(stderr, "ill-conditioned spd case: error %.3g\n", err);
+    CHECK(err <= 1e-3);
+    CHECK(clh_cholesky_fallback_count() == fallback + (unsigned long)lapack);
+    /* Singular (no shift, rank 100): a pivot, as the float64 path finds it. */
+    clh_spd_system singular = {low, CLH_DT_F64, n, 1.0, 0.0, n};
+    double rhs[300];
+    for (int i = 0; i < 300; i++) rhs[i] = 1.0;
+    CHECK(clh_spd_solve(&singular, rhs, 1) > 0);
+    /* Out of memory at each allocation in turn: CLH_CHOLESKY_NOMEM with b
+     * unchanged, until enough allocations succeed to solve. */
+    double b0[2 * 300], b1[2 * 300];
+    for (int i = 0; i < 600; i++) b0[i] = b1[i] = uniform();
+    for (long k = 1; k <= 8; k++) {
+        clh_test_fail_alloc_after(k);
+        info = clh_spd_solve(&cases[0], b1, 2);
+        clh_test_fail_alloc_after(0);
+        if (info == 0) break;
+        CHECK(info == CLH_CHOLESKY_NOMEM);
+        CHECK(memcmp(b0, b1, sizeof b0) == 0);
+    }
+    CHECK(info == 0);
+    free(low);
+    free(g);
+    free(gf);
+}
+
+/* x [m, k] with about `density` of its entries nonzero (uniform in (-1, 1)). */
+static float *sparse_matrix(int64_t m, int64_t k, double density) {
+    float *x = malloc((size_t)(m * k) * sizeof *x);
+    for (int64_t i = 0; i < m * k; i++) {
+        double keep = uniform() * 0.5 + 0.5; /* in [0, 1) */
+        x[i] = keep < density ? (float)uniform() : 0.0f;
+    }
+    return x;
+}
+
+/* max |got - ReLU?(x · b)| / max |want| with the product summed in double. */
+static double sparse_error(const float *got, const float *x, const float *b, int64_t m, int64_t n,
+                           int64_t k, int relu) {
+    double diff = 0, scale = 0;
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < n; j++) {
+            double want = 0;
+            for (int64_t p = 0; p < k; p++) want += (double)x[i * k + p] * (double)b[p * n + j];
+            if (relu && want < 0) want = 0;
+            if (!(fabs(got[i * n + j] - want) <= diff)) diff = fabs(got[i * n + j] - want);
+            if (fabs(want) > scale) scale = fabs(want);
+        }
+    return diff / scale;
+}
+
+static void test_sparse_rows(void) {
+    /* n = 264: four full bands of 64 and a partial one; enough nonzeros x n
+     * (about 10M) for the threads; with and without the ReLU. */
+    int64_t m = 1000, n = 264, k = 200;
+    float *x = sparse_matrix(m, k, 0.2), *b = sparse_matrix(k, n, 1.0);
+    float *c = malloc((size_t)(m * n) * sizeof *c);
+    float *packed = malloc(clh_sparse_rows_packed_size(k, n) * sizeof *packed);
+    clh_sparse_rows_pack(k, n, b, n, 1, packed);
+    int64_t nz = clh_count_nonzeros(m, k, x, k), expect = 0;
+    for (int64_t i = 0; i < m * k; i++) expect += x[i] != 0.0f;
+    CHECK(nz == expect && nz > m * k / 10 && nz < m * k / 3);
+    for (int relu = 0; relu < 2; relu++) {
+        for (size_t i = 0; i < (size_t)(m * n); i++) c[i] = NAN; /* every entry is written */
+        CHECK(clh_gemm_sparse_rows(m, n, k, x, k, nz, packed, c, n, relu) == 0);
+        double err = sparse_error(c, x, b, m, n, k, relu);
+        if (!(err <= 1e-6)) fprintf(stderr, "sparse rows (relu %d): error %.3g\n", relu, err);
+        CHECK(err <= 1e-6);
+    }
+    /* One thread gives the same bits (the bands are independent). */
+    float *one = malloc((size_t)(m * n) * sizeof *one);
+    int threads = clh_get_num_threads();
+    clh_set_num_threads(1);
+    CHECK(clh_gemm_sparse_rows(m, n, k, x, k, nz, packed, one, n, 1) == 0);
+    clh_set_num_threads(threads);
+    CHECK(memcmp(one, c, (size_t)(m * n) * sizeof *c) == 0);
+    /* A NaN input is a nonzero and makes its row NaN, through the ReLU. */
+    x[5 * k + 3] = NAN;
+    nz = clh_count_nonzeros(m, k, x, k);
+    CHECK(clh_gemm_sparse_rows(m, n, k, x, k, nz, packed, c, n, 1) == 0);
+    size_t nans = 0;
+    for (int64_t j = 0; j < n; j++) nans += isnan(c[5 * n + j]) != 0;
+    CHECK(nans == (size_t)n && !isnan(c[4 * n]) && !isnan(c[6 * n]));
+    /* A row of zeros gives zeros; no memory for the compressed rows: -1, C
+     * untouched. */
+    memset(x, 0, (size_t)k * sizeof *x);
+    nz = clh_count_nonzeros(m, k, x, k);
+    CHECK(clh_gemm_sparse_rows(m, n, k, x, k, nz, packed, c, n, 0) == 0);
+    CHECK(c[0] == 0.0f && c[n - 1] == 0.0f);
+    memcpy(one, c, (size_t)(m * n) * sizeof *c);
+    clh_test_fail_alloc_after(1);
+    CHECK(clh_gemm_sparse_rows(m, n, k, x, k, nz, packed, c, n, 0) == -1);
+    clh_test_fail_alloc_after(0);
+    CHECK(memcmp(one, c, (size_t)(m * n) * sizeof *c) == 0);
+    free(x);
+    free(b);
+    free(c);
+    free(one);
+    free(packed);
+}
+
 static void test_random_features(const analytic_ref *r) {
     clh_random_features *rf = NULL;
     CHECK_OK(clh_random_features_create(&rf, (uint64_t)r->seed, r->raw, r->width));
@@ -188,6 +423,24 @@ static void test_random_features(const analytic_ref *r) {
     size_t zeros = 0;
     for (int64_t i = 0; i < r->n * r->width; i++) zeros += out[i] == 0.0f;
     CHECK(zeros > 0 && zeros < (size_t)(r->n * r->width)); /* the ReLU is active */
+    /* Inputs that are mostly zeros (MNIST-like) take the sparse path: the
+     * same ReLU(x Pᵀ) to float rounding. */
+    {
+        int64_t rows = 40, in = r->raw, width = r->width;
+        float *sx = sparse_matrix(rows, in, 0.2);
+        float *sy = malloc((size_t)(rows * width) * sizeof *sy);
+        CHECK(clh_count_nonzeros(rows, in, sx, in) <= rows * in / 3); /* below the threshold */
+        CHECK_OK(clh_random_features_apply(rf, sx, rows, sy));
+        float *pt = malloc((size_t)(in * width) * sizeof *pt);
+        for (int64_t q = 0; q < width; q++)
+            for (int64_t c = 0; c < in; c++) pt[c * width + q] = w[q * in + c];
+        double err = sparse_error(sy, sx, pt, rows, width, in, 1);
+        if (!(err <= 2e-6)) fprintf(stderr, "sparse expansion: error %.3g\n", err);
+        CHECK(err <= 2e-6);
+        free(sx);
+        free(sy);
+        free(pt);
+    }
     /* The same seed gives the same projection; another seed another. */
     clh_random_features *again = NULL, *other = NULL;
     CHECK_OK(clh_random_features_create(&again, (uint64_t)r->seed, r->raw, r->width));
@@ -227,6 +480,9 @@ int main(void) {
     analytic_ref r;
     CHECK(analytic_ref_load(&r));
     test_syrk();
+    test_symm_mixed();
+    test_spd_system();
+    test_sparse_rows();
     if (r.rd) {
         test_cholesky(&r);
         test_random_features(&r);
