@@ -28,33 +28,36 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-c_times=() t_times=()
+# Each process under /usr/bin/time: wall, and CPU (user + system), the
+# steadier figure when other work shares the cores.
+timed() { /usr/bin/time -f "%e %U %S" -o "$out/time" "$@"; }
+wall() { cut -d' ' -f1 "$out/time"; }
+cpu() { /usr/bin/python3 -c "import sys; w = open(sys.argv[1]).read().split(); print(round(float(w[1]) + float(w[2]), 2))" "$out/time"; }
+c_times=() t_times=() c_cpu=() t_cpu=()
 for r in $(seq 1 "$reps"); do
-  start=$(date +%s.%N)
-  "$build/cli/clheads" run --method ridge --paradigm cil --dataset split-mnist --data "$data" \
+  timed "$build/cli/clheads" run --method ridge --paradigm cil --dataset split-mnist --data "$data" \
     --stats-precision "$precision" --threads "$threads" --out "$out/c" --force \
     > "$out/c.txt" 2> "$out/c.err"
-  end=$(date +%s.%N)
-  c=$(/usr/bin/python3 -c "print(round($end - $start, 2))")
-  c_times+=("$c")
-  echo "round $r clheads: $(grep 'analytic phases' "$out/c.err"); whole process ${c} s;" \
-       "$(grep -o 'average accuracy [0-9.]*%' "$out/c.txt" | head -1)"
-  start=$(date +%s.%N)
-  /usr/bin/python3 scripts/bench_ridge_torch.py --mnist "$data" --threads "$threads" > "$out/t.txt"
-  end=$(date +%s.%N)
-  t=$(/usr/bin/python3 -c "print(round($end - $start, 2))")
-  t_times+=("$t")
-  echo "round $r pytorch: $(grep 'phases' "$out/t.txt" | sed 's/^ *//'); whole process ${t} s"
+  c_times+=("$(wall)") c_cpu+=("$(cpu)")
+  echo "round $r clheads: $(grep 'analytic phases' "$out/c.err"); whole process $(wall) s" \
+       "(CPU $(cpu) s); $(grep -o 'average accuracy [0-9.]*%' "$out/c.txt" | head -1)"
+  timed /usr/bin/python3 scripts/bench_ridge_torch.py --mnist "$data" --threads "$threads" \
+    > "$out/t.txt"
+  t_times+=("$(wall)") t_cpu+=("$(cpu)")
+  echo "round $r pytorch: $(grep 'phases' "$out/t.txt" | sed 's/^ *//'); whole process $(wall) s" \
+       "(CPU $(cpu) s); $(grep -o 'final average accuracy [0-9.]*%' "$out/t.txt")"
 done
 echo "load average after the rounds: $(cut -d' ' -f1-3 /proc/loadavg)"
-/usr/bin/python3 - "${c_times[*]}" "${t_times[*]}" "$threads" <<'PY'
+/usr/bin/python3 - "${c_times[*]}" "${t_times[*]}" "${c_cpu[*]}" "${t_cpu[*]}" "$threads" <<'PY'
 import statistics, sys
-c = [float(v) for v in sys.argv[1].split()]
-t = [float(v) for v in sys.argv[2].split()]
+c, t, cc, tc = ([float(v) for v in a.split()] for a in sys.argv[1:5])
 mc, mt = statistics.median(c), statistics.median(t)
-print(f"median whole run, {sys.argv[3]} threads: clheads {mc:.2f} s ({min(c):.2f}-{max(c):.2f}), "
+print(f"median whole run, {sys.argv[5]} threads: clheads {mc:.2f} s ({min(c):.2f}-{max(c):.2f}), "
       f"PyTorch {mt:.2f} s ({min(t):.2f}-{max(t):.2f}), PyTorch / clheads = {mt / mc:.2f}x "
       f"(issue: clheads <= 10 s and >= 1.5x)")
+print(f"median CPU time (user + system): clheads {statistics.median(cc):.2f} s, PyTorch "
+      f"{statistics.median(tc):.2f} s, PyTorch / clheads = "
+      f"{statistics.median(tc) / statistics.median(cc):.2f}x")
 PY
 "$build/bench/bench_analytic" --mode gram --threads "$threads" | tee "$out/gram.txt"
 # The run's arithmetic at the sgemm rate just measured.
