@@ -580,9 +580,9 @@ static int run_process(int argc, char **argv, cli_parallel *par) {
             snprintf(step, sizeof step, "per step: %zu floats = %.3f MB; ", par->step_values,
                      (double)par->step_values * sizeof(float) / 1e6);
         fprintf(stderr, "summed over %d processes: %sper task: %.3f MB; in all: %llu sums, "
-                "%.3f MB\n", par->size, step,
+                "%.3f MB, %.2f s in the sums (waiting included)\n", par->size, step,
                 phases > 0 ? (double)par->bytes / 1e6 / (double)phases : 0.0,
-                (unsigned long long)par->sums, (double)par->bytes / 1e6);
+                (unsigned long long)par->sums, (double)par->bytes / 1e6, par->seconds);
     }
     if (!root) {
         rc = CLI_EXIT_OK;

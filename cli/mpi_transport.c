@@ -63,6 +63,25 @@ int cli_transport_init(int *rank, int *size, char *err, size_t err_len) {
     return 0;
 }
 
+/* Rank 0's buffer for the gathered chunks, kept between sums (a run sums the
+ * same vector every step; a fresh block of megabytes each time would be
+ * mapped and faulted in anew) and freed by cli_transport_finalize. */
+static void *gather_block;
+static size_t gather_block_bytes;
+
+static void *gather_buffer(size_t processes, size_t chunk, size_t elem) {
+    size_t bytes;
+    if (__builtin_mul_overflow(processes, chunk, &bytes) ||
+        __builtin_mul_overflow(bytes, elem, &bytes))
+        return NULL;
+    if (bytes <= gather_block_bytes) return gather_block;
+    void *grown = realloc(gather_block, bytes);
+    if (!grown) return NULL;
+    gather_block = grown;
+    gather_block_bytes = bytes;
+    return grown;
+}
+
 /* The sum of one element type: gather, add in rank order on rank 0, broadcast. */
 #define DEFINE_SUM(name, type, mpi_type)                                                     \
     clh_status name(void *context, type *values, size_t count) {                            \
@@ -70,8 +89,8 @@ int cli_transport_init(int *rank, int *size, char *err, size_t err_len) {
         if (!initialized || world_size <= 1 || count == 0) return CLH_OK;                    \
         size_t chunk = count < CHUNK ? count : CHUNK;                                         \
         type *all = NULL;                                                                     \
-        if (world_rank == 0 && !(all = malloc((size_t)world_size * chunk * sizeof(type))))   \
-        {                                                                                     \
+        if (world_rank == 0 &&                                                                \
+            !(all = gather_buffer((size_t)world_size, chunk, sizeof(type)))) {              \
             snprintf(last_error, sizeof last_error, "rank 0: no memory to gather %zu values " \
                      "from %d processes", chunk, world_size);                                 \
             return CLH_E_NOMEM;                                                               \
@@ -93,7 +112,6 @@ int cli_transport_init(int *rank, int *size, char *err, size_t err_len) {
                 st = CLH_E_IO;                                                                \
             }                                                                                 \
         }                                                                                     \
-        free(all);                                                                            \
         return st;                                                                            \
     }
 DEFINE_SUM(cli_transport_sum_f32, float, MPI_FLOAT)
@@ -105,6 +123,9 @@ void cli_transport_abort(int code) {
 }
 
 void cli_transport_finalize(void) {
+    free(gather_block);
+    gather_block = NULL;
+    gather_block_bytes = 0;
     if (initialized) {
         MPI_Finalize();
         initialized = 0;

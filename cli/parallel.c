@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "parallel.h"
+#include "progress.h"
 
 /* The transport's sums, counted for the report of a run (the library's
  * reductions, clh_analytic_reduce, call them directly). */
@@ -11,14 +12,20 @@ static clh_status counted_sum_f32(void *context, float *values, size_t count) {
     cli_parallel *par = context;
     par->sums++;
     par->bytes += count * sizeof(float);
-    return cli_transport_sum_f32(NULL, values, count);
+    double start = cli_now();
+    clh_status st = cli_transport_sum_f32(NULL, values, count);
+    par->seconds += cli_now() - start;
+    return st;
 }
 
 static clh_status counted_sum_f64(void *context, double *values, size_t count) {
     cli_parallel *par = context;
     par->sums++;
     par->bytes += count * sizeof(double);
-    return cli_transport_sum_f64(NULL, values, count);
+    double start = cli_now();
+    clh_status st = cli_transport_sum_f64(NULL, values, count);
+    par->seconds += cli_now() - start;
+    return st;
 }
 
 int cli_parallel_start(cli_parallel *par, char *err, size_t err_len) {

@@ -27,9 +27,11 @@
 typedef struct cli_parallel {
     int rank, size;
     clh_reducer reducer;
-    /* What this process summed (for the report of a run): calls, bytes, and
-     * the values of the last gradient step's sum. */
+    /* What this process summed (for the report of a run): calls, bytes,
+     * the wall time inside the sums (waiting for the other processes
+     * included), and the values of the last gradient step's sum. */
     uint64_t sums, bytes;
+    double seconds;
     size_t step_values;
 } cli_parallel;
 

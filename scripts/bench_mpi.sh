@@ -4,8 +4,9 @@
 # fine-tuning on full Split MNIST (TIL) and the ridge heads (CIL, the default
 # random ReLU expansion of 4,096 features, float32 statistics). Prints a
 # Markdown table: wall time of each run, values and bytes summed per step and
-# per task (from the tool's own count), and the final accuracy of each run
-# (they must agree: the runs do the same work).
+# per task and rank 0's time inside the sums, waiting for the other process
+# included (from the tool's own count), and the final accuracy of each run
+# (they must agree up to the order of additions: the runs do the same work).
 #
 #   scripts/bench_mpi.sh [EXTRA FINE-TUNING OPTIONS...]   default --epochs 1
 #
@@ -77,20 +78,21 @@ for c in "${configs[@]}"; do
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
-echo "| run | processes x threads | wall (s) | final accuracy (%) | summed per step | summed per task |"
-echo "|---|---|---:|---:|---|---|"
+echo "| run | processes x threads | wall (s) | final accuracy (%) | summed per step | summed per task | rank 0 in the sums (s) |"
+echo "|---|---|---:|---:|---|---|---:|"
 phases=()
 for c in "${configs[@]}"; do
   name=${c%%:*}
   for cfg in 1x2 2x1; do
     label="$name-$cfg"
     acc=$(/usr/bin/python3 -c 'import json,sys; print("%.2f" % (100 * json.load(open(sys.argv[1]))["final_average_accuracy"]))' "$out/$label/results.json")
-    step="–" task="–"
+    step="–" task="–" waited="–"
     if line=$(grep -m1 '^summed ' "$out/$label.err"); then
       case $line in *"per step: "*) step=$(echo "$line" | sed -E 's/.*per step: ([^;]*);.*/\1/') ;; esac
       task=$(echo "$line" | sed -E 's/.*per task: ([^;]*);.*/\1/')
+      waited=$(echo "$line" | sed -E 's/.* MB, ([0-9.]+) s in the sums.*/\1/')
     fi
-    printf '| %s | %s | %.1f | %s | %s | %s |\n' "$name" "${cfg/x/ x }" "${wall[$label]}" "$acc" "$step" "$task"
+    printf '| %s | %s | %.1f | %s | %s | %s | %s |\n' "$name" "${cfg/x/ x }" "${wall[$label]}" "$acc" "$step" "$task" "$waited"
     # Where rank 0's time went (the analytic methods print their phases).
     if line=$(grep -m1 '^analytic phases: ' "$out/$label.err"); then
       phases+=("| $name | ${cfg/x/ x } | ${line#analytic phases: } |")
