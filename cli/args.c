@@ -45,6 +45,14 @@ int cli_fail(const char *cmd, const char *fmt, ...) {
     return CLI_EXIT_FAIL;
 }
 
+int cli_err(char *err, size_t err_len, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, err_len, fmt, ap);
+    va_end(ap);
+    return 1;
+}
+
 int cli_print_version(void) {
     printf("clheads %s (matrix multiply: %s)\n", CLH_VERSION_STRING, clh_gemm_backend());
     return CLI_EXIT_OK;

@@ -23,6 +23,10 @@ int cli_cmd_predict(int argc, char **argv);
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints "clheads CMD: <message>" to stderr; returns CLI_EXIT_FAIL. */
 int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Formats the message into err (cut to err_len, as snprintf) and returns 1:
+ * how a loader that reports through a buffer fails,
+ * `return cli_err(err, err_len, "...", ...)`. */
+int cli_err(char *err, size_t err_len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Matches argv[*i] against option `name` ("--lr"), in the forms "--lr VALUE"
  * and "--lr=VALUE". Returns 1 and sets *value (advancing *i past a separate
