@@ -17,17 +17,6 @@
 #include "test_cli_capture.h"
 #include "test_cli_util.h"
 
-/* Runs `clheads ...` with its stderr captured into msg (free it). */
-#define RUN_CAPTURED(msg, rc, dir, ...)                                  \
-    do {                                                                 \
-        capture c_;                                                      \
-        char p_[800];                                                    \
-        snprintf(p_, sizeof p_, "%s/stderr.txt", dir);                   \
-        capture_begin(&c_, stderr, p_);                                  \
-        rc = run_cli(__VA_ARGS__, NULL);                                 \
-        msg = capture_end(&c_);                                          \
-    } while (0)
-
 /* A short synthetic run (2 tasks, 1 epoch): the reports of every test. */
 #define SHORT_RUN(paradigm, out) \
     "run", "--paradigm", paradigm, "--dataset", "synthetic", "--tasks", "2", "--epochs", "1", \
