@@ -85,16 +85,25 @@ done:
     return 0;
 }
 
+/* The start both kinds of idx file share: room for the header of `kind`
+ * ("images", "labels") and its magic number. */
+static int check_start(const unsigned char *b, size_t len, const char *name, unsigned header,
+                       uint32_t want_magic, const char *kind, char *err, size_t err_len) {
+    if (len < header)
+        return cli_err(err, err_len, "%s: %zu bytes, shorter than the %u-byte header of idx %s "
+                       "(truncated)", name, len, header, kind);
+    uint32_t magic = read_be32(b);
+    if (magic != want_magic)
+        return cli_err(err, err_len, "%s: bad magic 0x%08x, expected 0x%08x (idx %s of unsigned "
+                       "bytes)", name, magic, want_magic, kind);
+    return 0;
+}
+
 /* Checks an images file's header and exact size; *count is its image count. */
 static int check_images(const unsigned char *b, size_t len, const char *name, uint32_t *count,
                         char *err, size_t err_len) {
-    if (len < IMAGES_HEADER)
-        return cli_err(err, err_len, "%s: %zu bytes, shorter than the %u-byte header of idx images "
-                       "(truncated)", name, len, IMAGES_HEADER);
-    uint32_t magic = read_be32(b);
-    if (magic != CLI_IDX_IMAGES_MAGIC)
-        return cli_err(err, err_len, "%s: bad magic 0x%08x, expected 0x%08x (idx images of "
-                       "unsigned bytes)", name, magic, CLI_IDX_IMAGES_MAGIC);
+    if (check_start(b, len, name, IMAGES_HEADER, CLI_IDX_IMAGES_MAGIC, "images", err, err_len))
+        return 1;
     uint32_t n = read_be32(b + 4), rows = read_be32(b + 8), cols = read_be32(b + 12);
     if (rows != SIDE || cols != SIDE)
         return cli_err(err, err_len, "%s: images are %ux%u, expected %ux%u", name, rows, cols, SIDE,
@@ -115,13 +124,8 @@ static int check_images(const unsigned char *b, size_t len, const char *name, ui
 /* Checks a labels file's header, exact size and every label. */
 static int check_labels(const unsigned char *b, size_t len, const char *name, uint32_t *count,
                         char *err, size_t err_len) {
-    if (len < LABELS_HEADER)
-        return cli_err(err, err_len, "%s: %zu bytes, shorter than the %u-byte header of idx labels "
-                       "(truncated)", name, len, LABELS_HEADER);
-    uint32_t magic = read_be32(b);
-    if (magic != CLI_IDX_LABELS_MAGIC)
-        return cli_err(err, err_len, "%s: bad magic 0x%08x, expected 0x%08x (idx labels of "
-                       "unsigned bytes)", name, magic, CLI_IDX_LABELS_MAGIC);
+    if (check_start(b, len, name, LABELS_HEADER, CLI_IDX_LABELS_MAGIC, "labels", err, err_len))
+        return 1;
     uint32_t n = read_be32(b + 4);
     if (n == 0) return cli_err(err, err_len, "%s holds no labels", name);
     size_t expected;
