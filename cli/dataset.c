@@ -345,6 +345,16 @@ static void split_digit(const cli_images *images, int digit, cli_task *task) {
     }
 }
 
+int cli_tasks_alloc(cli_tasks *tasks, int64_t num_tasks, char *err, size_t err_len) {
+    tasks->tasks = calloc((size_t)num_tasks, sizeof *tasks->tasks);
+    if (!tasks->tasks)
+        return cli_err(err, err_len, "out of memory for %lld tasks", (long long)num_tasks);
+    tasks->count = num_tasks;
+    for (int64_t t = 0; t < num_tasks; t++)
+        memset(tasks->tasks[t].local_of_digit, -1, sizeof tasks->tasks[t].local_of_digit);
+    return 0;
+}
+
 int cli_tasks_build(cli_tasks *tasks, const cli_images *images, cli_dataset_kind kind,
                     int64_t num_tasks, char *err, size_t err_len) {
     memset(tasks, 0, sizeof *tasks);
@@ -352,13 +362,9 @@ int cli_tasks_build(cli_tasks *tasks, const cli_images *images, cli_dataset_kind
     if (num_tasks < 1 || num_tasks > max_tasks)
         return cli_err(err, err_len, "--tasks %lld is out of range for %s (1..%lld)",
                        (long long)num_tasks, cli_dataset_name(kind), (long long)max_tasks);
-    tasks->tasks = calloc((size_t)num_tasks, sizeof(cli_task));
-    if (!tasks->tasks)
-        return cli_err(err, err_len, "out of memory for %lld tasks", (long long)num_tasks);
-    tasks->count = num_tasks;
+    if (cli_tasks_alloc(tasks, num_tasks, err, err_len)) return 1;
     for (int64_t t = 0; t < num_tasks; t++) {
         cli_task *task = &tasks->tasks[t];
-        memset(task->local_of_digit, -1, sizeof task->local_of_digit);
         int first = cli_dataset_is_permuted(kind) ? 0 : (int)(2 * t);
         int last = cli_dataset_is_permuted(kind) ? 9 : (int)(2 * t + 1);
         for (int d = first; d <= last; d++) task->local_of_digit[d] = (int8_t)(d - first);

@@ -231,13 +231,9 @@ int cli_features_tasks(cli_tasks *tasks, const cli_images *images, int64_t num_t
     if (num_tasks < 1 || num_tasks > images->feature_tasks)
         return cli_err(err, err_len, "--tasks %lld is out of range: the features files have %lld "
                        "tasks", (long long)num_tasks, (long long)images->feature_tasks);
-    tasks->tasks = calloc((size_t)num_tasks, sizeof *tasks->tasks);
-    if (!tasks->tasks)
-        return cli_err(err, err_len, "out of memory for %lld tasks", (long long)num_tasks);
-    tasks->count = num_tasks;
+    if (cli_tasks_alloc(tasks, num_tasks, err, err_len)) return 1;
     for (int64_t t = 0; t < num_tasks; t++) {
         cli_task *task = &tasks->tasks[t];
-        memset(task->local_of_digit, -1, sizeof task->local_of_digit);
         task->num_classes = images->feature_classes[t];
         task->class_offset = tasks->total_classes;
         tasks->total_classes += task->num_classes;
