@@ -46,7 +46,8 @@ int cli_once(const char *cmd, const char *opt, cli_seen_options *seen);
 /* Strict number parsing, locale-independent: the whole string, an optional
  * '-' (not for u64), digits, for reals an optional fraction and exponent (no
  * blanks, '+', hex, inf or nan; read by clh_double_parse, and a magnitude
- * below the normal doubles is refused), within [min, max]. Return 0, or -1 without printing (for values read from files). */
+ * below the normal doubles is refused), within [min, max]. Return 0, or -1
+ * without printing (for values read from files). */
 int cli_to_i64(const char *text, int64_t min, int64_t max, int64_t *out);
 int cli_to_u64(const char *text, uint64_t *out);
 int cli_to_f64(const char *text, double min, double max, double *out);
