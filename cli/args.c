@@ -1,7 +1,7 @@
 /* Argument helpers shared by the subcommands (see cli.h). */
-#define _POSIX_C_SOURCE 200809L /* newlocale, uselocale */
+#define _POSIX_C_SOURCE 200809L /* mkdir, stat */
 #include <errno.h>
-#include <locale.h>
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -43,6 +43,14 @@ int cli_fail(const char *cmd, const char *fmt, ...) {
     va_end(ap);
     fputc('\n', stderr);
     return CLI_EXIT_FAIL;
+}
+
+int cli_err(char *err, size_t err_len, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, err_len, fmt, ap);
+    va_end(ap);
+    return 1;
 }
 
 int cli_print_version(void) {
@@ -125,22 +133,21 @@ int cli_to_u64(const char *text, uint64_t *out) {
     return 0;
 }
 
-/* strtod in the C locale: "0.5" means one half under de_DE too. */
-static double strtod_c(const char *text, char **end) {
-    static locale_t c_locale;
-    if (!c_locale) c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
-    locale_t previous = c_locale ? uselocale(c_locale) : (locale_t)0;
-    double v = strtod(text, end);
-    if (c_locale) uselocale(previous);
-    return v;
+/* A magnitude below the normal doubles, where strtod sets ERANGE (a
+ * subnormal, or nonzero digits that round to 0): no option or state value
+ * wants one, and "1e-400" read as 0 would not be what was written. */
+static int below_normal(const char *text, double v) {
+    if (v != 0) return fabs(v) < DBL_MIN;
+    for (const char *p = text; *p && *p != 'e' && *p != 'E'; p++)
+        if (*p >= '1' && *p <= '9') return 1;
+    return 0;
 }
 
 int cli_to_f64(const char *text, double min, double max, double *out) {
-    if (!is_decimal_text(text)) return -1;
-    char *end = NULL;
-    errno = 0;
-    double v = strtod_c(text, &end);
-    if (errno || *end != '\0' || !isfinite(v) || v < min || v > max) return -1;
+    double v;
+    if (!is_decimal_text(text) || clh_double_parse(text, &v) != CLH_OK || below_normal(text, v) ||
+        v < min || v > max)
+        return -1;
     *out = v;
     return 0;
 }

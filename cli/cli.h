@@ -23,6 +23,10 @@ int cli_cmd_predict(int argc, char **argv);
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints "clheads CMD: <message>" to stderr; returns CLI_EXIT_FAIL. */
 int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Formats the message into err (cut to err_len, as snprintf) and returns 1:
+ * how a loader that reports through a buffer fails,
+ * `return cli_err(err, err_len, "...", ...)`. */
+int cli_err(char *err, size_t err_len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Matches argv[*i] against option `name` ("--lr"), in the forms "--lr VALUE"
  * and "--lr=VALUE". Returns 1 and sets *value (advancing *i past a separate
@@ -41,7 +45,9 @@ int cli_once(const char *cmd, const char *opt, cli_seen_options *seen);
 
 /* Strict number parsing, locale-independent: the whole string, an optional
  * '-' (not for u64), digits, for reals an optional fraction and exponent (no
- * blanks, '+', hex, inf or nan), within [min, max]. Return 0, or -1 without printing (for values read from files). */
+ * blanks, '+', hex, inf or nan; read by clh_double_parse, and a magnitude
+ * below the normal doubles is refused), within [min, max]. Return 0, or -1
+ * without printing (for values read from files). */
 int cli_to_i64(const char *text, int64_t min, int64_t max, int64_t *out);
 int cli_to_u64(const char *text, uint64_t *out);
 int cli_to_f64(const char *text, double min, double max, double *out);

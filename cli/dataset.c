@@ -5,26 +5,17 @@
 
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli.h"
 #include "cli_rng.h"
 
 #define HEADER_BYTES 28u
 #define PALETTE_BYTES 1024u
 #define CHECKSUM_BYTES 8u
-
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t err_len, const char *fmt,
-                                                      ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_len, fmt, ap);
-    va_end(ap);
-    return 1;
-}
 
 static uint32_t read_u32(const unsigned char *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -61,36 +52,36 @@ static int read_file(const char *path, unsigned char **bytes, size_t *len, char 
                      size_t err_len) {
     FILE *f = fopen(path, "rb");
     if (!f)
-        return fail(err, err_len, "cannot open data file %s: %s", path, strerror(errno));
+        return cli_err(err, err_len, "cannot open data file %s: %s", path, strerror(errno));
     struct stat info;
     if (fstat(fileno(f), &info) != 0) {
         int code = errno;
         fclose(f);
-        return fail(err, err_len, "cannot stat data file %s: %s", path, strerror(code));
+        return cli_err(err, err_len, "cannot stat data file %s: %s", path, strerror(code));
     }
     if (!S_ISREG(info.st_mode)) {
         fclose(f);
-        return fail(err, err_len, "data file %s is not a regular file (%s)", path,
-                    S_ISDIR(info.st_mode) ? "a directory" : "a device, pipe or socket");
+        return cli_err(err, err_len, "data file %s is not a regular file (%s)", path,
+                       S_ISDIR(info.st_mode) ? "a directory" : "a device, pipe or socket");
     }
     if (info.st_size < 0 || (uint64_t)info.st_size > MAX_DATA_BYTES) {
         fclose(f);
-        return fail(err, err_len, "data file %s has %lld bytes, more than any digits file "
-                    "(at most %llu)", path, (long long)info.st_size,
-                    (unsigned long long)MAX_DATA_BYTES);
+        return cli_err(err, err_len, "data file %s has %lld bytes, more than any digits file "
+                       "(at most %llu)", path, (long long)info.st_size,
+                       (unsigned long long)MAX_DATA_BYTES);
     }
     size_t size = (size_t)info.st_size;
     unsigned char *buf = malloc(size > 0 ? size : 1);
     if (!buf) {
         fclose(f);
-        return fail(err, err_len, "out of memory reading %s (%zu bytes)", path, size);
+        return cli_err(err, err_len, "out of memory reading %s (%zu bytes)", path, size);
     }
     size_t got = fread(buf, 1, size, f);
     int extra = fgetc(f) != EOF; /* grew while read */
     fclose(f);
     if (got != size || extra) {
         free(buf);
-        return fail(err, err_len, "short read on data file %s (it changed while read?)", path);
+        return cli_err(err, err_len, "short read on data file %s (it changed while read?)", path);
     }
     *bytes = buf;
     *len = size;
@@ -104,19 +95,19 @@ int cli_images_load(cli_images *images, const char *path, char *err, size_t err_
     if (read_file(path, &raw, &len, err, err_len)) return 1;
     int rc = 1;
     if (len < HEADER_BYTES + CHECKSUM_BYTES || memcmp(raw, "CLHMNIST", 8) != 0) {
-        fail(err, err_len, "%s is not a clheads digits file (bad magic or %zu bytes too short); "
-             "run scripts/fetch_mnist.sh", path, len);
+        cli_err(err, err_len, "%s is not a clheads digits file (bad magic or %zu bytes too short); "
+                "run scripts/fetch_mnist.sh", path, len);
         goto done;
     }
     uint32_t version = read_u32(raw + 8), count = read_u32(raw + 12);
     uint32_t rows = read_u32(raw + 16), cols = read_u32(raw + 20), format = read_u32(raw + 24);
     if (version != 1) {
-        fail(err, err_len, "%s: unsupported version %u (expected 1)", path, version);
+        cli_err(err, err_len, "%s: unsupported version %u (expected 1)", path, version);
         goto done;
     }
     if (rows != 28 || cols != 28 || format > 2 || count == 0 || count > 10000000u) {
-        fail(err, err_len, "%s: bad header (rows %u, cols %u, pixel format %u, count %u)", path,
-             rows, cols, format, count);
+        cli_err(err, err_len, "%s: bad header (rows %u, cols %u, pixel format %u, count %u)", path,
+                rows, cols, format, count);
         goto done;
     }
     /* Expected size, every product checked (count <= 1e7 keeps it far from
@@ -127,18 +118,18 @@ int cli_images_load(cli_images *images, const char *path, char *err, size_t err_
         __builtin_add_overflow(expected, (size_t)count, &expected) ||
         __builtin_add_overflow(expected, (size_t)(HEADER_BYTES + CHECKSUM_BYTES), &expected) ||
         (format == 2 && __builtin_add_overflow(expected, (size_t)PALETTE_BYTES, &expected))) {
-        fail(err, err_len, "%s: size of %u images overflows", path, count);
+        cli_err(err, err_len, "%s: size of %u images overflows", path, count);
         goto done;
     }
     if (len != expected) {
-        fail(err, err_len, "%s: %zu bytes, but the header describes %zu (truncated or corrupt; "
-             "delete it and run scripts/fetch_mnist.sh)", path, len, expected);
+        cli_err(err, err_len, "%s: %zu bytes, but the header describes %zu (truncated or corrupt; "
+                "delete it and run scripts/fetch_mnist.sh)", path, len, expected);
         goto done;
     }
     uint64_t stored = read_u64(raw + len - CHECKSUM_BYTES);
     if (stored != fnv1a64(raw, len - CHECKSUM_BYTES)) {
-        fail(err, err_len, "%s: checksum mismatch (corrupt file; delete it and run "
-             "scripts/fetch_mnist.sh)", path);
+        cli_err(err, err_len, "%s: checksum mismatch (corrupt file; delete it and run "
+                "scripts/fetch_mnist.sh)", path);
         goto done;
     }
     const unsigned char *p = raw + HEADER_BYTES;
@@ -146,7 +137,7 @@ int cli_images_load(cli_images *images, const char *path, char *err, size_t err_
         for (int i = 0; i < 256; i++) {
             images->palette[i] = read_f32(p + 4 * i);
             if (!isfinite(images->palette[i])) {
-                fail(err, err_len, "%s: palette entry %d is not a finite number", path, i);
+                cli_err(err, err_len, "%s: palette entry %d is not a finite number", path, i);
                 goto done;
             }
         }
@@ -162,12 +153,12 @@ int cli_images_load(cli_images *images, const char *path, char *err, size_t err_
     else
         images->codes = malloc(pixels);
     if (!images->labels || (!images->values && !images->codes)) {
-        fail(err, err_len, "out of memory for %u images of %s", count, path);
+        cli_err(err, err_len, "out of memory for %u images of %s", count, path);
         goto done;
     }
     for (uint32_t i = 0; i < count; i++) {
         if (p[i] > 9) {
-            fail(err, err_len, "%s: image %u has label %u (digits are 0..9)", path, i, p[i]);
+            cli_err(err, err_len, "%s: image %u has label %u (digits are 0..9)", path, i, p[i]);
             goto done;
         }
         images->labels[i] = p[i];
@@ -177,8 +168,8 @@ int cli_images_load(cli_images *images, const char *path, char *err, size_t err_
         for (size_t i = 0; i < pixels; i++) {
             images->values[i] = read_f32(p + 4 * i);
             if (!isfinite(images->values[i])) {
-                fail(err, err_len, "%s: image %zu has a pixel that is not a finite number "
-                     "(pixel %zu)", path, i / dim, i % dim);
+                cli_err(err, err_len, "%s: image %zu has a pixel that is not a finite number "
+                        "(pixel %zu)", path, i / dim, i % dim);
                 goto done;
             }
         }
@@ -203,7 +194,7 @@ int cli_images_synthetic(cli_images *images, char *err, size_t err_len) {
     if (!images->labels || !images->codes || !proto) {
         free(proto);
         cli_images_free(images);
-        return fail(err, err_len, "out of memory for the synthetic data set");
+        return cli_err(err, err_len, "out of memory for the synthetic data set");
     }
     for (int i = 0; i < 256; i++) images->palette[i] = (float)(i / 255.0);
     cli_rng rng = cli_rng_stream(0, CLI_STREAM_SYNTHETIC);
@@ -320,7 +311,7 @@ int cli_dataset_load(cli_images *images, cli_dataset_kind kind, const char *path
     case CLI_DATA_KIND_COUNT: break;
     }
     memset(images, 0, sizeof *images);
-    return fail(err, err_len, "unknown data set kind %d", (int)kind);
+    return cli_err(err, err_len, "unknown data set kind %d", (int)kind);
 }
 
 int64_t cli_dataset_max_tasks(cli_dataset_kind kind) {
@@ -354,19 +345,26 @@ static void split_digit(const cli_images *images, int digit, cli_task *task) {
     }
 }
 
+int cli_tasks_alloc(cli_tasks *tasks, int64_t num_tasks, char *err, size_t err_len) {
+    tasks->tasks = calloc((size_t)num_tasks, sizeof *tasks->tasks);
+    if (!tasks->tasks)
+        return cli_err(err, err_len, "out of memory for %lld tasks", (long long)num_tasks);
+    tasks->count = num_tasks;
+    for (int64_t t = 0; t < num_tasks; t++)
+        memset(tasks->tasks[t].local_of_digit, -1, sizeof tasks->tasks[t].local_of_digit);
+    return 0;
+}
+
 int cli_tasks_build(cli_tasks *tasks, const cli_images *images, cli_dataset_kind kind,
                     int64_t num_tasks, char *err, size_t err_len) {
     memset(tasks, 0, sizeof *tasks);
     int64_t max_tasks = cli_dataset_max_tasks(kind);
     if (num_tasks < 1 || num_tasks > max_tasks)
-        return fail(err, err_len, "--tasks %lld is out of range for %s (1..%lld)",
-                    (long long)num_tasks, cli_dataset_name(kind), (long long)max_tasks);
-    tasks->tasks = calloc((size_t)num_tasks, sizeof(cli_task));
-    if (!tasks->tasks) return fail(err, err_len, "out of memory for %lld tasks", (long long)num_tasks);
-    tasks->count = num_tasks;
+        return cli_err(err, err_len, "--tasks %lld is out of range for %s (1..%lld)",
+                       (long long)num_tasks, cli_dataset_name(kind), (long long)max_tasks);
+    if (cli_tasks_alloc(tasks, num_tasks, err, err_len)) return 1;
     for (int64_t t = 0; t < num_tasks; t++) {
         cli_task *task = &tasks->tasks[t];
-        memset(task->local_of_digit, -1, sizeof task->local_of_digit);
         int first = cli_dataset_is_permuted(kind) ? 0 : (int)(2 * t);
         int last = cli_dataset_is_permuted(kind) ? 9 : (int)(2 * t + 1);
         for (int d = first; d <= last; d++) task->local_of_digit[d] = (int8_t)(d - first);
@@ -377,13 +375,13 @@ int cli_tasks_build(cli_tasks *tasks, const cli_images *images, cli_dataset_kind
         task->test = malloc((size_t)images->count * sizeof(int64_t));
         if (!task->train || !task->test) {
             cli_tasks_free(tasks);
-            return fail(err, err_len, "out of memory for task %lld", (long long)t);
+            return cli_err(err, err_len, "out of memory for task %lld", (long long)t);
         }
         for (int d = first; d <= last; d++) split_digit(images, d, task);
         if (task->num_train == 0 || task->num_test == 0) {
             /* The message first: it reads the task, which the free releases. */
-            fail(err, err_len, "task %lld has no %s images (digits %d..%d missing from the "
-                 "data)", (long long)t, task->num_train ? "test" : "training", first, last);
+            cli_err(err, err_len, "task %lld has no %s images (digits %d..%d missing from the "
+                    "data)", (long long)t, task->num_train ? "test" : "training", first, last);
             cli_tasks_free(tasks);
             return 1;
         }
@@ -391,8 +389,8 @@ int cli_tasks_build(cli_tasks *tasks, const cli_images *images, cli_dataset_kind
             task->perm = malloc((size_t)images->dim * sizeof(int32_t));
             if (!task->perm) {
                 cli_tasks_free(tasks);
-                return fail(err, err_len, "out of memory for the permutation of task %lld",
-                            (long long)t);
+                return cli_err(err, err_len, "out of memory for the permutation of task %lld",
+                               (long long)t);
             }
             for (int64_t j = 0; j < images->dim; j++) task->perm[j] = (int32_t)j;
             cli_rng rng = cli_rng_stream((uint64_t)t, CLI_STREAM_PERMUTE);

@@ -192,6 +192,9 @@ int64_t cli_dataset_max_tasks(cli_dataset_kind kind);
 int cli_tasks_build(cli_tasks *tasks, const cli_images *images, cli_dataset_kind kind,
                     int64_t num_tasks, char *err, size_t err_len);
 void cli_tasks_free(cli_tasks *tasks);
+/* The start of both builders: num_tasks tasks, zeroed, no digit in any (the
+ * builder fills in classes and samples); 1 with err set when out of memory. */
+int cli_tasks_alloc(cli_tasks *tasks, int64_t num_tasks, char *err, size_t err_len);
 /* The first num_tasks (1..feature_tasks) tasks of loaded features. */
 int cli_features_tasks(cli_tasks *tasks, const cli_images *images, int64_t num_tasks, char *err,
                        size_t err_len);

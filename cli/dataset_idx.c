@@ -3,28 +3,19 @@
  * the four files of a training/test split (full MNIST, Fashion-MNIST). */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <zlib.h>
 
+#include "cli.h"
 #include "dataset.h"
 
 #define IMAGES_HEADER 16u
 #define LABELS_HEADER 8u
 #define SIDE 28u
 #define READ_CHUNK ((size_t)1 << 20)
-
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t err_len, const char *fmt,
-                                                      ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_len, fmt, ap);
-    va_end(ap);
-    return 1;
-}
 
 static uint32_t read_be32(const unsigned char *p) {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
@@ -36,12 +27,12 @@ int cli_idx_read_file(const char *path, unsigned char **bytes, size_t *len, char
     *len = 0;
     struct stat st;
     if (stat(path, &st) != 0)
-        return fail(err, err_len, "cannot open data file %s: %s", path, strerror(errno));
+        return cli_err(err, err_len, "cannot open data file %s: %s", path, strerror(errno));
     if (!S_ISREG(st.st_mode))
-        return fail(err, err_len, "data file %s is not a regular file", path);
+        return cli_err(err, err_len, "data file %s is not a regular file", path);
     /* gzread reads a file without the gzip magic as it is. */
     gzFile f = gzopen(path, "rb");
-    if (!f) return fail(err, err_len, "cannot open data file %s: %s", path, strerror(errno));
+    if (!f) return cli_err(err, err_len, "cannot open data file %s: %s", path, strerror(errno));
     size_t cap = 0, got = 0;
     unsigned char *buf = NULL;
     int rc = 1;
@@ -51,13 +42,13 @@ int cli_idx_read_file(const char *path, unsigned char **bytes, size_t *len, char
             size_t next = cap ? cap * 2 : READ_CHUNK;
             if (next > CLI_IDX_MAX_BYTES + 1) next = CLI_IDX_MAX_BYTES + 1;
             if (next == cap) {
-                fail(err, err_len, "data file %s holds more than %zu bytes (decompressed); not an "
-                     "MNIST-sized idx file", path, CLI_IDX_MAX_BYTES);
+                cli_err(err, err_len, "data file %s holds more than %zu bytes (decompressed); "
+                        "not an MNIST-sized idx file", path, CLI_IDX_MAX_BYTES);
                 goto done;
             }
             unsigned char *grown = realloc(buf, next);
             if (!grown) {
-                fail(err, err_len, "out of memory reading %s (%zu bytes)", path, next);
+                cli_err(err, err_len, "out of memory reading %s (%zu bytes)", path, next);
                 goto done;
             }
             buf = grown;
@@ -77,14 +68,14 @@ int cli_idx_read_file(const char *path, unsigned char **bytes, size_t *len, char
         size_t plen = strlen(path);
         if (strncmp(message, path, plen) == 0 && strncmp(message + plen, ": ", 2) == 0)
             message += plen + 2;
-        fail(err, err_len, "cannot read data file %s: %s%s", path, message,
-             gzdirect(f) ? "" : " (truncated or corrupt gzip)");
+        cli_err(err, err_len, "cannot read data file %s: %s%s", path, message,
+                gzdirect(f) ? "" : " (truncated or corrupt gzip)");
         goto done;
     }
     rc = 0;
 done:
     if (gzclose_r(f) != Z_OK && rc == 0)
-        rc = fail(err, err_len, "cannot read data file %s (gzip trailer or read error)", path);
+        rc = cli_err(err, err_len, "cannot read data file %s (gzip trailer or read error)", path);
     if (rc) {
         free(buf);
         return 1;
@@ -94,29 +85,38 @@ done:
     return 0;
 }
 
+/* The start both kinds of idx file share: room for the header of `kind`
+ * ("images", "labels") and its magic number. */
+static int check_start(const unsigned char *b, size_t len, const char *name, unsigned header,
+                       uint32_t want_magic, const char *kind, char *err, size_t err_len) {
+    if (len < header)
+        return cli_err(err, err_len, "%s: %zu bytes, shorter than the %u-byte header of idx %s "
+                       "(truncated)", name, len, header, kind);
+    uint32_t magic = read_be32(b);
+    if (magic != want_magic)
+        return cli_err(err, err_len, "%s: bad magic 0x%08x, expected 0x%08x (idx %s of unsigned "
+                       "bytes)", name, magic, want_magic, kind);
+    return 0;
+}
+
 /* Checks an images file's header and exact size; *count is its image count. */
 static int check_images(const unsigned char *b, size_t len, const char *name, uint32_t *count,
                         char *err, size_t err_len) {
-    if (len < IMAGES_HEADER)
-        return fail(err, err_len, "%s: %zu bytes, shorter than the %u-byte header of idx images "
-                    "(truncated)", name, len, IMAGES_HEADER);
-    uint32_t magic = read_be32(b);
-    if (magic != CLI_IDX_IMAGES_MAGIC)
-        return fail(err, err_len, "%s: bad magic 0x%08x, expected 0x%08x (idx images of unsigned "
-                    "bytes)", name, magic, CLI_IDX_IMAGES_MAGIC);
+    if (check_start(b, len, name, IMAGES_HEADER, CLI_IDX_IMAGES_MAGIC, "images", err, err_len))
+        return 1;
     uint32_t n = read_be32(b + 4), rows = read_be32(b + 8), cols = read_be32(b + 12);
     if (rows != SIDE || cols != SIDE)
-        return fail(err, err_len, "%s: images are %ux%u, expected %ux%u", name, rows, cols, SIDE,
-                    SIDE);
-    if (n == 0) return fail(err, err_len, "%s holds no images", name);
+        return cli_err(err, err_len, "%s: images are %ux%u, expected %ux%u", name, rows, cols, SIDE,
+                       SIDE);
+    if (n == 0) return cli_err(err, err_len, "%s holds no images", name);
     size_t pixels, expected;
     if (__builtin_mul_overflow(n, (size_t)SIDE * SIDE, &pixels) ||
         __builtin_add_overflow(pixels, IMAGES_HEADER, &expected))
-        return fail(err, err_len, "%s: the size of %u images overflows", name, n);
+        return cli_err(err, err_len, "%s: the size of %u images overflows", name, n);
     if (len != expected)
-        return fail(err, err_len, "%s: %zu bytes, but its header describes %u images of %ux%u, "
-                    "%zu bytes (%s)", name, len, n, SIDE, SIDE, expected,
-                    len < expected ? "truncated" : "trailing bytes");
+        return cli_err(err, err_len, "%s: %zu bytes, but its header describes %u images of %ux%u, "
+                       "%zu bytes (%s)", name, len, n, SIDE, SIDE, expected,
+                       len < expected ? "truncated" : "trailing bytes");
     *count = n;
     return 0;
 }
@@ -124,25 +124,21 @@ static int check_images(const unsigned char *b, size_t len, const char *name, ui
 /* Checks a labels file's header, exact size and every label. */
 static int check_labels(const unsigned char *b, size_t len, const char *name, uint32_t *count,
                         char *err, size_t err_len) {
-    if (len < LABELS_HEADER)
-        return fail(err, err_len, "%s: %zu bytes, shorter than the %u-byte header of idx labels "
-                    "(truncated)", name, len, LABELS_HEADER);
-    uint32_t magic = read_be32(b);
-    if (magic != CLI_IDX_LABELS_MAGIC)
-        return fail(err, err_len, "%s: bad magic 0x%08x, expected 0x%08x (idx labels of unsigned "
-                    "bytes)", name, magic, CLI_IDX_LABELS_MAGIC);
+    if (check_start(b, len, name, LABELS_HEADER, CLI_IDX_LABELS_MAGIC, "labels", err, err_len))
+        return 1;
     uint32_t n = read_be32(b + 4);
-    if (n == 0) return fail(err, err_len, "%s holds no labels", name);
+    if (n == 0) return cli_err(err, err_len, "%s holds no labels", name);
     size_t expected;
     if (__builtin_add_overflow(n, LABELS_HEADER, &expected))
-        return fail(err, err_len, "%s: the size of %u labels overflows", name, n);
+        return cli_err(err, err_len, "%s: the size of %u labels overflows", name, n);
     if (len != expected)
-        return fail(err, err_len, "%s: %zu bytes, but its header describes %u labels, %zu bytes "
-                    "(%s)", name, len, n, expected, len < expected ? "truncated" : "trailing bytes");
+        return cli_err(err, err_len, "%s: %zu bytes, but its header describes %u labels, %zu "
+                       "bytes (%s)", name, len, n, expected,
+                       len < expected ? "truncated" : "trailing bytes");
     for (uint32_t i = 0; i < n; i++)
         if (b[LABELS_HEADER + i] > 9)
-            return fail(err, err_len, "%s: label %u of image %u is out of range (classes are "
-                        "0..9)", name, b[LABELS_HEADER + i], i);
+            return cli_err(err, err_len, "%s: label %u of image %u is out of range (classes are "
+                           "0..9)", name, b[LABELS_HEADER + i], i);
     *count = n;
     return 0;
 }
@@ -161,8 +157,8 @@ static int check_pair(idx_pair *p, char *err, size_t err_len) {
         check_labels(p->labels, p->labels_len, p->labels_name, &n_labels, err, err_len))
         return 1;
     if (n_images != n_labels)
-        return fail(err, err_len, "%s holds %u images but %s holds %u labels", p->images_name,
-                    n_images, p->labels_name, n_labels);
+        return cli_err(err, err_len, "%s holds %u images but %s holds %u labels", p->images_name,
+                       n_images, p->labels_name, n_labels);
     p->count = n_images;
     return 0;
 }
@@ -173,14 +169,14 @@ static int fill(cli_images *images, idx_pair *pairs, size_t n_pairs, char *err, 
     size_t count = 0, pixels;
     for (size_t i = 0; i < n_pairs; i++)
         if (__builtin_add_overflow(count, pairs[i].count, &count))
-            return fail(err, err_len, "the image count overflows");
+            return cli_err(err, err_len, "the image count overflows");
     if (__builtin_mul_overflow(count, (size_t)SIDE * SIDE, &pixels))
-        return fail(err, err_len, "the pixel count of %zu images overflows", count);
+        return cli_err(err, err_len, "the pixel count of %zu images overflows", count);
     images->labels = malloc(count);
     images->codes = malloc(pixels);
     if (!images->labels || !images->codes) {
         cli_images_free(images);
-        return fail(err, err_len, "out of memory for %zu images", count);
+        return cli_err(err, err_len, "out of memory for %zu images", count);
     }
     images->count = (int64_t)count;
     images->dim = (int64_t)SIDE * SIDE;
@@ -211,25 +207,25 @@ static int find_file(const char *dir, const char *name, char *path, size_t path_
     struct stat st;
     int n = snprintf(path, path_len, "%s/%s.gz", dir, name);
     if (n < 0 || (size_t)n >= path_len)
-        return fail(err, err_len, "data directory name %s is too long", dir);
+        return cli_err(err, err_len, "data directory name %s is too long", dir);
     path[n - 3] = '\0';
     if (stat(path, &st) == 0) return 0;
     path[n - 3] = '.';
     if (stat(path, &st) == 0) return 0;
-    return fail(err, err_len, "cannot open data file %s/%s (nor %s.gz): %s", dir, name, name,
-                strerror(errno));
+    return cli_err(err, err_len, "cannot open data file %s/%s (nor %s.gz): %s", dir, name, name,
+                   strerror(errno));
 }
 
 int cli_idx_load_dir(cli_images *images, const char *dir, char *err, size_t err_len) {
     memset(images, 0, sizeof *images);
     struct stat st;
     if (stat(dir, &st) != 0)
-        return fail(err, err_len, "cannot open data file %s (the directory of idx files): %s", dir,
-                    strerror(errno));
+        return cli_err(err, err_len, "cannot open data file %s (the directory of idx files): %s",
+                       dir, strerror(errno));
     if (!S_ISDIR(st.st_mode))
-        return fail(err, err_len, "%s is not a directory: this data set reads a directory of idx "
-                    "files (train-images-idx3-ubyte, ...); the 10,000-digit file is read by "
-                    "--dataset split-mnist-10k or permuted-mnist-10k", dir);
+        return cli_err(err, err_len, "%s is not a directory: this data set reads a directory of "
+                       "idx files (train-images-idx3-ubyte, ...); the 10,000-digit file is read by "
+                       "--dataset split-mnist-10k or permuted-mnist-10k", dir);
     static const char *const names[4] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
                                           "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
     char paths[4][4096];

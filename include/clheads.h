@@ -14,6 +14,7 @@
 #include "clheads/checkpoint.h"
 #include "clheads/atomic_file.h"
 #include "clheads/rng.h"
+#include "clheads/number.h"
 #include "clheads/methods.h"
 #include "clheads/analytic.h"
 #include "clheads/reduce.h"

@@ -1,8 +1,9 @@
 /* Shared helpers of the analytic tests (tests/test_analytic_*.c): the numpy
  * reference (scripts/gen_analytic_reference.py), streaming it into a handle,
- * comparing solved heads with the reference, and a byte snapshot of the
+ * comparing solved heads with the reference, a byte snapshot of the
  * statistics (their encoded export) to show that a failing call changed
- * nothing. Header-only so each test stays one source file. */
+ * nothing, and synthetic clustered features. Header-only so each test
+ * stays one source file. */
 #ifndef CLH_TEST_ANALYTIC_UTIL_H
 #define CLH_TEST_ANALYTIC_UTIL_H
 
@@ -107,6 +108,38 @@ static inline unsigned char *analytic_snapshot(const clh_analytic *a, size_t *le
 static inline int snapshot_equal(const unsigned char *a, size_t alen, const unsigned char *b,
                                  size_t blen) {
     return a && b && alen == blen && memcmp(a, b, alen) == 0;
+}
+
+/* The test data's uniform numbers in [0, 1): xorshift64 on *state. */
+static inline double xorshift_uniform(uint64_t *state) {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    return (double)(*state >> 11) * 0x1.0p-53;
+}
+
+/* Positive, class-dependent features (like ReLU outputs), far from zero
+ * mean, so a naive uncentred covariance would lose digits: `tasks` tasks of
+ * `per_task` samples each, sample i of global class y[i] = (i / per_task) *
+ * classes + i % classes, x[i * d + j] = max(0, centre[y[i]][j] + U(-1, 1))
+ * with every centre's coordinates in [3, 5); all drawn from one stream
+ * started at `seed`. */
+static inline void make_class_data(float *x, int64_t *y, int tasks, int classes, int per_task,
+                                   int d, uint64_t seed) {
+    uint64_t state = seed;
+    double *centre = malloc((size_t)tasks * (size_t)classes * (size_t)d * sizeof *centre);
+    if (!centre) abort();
+    for (int c = 0; c < tasks * classes; c++)
+        for (int j = 0; j < d; j++) centre[c * d + j] = 3.0 + 2.0 * xorshift_uniform(&state);
+    for (int i = 0; i < tasks * per_task; i++) {
+        int t = i / per_task, c = t * classes + i % classes;
+        y[i] = c;
+        for (int j = 0; j < d; j++) {
+            double v = centre[c * d + j] + (xorshift_uniform(&state) - 0.5) * 2.0;
+            x[i * d + j] = (float)(v > 0 ? v : 0);
+        }
+    }
+    free(centre);
 }
 
 #endif

@@ -2,7 +2,7 @@
 #define _POSIX_C_SOURCE 200809L /* fileno, dup */
 #endif
 /* Captures what the in-process CLI prints on stdout or stderr into a file,
- * to assert on messages. */
+ * to assert on messages; RUN_CAPTURED runs the tool so. */
 #ifndef CLH_TEST_CLI_CAPTURE_H
 #define CLH_TEST_CLI_CAPTURE_H
 
@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "file_util.h"
+#include "test_cli_util.h"
 
 typedef struct capture {
     int fd, saved;
@@ -40,5 +41,17 @@ static inline char *capture_end(capture *c) {
     fputs(text ? text : "", stderr); /* still visible in the test log */
     return text;
 }
+
+/* Runs `clheads ...` (run_cli, test_cli_util.h) with its stderr captured
+ * into dir/stderr.txt: rc its exit status, msg what it printed (free it). */
+#define RUN_CAPTURED(msg, rc, dir, ...)                \
+    do {                                               \
+        capture c_;                                    \
+        char p_[800];                                  \
+        snprintf(p_, sizeof p_, "%s/stderr.txt", dir); \
+        capture_begin(&c_, stderr, p_);                \
+        rc = run_cli(__VA_ARGS__, NULL);               \
+        msg = capture_end(&c_);                        \
+    } while (0)
 
 #endif

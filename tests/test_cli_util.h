@@ -1,5 +1,6 @@
 /* Helpers for the CLI tests: run `clheads` in-process (cli_main returns the
- * exit status), per-test work directories, small file utilities. */
+ * exit status), per-test work directories, small file utilities, a
+ * checkpoint copied with one metadata value edited. */
 #ifndef CLH_TEST_CLI_UTIL_H
 #define CLH_TEST_CLI_UTIL_H
 
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "cli.h"
 #include "file_util.h"
 
@@ -70,6 +72,31 @@ static inline int resumed_outputs_differ(const char *whole, const char *part, co
         differ++;
     }
     return differ;
+}
+
+/* Copies FROM/checkpoint.safetensors to TO with metadata `key` set to
+ * `value`: a hand-edited or corrupt checkpoint. */
+static inline void copy_checkpoint_with_meta(const char *from, const char *to, const char *key,
+                                             const char *value) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/checkpoint.safetensors", from);
+    clh_st_file *file = NULL;
+    CHECK_OK(clh_st_open(&file, path));
+    if (!file) return;
+    size_t n = clh_st_count(file), n_meta = clh_st_meta_count(file);
+    clh_st_tensor *tensors = calloc(n, sizeof *tensors);
+    clh_st_meta *meta = calloc(n_meta, sizeof *meta);
+    if (!tensors || !meta) abort();
+    for (size_t i = 0; i < n; i++) tensors[i] = *clh_st_at(file, i);
+    for (size_t i = 0; i < n_meta; i++) {
+        meta[i] = *clh_st_meta_at(file, i);
+        if (strcmp(meta[i].key, key) == 0) meta[i].value = value;
+    }
+    snprintf(path, sizeof path, "%s/checkpoint.safetensors", to);
+    CHECK_OK(clh_st_save(path, tensors, n, meta, n_meta));
+    free(tensors);
+    free(meta);
+    clh_st_free(file);
 }
 
 #endif

@@ -1,6 +1,7 @@
-/* Locale-independent decimal numbers (see number.h): printf and strtod run
- * under a thread-local "C" numeric locale (POSIX uselocale), so a caller's
- * setlocale never reaches them and other threads are not affected. */
+/* Locale-independent decimal numbers (common/number.h; the reader is public,
+ * clheads/number.h): printf and strtod run under a thread-local "C" numeric
+ * locale (POSIX uselocale), so a caller's setlocale never reaches them and
+ * other threads are not affected. */
 #define _POSIX_C_SOURCE 200809L
 
 #include "common/number.h"
@@ -11,6 +12,8 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#include "common/error.h"
 
 /* Switches this thread to the C numeric locale; 0 when it cannot. */
 static int enter_c_locale(locale_t *c_locale, locale_t *previous) {
@@ -43,18 +46,28 @@ static int starts_like_decimal(const char *text) {
            *p == 'N';
 }
 
-int clh_parse_double(const char *text, double *out) {
-    if (!text || !out || !starts_like_decimal(text)) return 0;
+static clh_status not_decimal(const char *text) {
+    return clh_fail(CLH_E_INVALID_ARG, "clh_double_parse: \"%.40s\" is not a decimal number",
+                    text);
+}
+
+clh_status clh_double_parse(const char *text, double *out) {
+    if (!text) return clh_fail(CLH_E_NULL, "clh_double_parse: text is NULL");
+    if (!out) return clh_fail(CLH_E_NULL, "clh_double_parse: out is NULL");
+    if (!starts_like_decimal(text)) return not_decimal(text);
     locale_t c_locale, previous;
-    if (!enter_c_locale(&c_locale, &previous)) return 0;
+    if (!enter_c_locale(&c_locale, &previous))
+        return clh_fail(CLH_E_NOMEM, "clh_double_parse: cannot create the C locale");
     char *end;
     errno = 0;
     double value = strtod(text, &end);
     int range_error = errno == ERANGE;
     leave_c_locale(c_locale, previous);
-    if (end == text || *end != '\0') return 0;
+    if (end == text || *end != '\0') return not_decimal(text);
     /* ERANGE also flags subnormal results, which round-trip exactly. */
-    if (range_error && fabs(value) > DBL_MIN) return 0;
+    if (range_error && fabs(value) > DBL_MIN)
+        return clh_fail(CLH_E_INVALID_ARG, "clh_double_parse: \"%.40s\" is past the range of "
+                        "double", text);
     *out = value;
-    return 1;
+    return CLH_OK;
 }

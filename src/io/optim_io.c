@@ -93,7 +93,7 @@ static int add_meta(clh_optim_export *e, const char *name, const char *value) {
     return 1;
 }
 
-/* A double in the locale-independent form clh_parse_double reads. */
+/* A double in the locale-independent form clh_double_parse reads. */
 static char *export_double(clh_optim_export *e, double value) {
     char text[CLH_DOUBLE_TEXT_CAP];
     return clh_format_double(value, text) ? export_printf(e, "%s", text) : NULL;
@@ -264,7 +264,7 @@ static const char *require_meta(const clh_st_file *file, const char *prefix, con
 
 /* A whole-string double (locale-independent) / int64. */
 static clh_status parse_double(const char *key, const char *text, double *out) {
-    if (!clh_parse_double(text, out))
+    if (clh_double_parse(text, out) != CLH_OK)
         return clh_fail(CLH_E_FORMAT, "optimizer state: metadata %s = \"%.40s\" is not a number",
                         key, text);
     return CLH_OK;

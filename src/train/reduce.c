@@ -68,14 +68,22 @@ static clh_status transport_failed(clh_status st, const char *what, size_t count
                     clh_status_name(st));
 }
 
+/* What clh_reduce_f32 and _f64 check before the sum: the reducer (read into
+ * *r) and, when there is something to sum, the values. */
+static clh_status check_sum(const clh_reducer *reducer, clh_reducer *r, const void *values,
+                            size_t count, const char *what) {
+    clh_reducer_init(r);
+    clh_status st = clh_reducer_read(reducer, r, what);
+    if (st != CLH_OK) return st;
+    if (count > 0 && !values) return clh_fail(CLH_E_NULL, "%s: values is NULL", what);
+    return CLH_OK;
+}
+
 clh_status clh_reduce_f32(const clh_reducer *reducer, float *values, size_t count) {
     static const char what[] = "clh_reduce_f32";
     clh_reducer r;
-    clh_reducer_init(&r);
-    clh_status st = clh_reducer_read(reducer, &r, what);
-    if (st != CLH_OK) return st;
-    if (count > 0 && !values) return clh_fail(CLH_E_NULL, "%s: values is NULL", what);
-    if (count == 0) return CLH_OK;
+    clh_status st = check_sum(reducer, &r, values, count, what);
+    if (st != CLH_OK || count == 0) return st;
     st = r.sum_f32(r.context, values, count);
     return st == CLH_OK ? CLH_OK : transport_failed(st, what, count);
 }
@@ -83,11 +91,8 @@ clh_status clh_reduce_f32(const clh_reducer *reducer, float *values, size_t coun
 clh_status clh_reduce_f64(const clh_reducer *reducer, double *values, size_t count) {
     static const char what[] = "clh_reduce_f64";
     clh_reducer r;
-    clh_reducer_init(&r);
-    clh_status st = clh_reducer_read(reducer, &r, what);
-    if (st != CLH_OK) return st;
-    if (count > 0 && !values) return clh_fail(CLH_E_NULL, "%s: values is NULL", what);
-    if (count == 0) return CLH_OK;
+    clh_status st = check_sum(reducer, &r, values, count, what);
+    if (st != CLH_OK || count == 0) return st;
     st = r.sum_f64(r.context, values, count);
     return st == CLH_OK ? CLH_OK : transport_failed(st, what, count);
 }

@@ -17,30 +17,6 @@ enum { TASKS = 4, CLASSES = 3, PER_TASK = 400, D = 20, N = TASKS * PER_TASK };
 static float X[N * D];
 static int64_t Y[N]; /* global class */
 
-static uint64_t state = 0x2545F4914F6CDD1Du;
-static double uniform(void) {
-    state ^= state << 13;
-    state ^= state >> 7;
-    state ^= state << 17;
-    return (double)(state >> 11) * 0x1.0p-53;
-}
-
-/* Positive, class-dependent features (like ReLU outputs), far from zero
- * mean, so a naive uncentred covariance would lose digits. */
-static void make_data(void) {
-    double centre[TASKS * CLASSES][D];
-    for (int c = 0; c < TASKS * CLASSES; c++)
-        for (int j = 0; j < D; j++) centre[c][j] = 3.0 + 2.0 * uniform();
-    for (int i = 0; i < N; i++) {
-        int t = i / PER_TASK, c = t * CLASSES + i % CLASSES;
-        Y[i] = c;
-        for (int j = 0; j < D; j++) {
-            double v = centre[c][j] + (uniform() - 0.5) * 2.0;
-            X[i * D + j] = (float)(v > 0 ? v : 0);
-        }
-    }
-}
-
 static int64_t label_for(clh_paradigm p, int64_t i) {
     if (p == CLH_DIL) return Y[i] % CLASSES;
     if (p == CLH_TIL) return Y[i] - (i / PER_TASK) * CLASSES;
@@ -128,7 +104,7 @@ static void compare(clh_paradigm p, clh_analytic_method m, clh_dtype precision) 
 }
 
 int main(void) {
-    make_data();
+    make_class_data(X, Y, TASKS, CLASSES, PER_TASK, D, 0x2545F4914F6CDD1Du);
     clh_paradigm paradigms[] = {CLH_CIL, CLH_TIL, CLH_DIL};
     clh_analytic_method methods[] = {CLH_ANALYTIC_RIDGE, CLH_ANALYTIC_LDA, CLH_ANALYTIC_NCM};
     for (int p = 0; p < 3; p++)

@@ -29,30 +29,6 @@ static void write_data(const char *path, uint32_t count, int corrupt) {
     free(b);
 }
 
-/* Copies DIR_FROM/checkpoint.safetensors to DIR_TO with metadata `key` set
- * to `value`: a hand-edited or corrupt checkpoint. */
-static void edit_checkpoint(const char *from, const char *to, const char *key, const char *value) {
-    char path[600];
-    snprintf(path, sizeof path, "%s/checkpoint.safetensors", from);
-    clh_st_file *file = NULL;
-    CHECK_OK(clh_st_open(&file, path));
-    if (!file) return;
-    size_t n = clh_st_count(file), n_meta = clh_st_meta_count(file);
-    clh_st_tensor *tensors = calloc(n, sizeof *tensors);
-    clh_st_meta *meta = calloc(n_meta, sizeof *meta);
-    if (!tensors || !meta) abort();
-    for (size_t i = 0; i < n; i++) tensors[i] = *clh_st_at(file, i);
-    for (size_t i = 0; i < n_meta; i++) {
-        meta[i] = *clh_st_meta_at(file, i);
-        if (strcmp(meta[i].key, key) == 0) meta[i].value = value;
-    }
-    snprintf(path, sizeof path, "%s/checkpoint.safetensors", to);
-    CHECK_OK(clh_st_save(path, tensors, n, meta, n_meta));
-    free(tensors);
-    free(meta);
-    clh_st_free(file);
-}
-
 /* A resume from a checkpoint whose metadata is out of bounds or does not
  * describe its tensors fails (exit 1) before it sizes anything from it. */
 static void check_edited_checkpoints(const char *ck) {
@@ -71,7 +47,7 @@ static void check_edited_checkpoints(const char *ck) {
     char dir[512], err[512];
     work_dir("errors-edited", dir, sizeof dir);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        edit_checkpoint(ck, dir, bad[i].key, bad[i].value);
+        copy_checkpoint_with_meta(ck, dir, bad[i].key, bad[i].value);
         cli_run_config cfg;
         memset(&cfg, 0, sizeof cfg);
         err[0] = '\0';
@@ -81,10 +57,10 @@ static void check_edited_checkpoints(const char *ck) {
     }
     /* Valid numbers, but the heads do not match: one head in the file, two
      * phases claimed done. */
-    edit_checkpoint(ck, dir, "run.phases_done", "2");
+    copy_checkpoint_with_meta(ck, dir, "run.phases_done", "2");
     CHECK(run_cli("run", "--resume", dir, "--quiet", NULL) == 1);
     /* The unedited copy resumes (the edits above are what fail). */
-    edit_checkpoint(ck, dir, "run.format", "1");
+    copy_checkpoint_with_meta(ck, dir, "run.format", "1");
     CHECK(run_cli("run", "--resume", dir, "--stop-after", "2", "--quiet", NULL) == 0);
 }
 

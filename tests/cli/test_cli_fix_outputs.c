@@ -17,17 +17,6 @@
 #include "test_cli_capture.h"
 #include "test_cli_util.h"
 
-/* Runs `clheads ...` with its stderr captured into msg (free it). */
-#define RUN_CAPTURED(msg, rc, dir, ...)                                  \
-    do {                                                                 \
-        capture c_;                                                      \
-        char p_[800];                                                    \
-        snprintf(p_, sizeof p_, "%s/stderr.txt", dir);                   \
-        capture_begin(&c_, stderr, p_);                                  \
-        rc = run_cli(__VA_ARGS__, NULL);                                 \
-        msg = capture_end(&c_);                                          \
-    } while (0)
-
 /* A short synthetic run (2 tasks, 1 epoch): the reports of every test. */
 #define SHORT_RUN(paradigm, out) \
     "run", "--paradigm", paradigm, "--dataset", "synthetic", "--tasks", "2", "--epochs", "1", \
@@ -363,9 +352,10 @@ static void f17_options(const char *base) {
         CHECK(rc == 0 && text && strncmp(text, "clheads " CLH_VERSION_STRING, 8 + strlen(CLH_VERSION_STRING)) == 0);
         free(text);
     }
-    /* Strict numbers: no blanks, '+', hex, inf or nan; decimals as written. */
+    /* Strict numbers: no blanks, '+', hex, inf or nan, nothing past or below the
+     * normal doubles; decimals as written. */
     const char *bad_reals[] = {" 0.1", "+0.1", "0x1p-3", "0.1 ", "1e", ".", "-", "inf", "nan",
-                               "1,5", "", "0.1x"};
+                               "1,5", "", "0.1x", "1e-310", "1e-400", "1e400"};
     for (size_t i = 0; i < sizeof bad_reals / sizeof bad_reals[0]; i++) {
         double v;
         CHECK(cli_to_f64(bad_reals[i], 0, 10, &v) != 0);

@@ -14,16 +14,6 @@
 #include "test_cli_capture.h"
 #include "test_cli_util.h"
 
-#define RUN_CAPTURED(msg, rc, dir, ...)                \
-    do {                                               \
-        capture c_;                                    \
-        char p_[800];                                  \
-        snprintf(p_, sizeof p_, "%s/stderr.txt", dir); \
-        capture_begin(&c_, stderr, p_);                \
-        rc = run_cli(__VA_ARGS__, NULL);               \
-        msg = capture_end(&c_);                        \
-    } while (0)
-
 typedef enum { SET_META, DROP_META, DROP_TENSOR, SET_F64, SET_F32, FLATTEN } edit_kind;
 
 typedef struct edit {

@@ -366,29 +366,6 @@ static void test_pad(void) {
     cli_images_free(&pal);
 }
 
-/* Copies FROM/checkpoint.safetensors to TO with metadata `key` set to value. */
-static void copy_with_meta(const char *from, const char *to, const char *key, const char *value) {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/checkpoint.safetensors", from);
-    clh_st_file *file = NULL;
-    CHECK_OK(clh_st_open(&file, path));
-    if (!file) return;
-    size_t n = clh_st_count(file), n_meta = clh_st_meta_count(file);
-    clh_st_tensor *tensors = calloc(n, sizeof *tensors);
-    clh_st_meta *meta = calloc(n_meta, sizeof *meta);
-    if (!tensors || !meta) abort();
-    for (size_t i = 0; i < n; i++) tensors[i] = *clh_st_at(file, i);
-    for (size_t i = 0; i < n_meta; i++) {
-        meta[i] = *clh_st_meta_at(file, i);
-        if (strcmp(meta[i].key, key) == 0) meta[i].value = value;
-    }
-    snprintf(path, sizeof path, "%s/checkpoint.safetensors", to);
-    CHECK_OK(clh_st_save(path, tensors, n, meta, n_meta));
-    free(tensors);
-    free(meta);
-    clh_st_free(file);
-}
-
 static json_t *load_results(const char *dir) {
     char path[1024];
     snprintf(path, sizeof path, "%s/results.json", dir);
@@ -472,11 +449,11 @@ static void test_run(void) {
      * both (its metadata edited to claim 1024 inputs over 784-wide data). */
     char edited[512];
     work_dir("run-edited", edited, sizeof edited);
-    copy_with_meta(part, edited, "run.input_dim", "1024");
+    copy_checkpoint_with_meta(part, edited, "run.input_dim", "1024");
     memset(&cfg, 0, sizeof cfg);
     CHECK(cli_state_read_config(edited, &cfg, err, sizeof err) == 0);
     CHECK(run_cli("run", "--resume", edited, "--data", data, "--quiet", NULL) == 1);
-    copy_with_meta(part, edited, "run.pad32", "2");
+    copy_checkpoint_with_meta(part, edited, "run.pad32", "2");
     CHECK(cli_state_read_config(edited, &cfg, err, sizeof err) != 0 && strstr(err, "run.pad32"));
 
     /* Wrong kinds of --data: a digits file where a directory belongs. */

@@ -28,28 +28,6 @@ enum { TASKS = 2, CLASSES = 3, PER_TASK = 300, D = 12, N = TASKS * PER_TASK, MAX
 static float X[N * D];
 static int64_t Y[N]; /* global class */
 
-static uint64_t state = 0x9E3779B97F4A7C15u;
-static double uniform(void) {
-    state ^= state << 13;
-    state ^= state >> 7;
-    state ^= state << 17;
-    return (double)(state >> 11) * 0x1.0p-53;
-}
-
-static void make_data(void) {
-    double centre[TASKS * CLASSES][D];
-    for (int c = 0; c < TASKS * CLASSES; c++)
-        for (int j = 0; j < D; j++) centre[c][j] = 3.0 + 2.0 * uniform();
-    for (int i = 0; i < N; i++) {
-        int t = i / PER_TASK, c = t * CLASSES + i % CLASSES;
-        Y[i] = c;
-        for (int j = 0; j < D; j++) {
-            double v = centre[c][j] + (uniform() - 0.5) * 2.0;
-            X[i * D + j] = (float)(v > 0 ? v : 0);
-        }
-    }
-}
-
 /* ---- the configurations under test ---------------------------------------- */
 
 typedef struct setting {
@@ -385,7 +363,7 @@ static void check_reducer_checks(void) {
 }
 
 int main(void) {
-    make_data();
+    make_class_data(X, Y, TASKS, CLASSES, PER_TASK, D, 0x9E3779B97F4A7C15u);
     check_reducer_checks();
     check_vectors();
     static const setting settings[] = {
