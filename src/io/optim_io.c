@@ -70,6 +70,24 @@ static char *export_printf(clh_optim_export *e, const char *fmt, ...) {
     return text;
 }
 
+/* prefix + suffix + (more or "") in a new string owned by the export; NULL
+ * when out of memory. The tensor names, hundreds of thousands for many
+ * heads, are joined here: export_printf's two vsnprintf calls per name were
+ * most of an export. */
+static char *export_join(clh_optim_export *e, const char *prefix, size_t prefix_len,
+                         const char *suffix, const char *more) {
+    if (e->n_strings == e->cap_strings) return NULL;
+    size_t suffix_len = strlen(suffix), more_len = more ? strlen(more) : 0;
+    char *text = clh_malloc(prefix_len + suffix_len + more_len + 1);
+    if (!text) return NULL;
+    memcpy(text, prefix, prefix_len);
+    memcpy(text + prefix_len, suffix, suffix_len);
+    if (more_len) memcpy(text + prefix_len + suffix_len, more, more_len);
+    text[prefix_len + suffix_len + more_len] = '\0';
+    e->strings[e->n_strings++] = text;
+    return text;
+}
+
 /* "3,1,2" from n int64 values; NULL when out of memory. */
 static char *export_list(clh_optim_export *e, const int64_t *values, size_t n) {
     if (e->n_strings == e->cap_strings) return NULL;
@@ -152,15 +170,16 @@ static int export_segment(clh_optim_export *e, const clh_optim *optim, size_t t,
     char prefix[PREFIX_CAP];
     segment_prefix(prefix, e->prefix, s->binding, s->paradigm,
                    s->binding == CLH_OPTIM_HEADS ? s->ids[t] : 0);
+    size_t prefix_len = strlen(prefix);
     for (size_t b = 0; b < nb; b++) {
         if (s->binding == CLH_OPTIM_FLAT) {
-            const char *name = export_printf(e, "%s.%s", prefix, names[b]);
+            const char *name = export_join(e, prefix, prefix_len, ".", names[b]);
             if (!name) return 0;
             e->tensors[e->n_tensors++] = clh_st_view(name, CLH_DT_F32, 1, (int64_t)s->count, 0, s->buf[b]);
             continue;
         }
-        const char *weight = export_printf(e, "%s.weight.%s", prefix, names[b]);
-        const char *bias = export_printf(e, "%s.bias.%s", prefix, names[b]);
+        const char *weight = export_join(e, prefix, prefix_len, ".weight.", names[b]);
+        const char *bias = export_join(e, prefix, prefix_len, ".bias.", names[b]);
         if (!weight || !bias) return 0;
         size_t weights_end = (size_t)s->rows * (size_t)s->in;
         e->tensors[e->n_tensors++] =
@@ -168,7 +187,7 @@ static int export_segment(clh_optim_export *e, const clh_optim *optim, size_t t,
         e->tensors[e->n_tensors++] =
             clh_st_view(bias, CLH_DT_F32, 1, s->classes[t], 0, s->buf[b] + weights_end + offset);
     }
-    const char *step = export_printf(e, "%s.step", prefix);
+    const char *step = export_join(e, prefix, prefix_len, ".step", NULL);
     if (!step) return 0;
     clh_st_tensor st;
     memset(&st, 0, sizeof st);
