@@ -14,6 +14,8 @@
  * Output rows, tab-separated:
  *   meta  key value
  *   time  op heads median_ms min_ms max_ms reps
+ *   faults op heads median_minor_page_faults (getrusage: fresh memory touched,
+ *         which depends on what the process's heap held before the call)
  * Only the public API is used, so the same file builds against an older tree
  * to time the two side by side (scripts/bench_save_compare.sh). */
 #define _POSIX_C_SOURCE 200809L
@@ -22,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "clheads.h"
@@ -39,6 +42,12 @@ static double now_ms(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
+}
+
+static double minor_faults(void) {
+    struct rusage usage;
+    getrusage(RUSAGE_SELF, &usage);
+    return (double)usage.ru_minflt;
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -119,54 +128,72 @@ static void make_model(const options *o, long n, clh_heads **heads, clh_optim **
     check(clh_optim_step_heads(*optim, *heads), "clh_optim_step_heads");
 }
 
-static void report(const char *op, long n, double *ms, int reps) {
-    qsort(ms, (size_t)reps, sizeof *ms, cmp_double);
-    double median = reps % 2 ? ms[reps / 2] : 0.5 * (ms[reps / 2 - 1] + ms[reps / 2]);
+static double median_of(double *v, int reps) {
+    qsort(v, (size_t)reps, sizeof *v, cmp_double);
+    return reps % 2 ? v[reps / 2] : 0.5 * (v[reps / 2 - 1] + v[reps / 2]);
+}
+
+static void report(const char *op, long n, double *ms, double *faults, int reps) {
+    double median = median_of(ms, reps);
     printf("time\t%s\t%ld\t%.1f\t%.1f\t%.1f\t%d\n", op, n, median, ms[0], ms[reps - 1], reps);
+    printf("faults\t%s\t%ld\t%.0f\n", op, n, median_of(faults, reps));
     fflush(stdout);
+}
+
+/* Starts timing one operation. */
+typedef struct stopwatch {
+    double ms, faults;
+} stopwatch;
+static stopwatch start(void) { return (stopwatch){now_ms(), minor_faults()}; }
+static void stop(stopwatch w, double *ms, double *faults) {
+    *ms = now_ms() - w.ms;
+    *faults = minor_faults() - w.faults;
 }
 
 static void bench(const options *o, long n) {
     clh_heads *heads;
     clh_optim *optim;
     make_model(o, n, &heads, &optim);
-    double *ms[OP_COUNT];
-    for (int k = 0; k < OP_COUNT; k++) ms[k] = calloc((size_t)o->reps, sizeof(double));
+    double *ms[OP_COUNT], *faults[OP_COUNT];
+    for (int k = 0; k < OP_COUNT; k++) {
+        ms[k] = calloc((size_t)o->reps, sizeof(double));
+        faults[k] = calloc((size_t)o->reps, sizeof(double));
+    }
     size_t file_bytes = 0;
     for (int r = 0; r < o->reps; r++) {
-        double t0 = now_ms();
+        stopwatch w = start();
         clh_optim_export *exported;
         check(clh_optim_export_create_prefixed(optim, PREFIX, &exported), "export");
-        ms[OP_EXPORT][r] = now_ms() - t0;
+        stop(w, &ms[OP_EXPORT][r], &faults[OP_EXPORT][r]);
         size_t n_tensors, n_meta;
         const clh_st_tensor *tensors = clh_optim_export_tensors(exported, &n_tensors);
         const clh_st_meta *meta = clh_optim_export_meta(exported, &n_meta);
-        t0 = now_ms();
+        w = start();
         check(clh_heads_save_ex(heads, o->path, tensors, n_tensors, meta, n_meta), "save");
-        ms[OP_SAVE][r] = now_ms() - t0;
+        stop(w, &ms[OP_SAVE][r], &faults[OP_SAVE][r]);
         if (o->only[OP_SAVE_MEM]) {
             unsigned char *bytes;
-            t0 = now_ms();
+            w = start();
             check(clh_heads_save_mem_ex(heads, &bytes, &file_bytes, tensors, n_tensors, meta,
                                         n_meta),
                   "save_mem");
-            ms[OP_SAVE_MEM][r] = now_ms() - t0;
+            stop(w, &ms[OP_SAVE_MEM][r], &faults[OP_SAVE_MEM][r]);
             clh_st_bytes_free(bytes);
         }
         clh_optim_export_free(exported);
 
         clh_st_file *file;
-        t0 = now_ms();
+        w = start();
         check(clh_st_open(&file, o->path), "open");
-        ms[OP_OPEN][r] = now_ms() - t0;
+        stop(w, &ms[OP_OPEN][r], &faults[OP_OPEN][r]);
         if (o->only[OP_HEADS_LOAD]) {
             clh_load_options load;
             clh_load_options_init(&load);
             load.ignore_unknown = 1;
             clh_heads *loaded;
-            t0 = now_ms();
+            w = start();
             check(clh_heads_load_file(&loaded, file, &load), "heads_load");
-            ms[OP_HEADS_LOAD][r] = now_ms() - t0;
+            stop(w, &ms[OP_HEADS_LOAD][r], &faults[OP_HEADS_LOAD][r]);
             clh_heads_free(loaded);
         }
         if (o->only[OP_OPTIM_LOAD]) {
@@ -174,9 +201,9 @@ static void bench(const options *o, long n) {
             clh_optim_config_init(&config, CLH_OPTIM_ADAM, 1e-3);
             clh_optim *restored;
             check(clh_optim_create(&restored, &config), "clh_optim_create");
-            t0 = now_ms();
+            w = start();
             check(clh_optim_load_file_prefixed(restored, file, PREFIX), "optim_load");
-            ms[OP_OPTIM_LOAD][r] = now_ms() - t0;
+            stop(w, &ms[OP_OPTIM_LOAD][r], &faults[OP_OPTIM_LOAD][r]);
             clh_optim_free(restored);
         }
         clh_st_free(file);
@@ -184,8 +211,9 @@ static void bench(const options *o, long n) {
     if (file_bytes) printf("meta\tfile_bytes_%ld\t%zu\n", n, file_bytes);
     for (int k = 0; k < OP_COUNT; k++) {
         if (o->only[k] || k == OP_EXPORT || k == OP_SAVE || k == OP_OPEN)
-            report(op_names[k], n, ms[k], o->reps);
+            report(op_names[k], n, ms[k], faults[k], o->reps);
         free(ms[k]);
+        free(faults[k]);
     }
     remove(o->path);
     clh_optim_free(optim);
