@@ -17,3 +17,8 @@ if(TARGET clheads_bench)
   add_test(NAME bench_quick COMMAND clheads_bench --quick --budget-ms 2)
   set_tests_properties(bench_quick PROPERTIES TIMEOUT 120)
 endif()
+# The same for bench_save (saving and loading many heads): a few heads, once.
+if(TARGET bench_save)
+  add_test(NAME bench_save_quick COMMAND bench_save --heads 20,200 --reps 1
+           --path ${CMAKE_CURRENT_BINARY_DIR}/bench_save_quick.safetensors)
+endif()

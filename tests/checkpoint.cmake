@@ -11,6 +11,11 @@ foreach(t safetensors_reject safetensors_format checkpoint_roundtrip checkpoint_
           checkpoint_torch_files)
   clh_add_test(test_${t} io/test_${t}.c refdata.c)
 endforeach()
+# The writer's bytes against a Python-written file and against jansson's dump.
+clh_add_test(test_safetensors_header_bytes io/test_safetensors_header_bytes.c)
+target_link_libraries(test_safetensors_header_bytes PRIVATE PkgConfig::JANSSON)
+# Its helpers: int64 text as snprintf wrote it, the set that finds repeated names.
+clh_add_test(test_common_strings common/test_common_strings.c)
 
 # The fuzz target run over the committed corpus (fuzz/corpus/), built always so
 # that CI replays it under the sanitizers (CLH_SANITIZE=ON).

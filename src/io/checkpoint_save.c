@@ -52,14 +52,23 @@ static void append_id(save_plan *plan, int k, int64_t value) {
                                          plan->list_len[k], value);
 }
 
-/* Adds "heads.<id>.weight/bias" (or "head.weight/bias" when single). */
+/* Adds "heads.<id>.weight/bias" (or "head.weight/bias" when single). The
+ * names are put together here, not by snprintf, which took a good part of
+ * saving many heads. */
 static void add_head_tensors(save_plan *plan, int single, int64_t id, const float *weight,
                              const float *bias, int64_t classes, int64_t in) {
-    static const char *const kinds[2] = {"weight", "bias"};
+    static const char *const kinds[2] = {".weight", ".bias"};
+    char stem[NAME_CAP] = "head";
+    size_t stem_len = 4;
+    if (!single) {
+        memcpy(stem, "heads.", 6);
+        stem_len = clh_append_int64(stem + 6, NAME_CAP - 6, 0, id) + 6;
+    }
     for (int k = 0; k < 2; k++) {
         char *name = plan->names + plan->n * NAME_CAP;
-        if (single) snprintf(name, NAME_CAP, "head.%s", kinds[k]);
-        else snprintf(name, NAME_CAP, "heads.%" PRId64 ".%s", id, kinds[k]);
+        size_t kind_len = strlen(kinds[k]);
+        memcpy(name, stem, stem_len);
+        memcpy(name + stem_len, kinds[k], kind_len + 1);
         clh_st_tensor *t = &plan->tensors[plan->n++];
         memset(t, 0, sizeof *t);
         t->name = name;

@@ -70,6 +70,24 @@ static char *export_printf(clh_optim_export *e, const char *fmt, ...) {
     return text;
 }
 
+/* prefix + suffix + (more or "") in a new string owned by the export; NULL
+ * when out of memory. The tensor names, hundreds of thousands for many
+ * heads, are joined here: export_printf's two vsnprintf calls per name were
+ * most of an export. */
+static char *export_join(clh_optim_export *e, const char *prefix, size_t prefix_len,
+                         const char *suffix, const char *more) {
+    if (e->n_strings == e->cap_strings) return NULL;
+    size_t suffix_len = strlen(suffix), more_len = more ? strlen(more) : 0;
+    char *text = clh_malloc(prefix_len + suffix_len + more_len + 1);
+    if (!text) return NULL;
+    memcpy(text, prefix, prefix_len);
+    memcpy(text + prefix_len, suffix, suffix_len);
+    if (more_len) memcpy(text + prefix_len + suffix_len, more, more_len);
+    text[prefix_len + suffix_len + more_len] = '\0';
+    e->strings[e->n_strings++] = text;
+    return text;
+}
+
 /* "3,1,2" from n int64 values; NULL when out of memory. */
 static char *export_list(clh_optim_export *e, const int64_t *values, size_t n) {
     if (e->n_strings == e->cap_strings) return NULL;
@@ -152,15 +170,16 @@ static int export_segment(clh_optim_export *e, const clh_optim *optim, size_t t,
     char prefix[PREFIX_CAP];
     segment_prefix(prefix, e->prefix, s->binding, s->paradigm,
                    s->binding == CLH_OPTIM_HEADS ? s->ids[t] : 0);
+    size_t prefix_len = strlen(prefix);
     for (size_t b = 0; b < nb; b++) {
         if (s->binding == CLH_OPTIM_FLAT) {
-            const char *name = export_printf(e, "%s.%s", prefix, names[b]);
+            const char *name = export_join(e, prefix, prefix_len, ".", names[b]);
             if (!name) return 0;
             e->tensors[e->n_tensors++] = clh_st_view(name, CLH_DT_F32, 1, (int64_t)s->count, 0, s->buf[b]);
             continue;
         }
-        const char *weight = export_printf(e, "%s.weight.%s", prefix, names[b]);
-        const char *bias = export_printf(e, "%s.bias.%s", prefix, names[b]);
+        const char *weight = export_join(e, prefix, prefix_len, ".weight.", names[b]);
+        const char *bias = export_join(e, prefix, prefix_len, ".bias.", names[b]);
         if (!weight || !bias) return 0;
         size_t weights_end = (size_t)s->rows * (size_t)s->in;
         e->tensors[e->n_tensors++] =
@@ -168,7 +187,7 @@ static int export_segment(clh_optim_export *e, const clh_optim *optim, size_t t,
         e->tensors[e->n_tensors++] =
             clh_st_view(bias, CLH_DT_F32, 1, s->classes[t], 0, s->buf[b] + weights_end + offset);
     }
-    const char *step = export_printf(e, "%s.step", prefix);
+    const char *step = export_join(e, prefix, prefix_len, ".step", NULL);
     if (!step) return 0;
     clh_st_tensor st;
     memset(&st, 0, sizeof st);
@@ -407,73 +426,133 @@ typedef enum part_kind { PART_FLAT, PART_WEIGHT, PART_BIAS, PART_STEP } part_kin
 
 static const char source[] = "optimizer state";
 
-/* Finds and checks (clh_st_expect) one tensor of the saved layout. */
+/* A part's name: the segment's prefix (already in name[0..prefix_len)) and
+ * the part's suffix, appended here rather than formatted by snprintf, which
+ * was most of a load of many heads. Text past the buffer is cut, as
+ * snprintf cut it. */
+enum { PART_NAME_CAP = PREFIX_CAP + 48 };
+static size_t append_text(char name[PART_NAME_CAP], size_t at, const char *text) {
+    size_t len = strlen(text);
+    if (len > PART_NAME_CAP - 1 - at) len = PART_NAME_CAP - 1 - at;
+    memcpy(name + at, text, len);
+    name[at + len] = '\0';
+    return at + len;
+}
+
+static void part_name(char name[PART_NAME_CAP], size_t prefix_len, part_kind kind,
+                      const char *buffer) {
+    const char *kind_text = kind == PART_STEP     ? ".step"
+                            : kind == PART_WEIGHT ? ".weight."
+                            : kind == PART_BIAS   ? ".bias."
+                                                  : ".";
+    size_t at = append_text(name, prefix_len, kind_text);
+    if (kind != PART_STEP) append_text(name, at, buffer);
+}
+
+/* Finds and checks (clh_st_expect) one tensor of segment t, whose prefix is
+ * in name[0..prefix_len). */
 static clh_status expect_part(const clh_st_file *file, const char *names, const clh_optim_layout *y,
-                              size_t t, part_kind kind, const char *buffer,
-                              const clh_st_tensor **out) {
-    char name[PREFIX_CAP + 48], prefix[PREFIX_CAP];
-    segment_prefix(prefix, names, y->binding, y->paradigm,
-                   y->binding == CLH_OPTIM_HEADS ? y->task_ids[t] : 0);
+                              size_t t, part_kind kind, const char *buffer, char *name,
+                              size_t prefix_len, const clh_st_tensor **out) {
     int64_t c = y->binding == CLH_OPTIM_HEADS ? y->num_classes[t] : 0;
+    part_name(name, prefix_len, kind, buffer);
     if (kind == PART_STEP) {
-        snprintf(name, sizeof name, "%s.step", prefix);
         /* A scalar, as torch saves state['step']; [1] is read as well. */
         const clh_st_tensor *step = clh_st_find(file, name);
         static const int64_t one[1] = {1};
-        return clh_st_expect(file, source, name, CLH_ST_DTYPE_BIT(CLH_DT_I64),
-                             step && step->ndim == 1 ? 1 : 0, one, out);
+        if (!step) /* clh_st_expect names it as missing */
+            return clh_st_expect(file, source, name, CLH_ST_DTYPE_BIT(CLH_DT_I64), 0, one, out);
+        clh_status st = clh_st_expect_tensor(step, source, CLH_ST_DTYPE_BIT(CLH_DT_I64),
+                                             step->ndim == 1 ? 1 : 0, one);
+        if (st == CLH_OK) *out = step;
+        return st;
     }
     if (kind == PART_FLAT) {
-        snprintf(name, sizeof name, "%s.%s", prefix, buffer);
         int64_t shape[1] = {(int64_t)y->count};
         if (y->count > (size_t)INT64_MAX)
             return clh_fail(CLH_E_FORMAT, "%s: %s.count %zu is too large", source, names, y->count);
         return clh_st_expect(file, source, name, CLH_ST_FLOATING, 1, shape, out);
     }
-    snprintf(name, sizeof name, "%s.%s.%s", prefix, kind == PART_WEIGHT ? "weight" : "bias",
-             buffer);
     int64_t shape[2] = {c, y->in_features};
     return clh_st_expect(file, source, name, CLH_ST_FLOATING, kind == PART_WEIGHT ? 2 : 1, shape,
                          out);
 }
 
+/* Where a walk over the saved layout is: segment t, whose prefix is in
+ * name[0..prefix_len), and the k-th tensor of the walk. */
+typedef struct walk {
+    const clh_st_file *file;
+    const char *prefix;
+    const clh_optim_layout *layout;
+    size_t t, k;
+    char name[PART_NAME_CAP];
+    size_t prefix_len;
+    int copy;
+    const clh_st_tensor **found; /* NULL, or every tensor of the walk in order */
+} walk;
+
+/* The next tensor: found and checked (recorded in `found` when there is
+ * one), or in the copy pass taken from `found`. */
+static clh_status next_part(walk *w, part_kind kind, const char *buffer,
+                            const clh_st_tensor **tensor) {
+    if (w->copy && w->found) {
+        *tensor = w->found[w->k++];
+        return CLH_OK;
+    }
+    clh_status st = expect_part(w->file, w->prefix, w->layout, w->t, kind, buffer, w->name,
+                                w->prefix_len, tensor);
+    if (st == CLH_OK && w->found) w->found[w->k++] = *tensor;
+    return st;
+}
+
 /* Walks every tensor of the saved layout: checks each one (dtype, shape,
- * byte size) when `l` has no buffers yet, or converts each into them. The
- * check pass runs first, so nothing is allocated from the metadata's sizes
- * before the file is known to hold that many bytes. */
+ * byte size) when `copy` is 0, or converts each into the buffers of `l`.
+ * The check pass runs first, so nothing is allocated from the metadata's
+ * sizes before the file is known to hold that many bytes. With `found`, the
+ * check pass records each tensor there and the copy pass takes them from it
+ * instead of finding them again. */
 static clh_status walk_parts(const clh_st_file *file, const char *prefix, loaded_state *l,
-                             const char *const *names,
-                             size_t nb, int copy, size_t *consumed) {
+                             const char *const *names, size_t nb, int copy,
+                             const clh_st_tensor **found, size_t *consumed) {
     const clh_optim_layout *y = &l->layout;
     size_t offset = 0, weights_end = y->binding == CLH_OPTIM_HEADS
                                          ? (y->count / (size_t)(y->in_features + 1)) *
                                                (size_t)y->in_features
                                          : 0;
+    walk w;
+    memset(&w, 0, sizeof w);
+    w.file = file;
+    w.prefix = prefix;
+    w.layout = y;
+    w.copy = copy;
+    w.found = found;
     *consumed = 0;
     for (size_t t = 0; t < y->num_segments; t++) {
         const clh_st_tensor *tensor;
         clh_status st;
+        w.t = t;
+        segment_prefix(w.name, prefix, y->binding, y->paradigm,
+                       y->binding == CLH_OPTIM_HEADS ? y->task_ids[t] : 0);
+        w.prefix_len = strlen(w.name);
         for (size_t b = 0; b < nb; b++) {
             if (y->binding == CLH_OPTIM_FLAT) {
-                if ((st = expect_part(file, prefix, y, t, PART_FLAT, names[b], &tensor))) return st;
+                if ((st = next_part(&w, PART_FLAT, names[b], &tensor))) return st;
                 if (copy && (st = clh_st_to_f32(tensor, l->buf[b], y->count))) return st;
                 *consumed += 1;
                 continue;
             }
             size_t c = (size_t)y->num_classes[t];
-            if ((st = expect_part(file, prefix, y, t, PART_WEIGHT, names[b], &tensor))) return st;
+            if ((st = next_part(&w, PART_WEIGHT, names[b], &tensor))) return st;
             if (copy && (st = clh_st_to_f32(tensor, l->buf[b] + offset * (size_t)y->in_features,
                                             c * (size_t)y->in_features)))
                 return st;
-            if ((st = expect_part(file, prefix, y, t, PART_BIAS, names[b], &tensor))) return st;
+            if ((st = next_part(&w, PART_BIAS, names[b], &tensor))) return st;
             if (copy && (st = clh_st_to_f32(tensor, l->buf[b] + weights_end + offset, c)))
                 return st;
             *consumed += 2;
         }
-        if ((st = expect_part(file, prefix, y, t, PART_STEP, NULL, &tensor))) return st;
-        if (copy) {
-            l->steps[t] = (int64_t)clh_load_le64(tensor->data);
-        }
+        if ((st = next_part(&w, PART_STEP, NULL, &tensor))) return st;
+        if (copy) l->steps[t] = (int64_t)clh_load_le64(tensor->data);
         *consumed += 1;
         if (y->binding == CLH_OPTIM_HEADS) offset += (size_t)y->num_classes[t];
     }
@@ -482,20 +561,31 @@ static clh_status walk_parts(const clh_st_file *file, const char *prefix, loaded
 
 /* Checks every tensor, then fills the flat buffers and steps from them. */
 static clh_status read_buffers(const clh_st_file *file, const char *prefix, loaded_state *l,
-                               const char *const *names,
-                               size_t nb, size_t *consumed) {
+                               const char *const *names, size_t nb, size_t *consumed) {
     const clh_optim_layout *y = &l->layout;
-    clh_status st = walk_parts(file, prefix, l, names, nb, 0, consumed);
-    if (st) return st;
-    size_t float_bytes;
-    if (!clh_mul_size(y->count, sizeof(float), &float_bytes))
-        return clh_fail(CLH_E_OVERFLOW, "optimizer state: %zu parameters overflow", y->count);
-    l->steps = clh_calloc(y->num_segments ? y->num_segments : 1, sizeof(int64_t));
-    if (!l->steps) return clh_fail(CLH_E_NOMEM, "optimizer state: out of memory");
-    for (size_t b = 0; b < nb; b++)
+    /* The tensors the walk visits: when the file has at least that many, a
+     * list of them saves the copy pass finding them again (with fewer, one is
+     * missing or the metadata repeats a task id: the walks fail as before). */
+    size_t per_segment = y->binding == CLH_OPTIM_FLAT ? nb + 1 : 2 * nb + 1, parts;
+    const clh_st_tensor **found = NULL;
+    if (clh_mul_size(y->num_segments, per_segment, &parts) && parts <= clh_st_count(file)) {
+        found = clh_malloc(parts ? parts * sizeof *found : 1);
+        if (!found) return clh_fail(CLH_E_NOMEM, "optimizer state: out of memory");
+    }
+    clh_status st = walk_parts(file, prefix, l, names, nb, 0, found, consumed);
+    size_t float_bytes = 0;
+    if (!st && !clh_mul_size(y->count, sizeof(float), &float_bytes))
+        st = clh_fail(CLH_E_OVERFLOW, "optimizer state: %zu parameters overflow", y->count);
+    if (!st) {
+        l->steps = clh_calloc(y->num_segments ? y->num_segments : 1, sizeof(int64_t));
+        if (!l->steps) st = clh_fail(CLH_E_NOMEM, "optimizer state: out of memory");
+    }
+    for (size_t b = 0; !st && b < nb; b++)
         if (!(l->buf[b] = clh_malloc(float_bytes ? float_bytes : 1)))
-            return clh_fail(CLH_E_NOMEM, "optimizer state: out of memory");
-    return walk_parts(file, prefix, l, names, nb, 1, consumed);
+            st = clh_fail(CLH_E_NOMEM, "optimizer state: out of memory");
+    if (!st) st = walk_parts(file, prefix, l, names, nb, 1, found, consumed);
+    clh_free(found);
+    return st;
 }
 
 /* 1 when the last dot-separated part of name is one of names[0..nb) or "step". */

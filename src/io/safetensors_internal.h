@@ -51,6 +51,21 @@ clh_status clh_st_header_parse(clh_st_header *header, const char *source,
  * members are skipped). */
 void clh_st_header_release(clh_st_header *header);
 
+/* ---- writing the header (safetensors_header_write.c) -----------------------
+ * Checks the entries (metadata first, then the tensors, each in the order
+ * given, so the first bad one is named: keys and values present and UTF-8,
+ * keys distinct; tensor names present, UTF-8, not "__metadata__" and
+ * distinct, a known dtype, at most CLH_ST_MAX_DIMS extents >= 0 whose
+ * product times the dtype size is nbytes, data unless empty, offsets within
+ * int64) and writes the bytes before the data: the 8-byte little-endian
+ * length, the compact JSON (metadata, then the tensors in the order given,
+ * data back to back in that order), spaces up to a multiple of 8. *bytes
+ * (clh_free) holds *len bytes; *data_len is the data section's size. On
+ * error nothing is allocated. */
+clh_status clh_st_header_write(unsigned char **bytes, size_t *len, size_t *data_len,
+                               const clh_st_tensor *tensors, size_t n, const clh_st_meta *meta,
+                               size_t n_meta);
+
 /* A tensor descriptor over `data` (not copied): 1-D [d0] or 2-D [d0, d1] of
  * dtype, nbytes from the shape (the caller has checked the product), data
  * NULL when the tensor is empty. The one builder the exports share. */
