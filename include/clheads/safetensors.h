@@ -184,7 +184,9 @@ CLH_API size_t clh_st_numel(const clh_st_tensor *tensor);
  * n_meta is 0) to path, atomically (see above). Names must be distinct,
  * non-empty, valid UTF-8 and not "__metadata__"; metadata keys distinct.
  * Nothing is written (CLH_E_INVALID_ARG naming the tensor) if a tensor's
- * nbytes disagrees with its shape and dtype. */
+ * nbytes disagrees with its shape and dtype, nor (CLH_E_INVALID_ARG) if the
+ * header would pass the format's 100 MB limit, which readers refuse (with
+ * Adam's state a TIL checkpoint takes about 730 header bytes a head). */
 CLH_API clh_status clh_st_save(const char *path, const clh_st_tensor *tensors, size_t n,
                                const clh_st_meta *meta, size_t n_meta);
 

@@ -266,6 +266,12 @@ clh_status clh_st_header_write(unsigned char **bytes, size_t *len, size_t *data_
         return t.failed == 2 ? clh_fail(CLH_E_OVERFLOW, "safetensors: the header is too large")
                              : clh_fail(CLH_E_NOMEM, "safetensors: no memory for the header");
     }
+    if ((uint64_t)padded > CLH_ST_MAX_HEADER_BYTES) {
+        clh_free(t.bytes);
+        return clh_fail(CLH_E_INVALID_ARG, "safetensors: the header would take %zu bytes (%zu "
+                        "tensors, %zu metadata entries), past the format's limit of 100 MB: no "
+                        "reader would load the file", padded, n, n_meta);
+    }
     *bytes = t.bytes;
     *len = t.len;
     return CLH_OK;

@@ -4,6 +4,10 @@
 #ifndef CLH_INTERNAL_SAFETENSORS_H
 #define CLH_INTERNAL_SAFETENSORS_H
 
+/* The format's limit on the header (its JSON and padding): 100 MB. The
+ * reader refuses a longer one, so the writer never writes one. */
+#define CLH_ST_MAX_HEADER_BYTES ((uint64_t)100000000)
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -60,8 +64,9 @@ void clh_st_header_release(clh_st_header *header);
  * int64) and writes the bytes before the data: the 8-byte little-endian
  * length, the compact JSON (metadata, then the tensors in the order given,
  * data back to back in that order), spaces up to a multiple of 8. *bytes
- * (clh_free) holds *len bytes; *data_len is the data section's size. On
- * error nothing is allocated. */
+ * (clh_free) holds *len bytes; *data_len is the data section's size. A
+ * header past CLH_ST_MAX_HEADER_BYTES is refused (the reader would refuse
+ * the file). On error nothing is allocated. */
 clh_status clh_st_header_write(unsigned char **bytes, size_t *len, size_t *data_len,
                                const clh_st_tensor *tensors, size_t n, const clh_st_meta *meta,
                                size_t n_meta);

@@ -25,8 +25,6 @@
 #include "common/thread_local.h"
 #include "io/safetensors_internal.h"
 
-/* The format's limit on the header: 100 MB. */
-#define ST_MAX_HEADER_BYTES ((uint64_t)100000000)
 
 /* Detail texts quote at most this many bytes of a tensor name. */
 #define NAME_FMT "'%.120s'"
@@ -250,7 +248,7 @@ fail:
 /* Checks the header length N against the limit and the input size. */
 static clh_status check_header_length(const char *source, uint64_t header_len,
                                       uint64_t bytes_after_length) {
-    if (header_len > ST_MAX_HEADER_BYTES)
+    if (header_len > CLH_ST_MAX_HEADER_BYTES)
         return clh_fail(CLH_E_FORMAT, "%s: header length %llu exceeds the 100 MB limit", source,
                         (unsigned long long)header_len);
     if (header_len > bytes_after_length)

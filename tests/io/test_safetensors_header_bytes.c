@@ -289,6 +289,31 @@ static void test_refusals(void) {
     CHECK(strstr(clh_last_error(), "tensor name 'a' appears twice") != NULL);
     /* A tensor may share its name with a metadata key. */
     CHECK_OK(encode(t, 1, (clh_st_meta[]){{"a", "b"}}, 1));
+
+    /* A header past the format's 100 MB, which the reader would refuse, is
+     * not written; one just under it is, and reads back. */
+    size_t big = 100000000 - 64;
+    char *value = malloc(big + 1);
+    CHECK(value != NULL);
+    if (!value) return;
+    memset(value, 'v', big);
+    value[big] = '\0';
+    clh_st_meta huge = {"k", value};
+    unsigned char *bytes = NULL;
+    size_t len = 0;
+    CHECK_OK(clh_st_encode(NULL, 0, &huge, 1, &bytes, &len));
+    clh_st_file *file = NULL;
+    CHECK_OK(clh_st_parse(&file, bytes, len));
+    clh_st_free(file);
+    clh_st_bytes_free(bytes);
+    /* The JSON is the value and 25 bytes: 99,999,961. Ten control bytes,
+     * escaped as \u0001, add 50: past the limit. */
+    memset(value + big - 10, 1, 10);
+    bytes = NULL;
+    CHECK_STATUS(clh_st_encode(NULL, 0, &huge, 1, &bytes, &len), CLH_E_INVALID_ARG);
+    CHECK(bytes == NULL);
+    CHECK(strstr(clh_last_error(), "past the format's limit of 100 MB") != NULL);
+    free(value);
 }
 
 int main(void) {
