@@ -1,15 +1,25 @@
 #!/usr/bin/env bash
-# The device core (CLH_CORE_ONLY: no file I/O, no threads, no BLAS) on 32-bit ARM:
+# clheads on 32-bit ARM: the device core (CLH_CORE_ONLY: no file I/O, no threads,
+# no BLAS) and the library with file I/O:
 #  1. cross-built for ARM Linux (armhf, Debian's gcc-arm-linux-gnueabihf) with
 #     warnings as errors, and its tests run under qemu-arm user mode: the core,
-#     training and loss tests, the PyTorch references (read from tests/data
-#     with plain stdio), the portable multiply; 32-bit size_t throughout;
-#  2. built for a Cortex-M4 (gcc-arm-none-eabi, newlib, -Os) as a static
+#     training and loss tests, the analytic heads and the methods (those of
+#     their tests that touch no file), the PyTorch and numpy references (read
+#     from tests/data with plain stdio), the portable multiply; 32-bit size_t
+#     throughout;
+#  2. the whole library (file I/O with Debian's armhf jansson, threads; no
+#     BLAS, no tool) cross-built the same way, and the tests of the areas that
+#     need neither the tool nor full MNIST run under qemu-arm: analytic and
+#     methods again with their file round trips, the safetensors reader and
+#     writer, checkpoints, optimizer state, the reduction, the findings' tests,
+#     the ABI;
+#  3. built for a Cortex-M4 (gcc-arm-none-eabi, newlib, -Os) as a static
 #     library; tests/device/core_link.c, a training step of CIL heads, is
 #     linked against it (nosys stubs) to show that it needs nothing bare metal
 #     lacks. Prints the library's .text size (the README's figure).
 # Installs the cross tools it needs (scripts/deps.sh --with-cross).
-# Build trees: build-armhf and build-m4 (CLH_CROSS_PREFIX changes "build").
+# Build trees: build-armhf, build-armhf-io and build-m4 (CLH_CROSS_PREFIX
+# changes "build").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh --with-cross
@@ -23,6 +33,15 @@ cmake --build "$prefix-armhf" -j"$jobs" >/dev/null
 # Each test program runs as qemu-arm -L /usr/arm-linux-gnueabihf <program>
 # (CMAKE_CROSSCOMPILING_EMULATOR in the toolchain file).
 ctest --test-dir "$prefix-armhf" --output-on-failure -j"$jobs" --timeout 900
+
+echo "== armhf: the library with file I/O and threads, tests under qemu-arm"
+# The areas without the tool (cli, data, mpi need it; core runs above).
+cmake -S . -B "$prefix-armhf-io" --toolchain cmake/arm-linux-gnueabihf.cmake \
+  -DCMAKE_BUILD_TYPE=Release -DCLH_USE_BLAS=OFF -DCLH_WERROR=ON -DCLH_BUILD_CLI=OFF \
+  -DCLH_BUILD_BENCH=OFF -DCLH_BUILD_EXAMPLES=OFF \
+  "-DCLH_TEST_AREA_LIST=abi;analytic;checkpoint;fix;methods;reduce;train" >/dev/null
+cmake --build "$prefix-armhf-io" -j"$jobs" >/dev/null
+ctest --test-dir "$prefix-armhf-io" --output-on-failure -j"$jobs" --timeout 900
 
 echo "== Cortex-M4: the device core as a static library, and a program linked against it"
 cmake -S . -B "$prefix-m4" --toolchain cmake/cortex-m4.cmake -DCMAKE_BUILD_TYPE=MinSizeRel \

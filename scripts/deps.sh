@@ -7,6 +7,7 @@ packages=(cmake make gcc binutils clang pkg-config libopenblas-dev liblapacke-de
           python3 python3-torch python3-numpy libclang-rt-14-dev dataset-fashion-mnist
           locales-all) # de_DE.UTF-8 and tr_TR.UTF-8 for the locale tests
 missing=()
+add_armhf=0
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
@@ -14,12 +15,14 @@ for arg in "$@"; do
   case "$arg" in
     # The run command fetches the digits with npm; Debian's npm brings Node.js along.
     --with-npm) command -v npm >/dev/null 2>&1 || missing+=(npm) ;;
-    # scripts/cross_arm.sh: 32-bit ARM Linux under qemu-arm, and a Cortex-M4 with newlib.
+    # scripts/cross_arm.sh: 32-bit ARM Linux under qemu-arm, and a Cortex-M4 with newlib;
+    # Debian's armhf jansson (multiarch) for the armhf build with file I/O.
     --with-cross)
       for p in gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user gcc-arm-none-eabi \
-               libnewlib-arm-none-eabi; do
+               libnewlib-arm-none-eabi libjansson-dev:armhf; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-      done ;;
+      done
+      dpkg --print-foreign-architectures | grep -qx armhf || add_armhf=1 ;;
     # OpenMPI for -DCLH_WITH_MPI=ON and mpirun (data-parallel runs of the tool).
     --with-mpi)
       for p in libopenmpi-dev openmpi-bin; do
@@ -32,6 +35,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "deps: installing ${missing[*]}" >&2
   sudo_cmd=""
   [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  if [ "$add_armhf" = 1 ]; then
+    echo "deps: adding the armhf architecture (dpkg --add-architecture armhf)" >&2
+    $sudo_cmd dpkg --add-architecture armhf
+  fi
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi

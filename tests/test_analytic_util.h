@@ -51,6 +51,12 @@ static inline int analytic_ref_load(analytic_ref *r) {
     return 1;
 }
 
+/* The statistics' precision in a label (clh_dtype_name is file I/O, absent
+ * from the device core). */
+static inline const char *precision_name(clh_dtype precision) {
+    return precision == CLH_DT_F64 ? "F64" : precision == CLH_DT_F32 ? "F32" : "?";
+}
+
 /* max |got - want| / max |want| over n values (0 when identical). */
 static inline double rel_error(const float *got, const float *want, size_t n) {
     double diff = 0, scale = 0;

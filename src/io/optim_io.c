@@ -377,8 +377,11 @@ static clh_status read_layout(const clh_st_file *file, const char *prefix, const
         st = parse_i64(key_of(kb, prefix, "count"), text, &count);
         if (st) return st;
         if (count < 0) return clh_fail(CLH_E_FORMAT, "optimizer state: %s.count is negative", prefix);
+        /* Past SIZE_MAX (a 32-bit size_t) a cast would keep the low bits. */
+        if (!clh_i64_to_size(count, &l->layout.count))
+            return clh_fail(CLH_E_OVERFLOW, "optimizer state: %s.count %lld does not fit in "
+                            "size_t", prefix, (long long)count);
         l->layout.binding = CLH_OPTIM_FLAT;
-        l->layout.count = (size_t)count;
         return CLH_OK;
     }
     if (strcmp(binding, "heads") != 0)
@@ -410,8 +413,10 @@ static clh_status read_layout(const clh_st_file *file, const char *prefix, const
         if (l->classes[t] <= 0 || !clh_add_i64(rows, l->classes[t], &rows))
             return clh_fail(CLH_E_FORMAT, "optimizer state: task %lld has class count %lld",
                             (long long)l->ids[t], (long long)l->classes[t]);
-    size_t count;
-    if (!clh_mul_size((size_t)rows, (size_t)l->layout.in_features + 1, &count))
+    size_t count, rows_size, width;
+    if (!clh_i64_to_size(rows, &rows_size) ||
+        !clh_i64_to_size(l->layout.in_features, &width) || !clh_add_size(width, 1, &width) ||
+        !clh_mul_size(rows_size, width, &count))
         return clh_fail(CLH_E_OVERFLOW, "optimizer state: %lld rows overflow", (long long)rows);
     l->layout.count = count;
     l->layout.num_segments = n_ids;

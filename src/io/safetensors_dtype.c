@@ -49,8 +49,13 @@ int clh_shape_numel(const int64_t *shape, size_t ndim, size_t *numel) {
     int overflows = 0, empty = 0;
     for (size_t d = 0; d < ndim; d++) {
         if (shape[d] < 0) return 0;
+        size_t extent;
         if (shape[d] == 0) empty = 1;
-        else if (!overflows && !clh_mul_size(count, (size_t)shape[d], &count)) overflows = 1;
+        /* An extent past SIZE_MAX (a 32-bit size_t) overflows too; a plain
+         * cast would keep its low bits (2^32 as 0). */
+        else if (!overflows && (!clh_i64_to_size(shape[d], &extent) ||
+                                !clh_mul_size(count, extent, &count)))
+            overflows = 1;
     }
     if (empty) count = 0;
     else if (overflows) return 0;

@@ -59,7 +59,7 @@ static void cil_ridge(clh_dtype precision, int fit_bias) {
     clh_analytic *a = make(CLH_CIL, CLH_ANALYTIC_RIDGE, precision, fit_bias, 0, CLH_SCOPE_DEFAULT);
     clh_heads *h = make_heads(CLH_CIL);
     char wname[64], bname[64], label[64];
-    snprintf(label, sizeof label, "cil ridge %s bias %d", clh_dtype_name(precision), fit_bias);
+    snprintf(label, sizeof label, "cil ridge %s bias %d", precision_name(precision), fit_bias);
     for (int64_t t = 0; a && h && t < R.tasks; t++) {
         CHECK_OK(clh_analytic_setup_task(a, t, R.per_task_classes));
         CHECK_OK(clh_heads_setup_task(h, t, R.per_task_classes));
@@ -126,7 +126,7 @@ static void means_methods(clh_paradigm p, clh_analytic_method m, int normalize,
     CHECK_OK(clh_analytic_solve(a, h, CLH_NO_TASK));
     char wname[64], bname[64], label[80];
     snprintf(label, sizeof label, "%s %s norm %d scope %d %s", clh_paradigm_name(p),
-             clh_analytic_method_name(m), normalize, (int)scope, clh_dtype_name(precision));
+             clh_analytic_method_name(m), normalize, (int)scope, precision_name(precision));
     for (int64_t t = 0; t < R.tasks; t++) {
         if (m == CLH_ANALYTIC_NCM) {
             snprintf(wname, sizeof wname, "ncm_norm%d_w", normalize);

@@ -93,7 +93,7 @@ static void compare(clh_paradigm p, clh_analytic_method m, clh_dtype precision) 
         double err = na == nb ? rel_error(pb, pa, na) : 1;
         double limit = how == BATCHES ? tol : sample_tol;
         printf("%s %s %s %s: %.3g from one-shot\n", clh_paradigm_name(p),
-               clh_analytic_method_name(m), clh_dtype_name(precision),
+               clh_analytic_method_name(m), precision_name(precision),
                how == BATCHES ? "batches" : how == SAMPLES ? "samples" : "reversed", err);
         CHECK(err <= limit);
         /* Not trivially equal: the heads hold something. */
