@@ -59,7 +59,8 @@ static clh_status check_tensor(const clh_st_tensor *tensor, size_t index) {
         if (tensor->shape[d] < 0)
             return clh_fail(CLH_E_INVALID_ARG, "tensor '%.120s': shape[%zu] = %lld is negative",
                             name, d, (long long)tensor->shape[d]);
-        if (!clh_mul_size(numel, (size_t)tensor->shape[d], &numel))
+        size_t extent; /* converted checked: 2^32 is 0 in a 32-bit size_t */
+        if (!clh_i64_to_size(tensor->shape[d], &extent) || !clh_mul_size(numel, extent, &numel))
             return clh_fail(CLH_E_INVALID_ARG, "tensor '%.120s': shape product overflows", name);
     }
     if (!clh_mul_size(numel, clh_dtype_size(tensor->dtype), &nbytes) || nbytes != tensor->nbytes)

@@ -290,6 +290,18 @@ static void test_refusals(void) {
     /* A tensor may share its name with a metadata key. */
     CHECK_OK(encode(t, 1, (clh_st_meta[]){{"a", "b"}}, 1));
 
+    /* An extent past size_t (32-bit targets) is refused, not wrapped to 0:
+     * shape [2^32, 0] holds no element, so 64-bit targets write it. */
+    clh_st_tensor wide = clh_st_view("wide", CLH_DT_F32, 2, 1, 0, v);
+    wide.shape[0] = (int64_t)1 << 32;
+    wide.nbytes = 0;
+    if ((uint64_t)SIZE_MAX < ((uint64_t)1 << 32)) {
+        CHECK_STATUS(encode(&wide, 1, NULL, 0), CLH_E_INVALID_ARG);
+        CHECK(strstr(clh_last_error(), "tensor 'wide': shape product overflows") != NULL);
+    } else {
+        CHECK_OK(encode(&wide, 1, NULL, 0));
+    }
+
     /* A header past the format's 100 MB, which the reader would refuse, is
      * not written; one just under it is, and reads back. */
     size_t big = 100000000 - 64;
