@@ -7,16 +7,13 @@
 #include <string.h>
 
 #include "check.h"
+#include "clheads/rng.h"
 #include "common/id_list.h"
 #include "common/string_set.h"
 
-static uint64_t rng = 0x9E3779B97F4A7C15ull;
-static uint64_t next_u64(void) {
-    rng ^= rng >> 12;
-    rng ^= rng << 25;
-    rng ^= rng >> 27;
-    return rng * 0x2545F4914F6CDD1Dull;
-}
+/* The library's splitmix64 stream (rng.h) for the random cases. */
+static clh_rng rng = {0x9E3779B97F4A7C15ull};
+static uint64_t next_u64(void) { return clh_rng_next(&rng); }
 
 /* clh_append_int64 against snprintf for one value, at every buffer size. */
 static void check_append(const char *start, int64_t value) {

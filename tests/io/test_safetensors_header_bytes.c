@@ -119,13 +119,9 @@ static void test_reference_checkpoint(void) {
 
 /* ---- 2. random entries against jansson --------------------------------- */
 
-static uint64_t rng = 0x243F6A8885A308D3ull;
-static uint64_t next_u64(void) {
-    rng ^= rng >> 12;
-    rng ^= rng << 25;
-    rng ^= rng >> 27;
-    return rng * 0x2545F4914F6CDD1Dull;
-}
+/* The library's splitmix64 stream (rng.h) for the random cases. */
+static clh_rng rng = {0x243F6A8885A308D3ull};
+static uint64_t next_u64(void) { return clh_rng_next(&rng); }
 static size_t below(size_t n) { return (size_t)(next_u64() % n); }
 
 /* A random UTF-8 text of 1 to 12 pieces; `salt` keeps it distinct. */
