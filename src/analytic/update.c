@@ -98,7 +98,8 @@ static clh_status check_batch(const clh_analytic *a, const float *x, int64_t bat
                                      "[0, %lld)%s", what, (long long)i, (long long)labels[i],
                                      (long long)classes,
                                      a->paradigm == CLH_CIL ? " (CIL labels are global)" : "");
-    for (int64_t i = 0; !all_finite(x, (size_t)batch * (size_t)a->in) && i < batch; i++) {
+    int finite = all_finite(x, (size_t)batch * (size_t)a->in);
+    for (int64_t i = 0; !finite && i < batch; i++) {
         const float *row = x + i * a->in;
         for (int64_t j = 0; j < a->in; j++)
             if (!isfinite(row[j]))

@@ -6,6 +6,7 @@
 #include "common/checked.h"
 #include "common/error.h"
 #include "common/id_list.h"
+#include "common/number.h"
 
 int clh_parse_int64(const char *text, const char *end, int64_t *out) {
     const char *p = text;
@@ -59,12 +60,8 @@ clh_status clh_parse_int64_list(const char *source, const char *key, const char 
 size_t clh_append_int64(char *list, size_t cap, size_t len, int64_t value) {
     if (len >= cap) return len;
     char text[CLH_INT64_LIST_ITEM_MAX + 1];
-    size_t k = sizeof text;
     uint64_t magnitude = value < 0 ? 0 - (uint64_t)value : (uint64_t)value;
-    do {
-        text[--k] = (char)('0' + magnitude % 10);
-        magnitude /= 10;
-    } while (magnitude);
+    size_t k = sizeof text - clh_digits_before(text + sizeof text, magnitude);
     if (value < 0) text[--k] = '-';
     if (len) text[--k] = ',';
     size_t n = sizeof text - k, room = cap - len - 1, kept = n < room ? n : room;

@@ -71,3 +71,12 @@ clh_status clh_double_parse(const char *text, double *out) {
     *out = value;
     return CLH_OK;
 }
+
+size_t clh_digits_before(char *end, uint64_t value) {
+    char *p = end;
+    do {
+        *--p = (char)('0' + value % 10);
+        value /= 10;
+    } while (value);
+    return (size_t)(end - p);
+}

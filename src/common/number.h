@@ -6,6 +6,7 @@
 #define CLH_INTERNAL_NUMBER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "clheads/number.h"
 
@@ -17,5 +18,11 @@
  * (inf/nan as "inf", "-inf", "nan"). Returns 0 when the C locale cannot be
  * had (out of memory). */
 int clh_format_double(double value, char text[CLH_DOUBLE_TEXT_CAP]);
+
+/* The decimal digits of value, as "%llu" writes them, placed so that they
+ * end just before `end` (which must have 20 bytes of room before it);
+ * returns how many (1 to 20). By hand, not by snprintf: checkpoints of many
+ * heads write hundreds of thousands of ids and offsets. No terminator. */
+size_t clh_digits_before(char *end, uint64_t value);
 
 #endif

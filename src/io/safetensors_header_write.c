@@ -20,6 +20,7 @@
 #include "common/alloc.h"
 #include "common/checked.h"
 #include "common/error.h"
+#include "common/number.h"
 #include "common/string_set.h"
 #include "common/utf8.h"
 #include "io/safetensors_internal.h"
@@ -157,12 +158,8 @@ static void put(text *t, const char *bytes, size_t len) {
 /* A non-negative integer in decimal, as "%lld" writes it. */
 static void put_integer(text *t, uint64_t value) {
     char digits[20];
-    size_t k = sizeof digits;
-    do {
-        digits[--k] = (char)('0' + value % 10);
-        value /= 10;
-    } while (value);
-    put(t, digits + k, sizeof digits - k);
+    size_t n = clh_digits_before(digits + sizeof digits, value);
+    put(t, digits + sizeof digits - n, n);
 }
 
 /* A JSON string of UTF-8 text (already checked), escaped as jansson does. */

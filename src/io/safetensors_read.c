@@ -25,7 +25,6 @@
 #include "common/thread_local.h"
 #include "io/safetensors_internal.h"
 
-
 /* Detail texts quote at most this many bytes of a tensor name. */
 #define NAME_FMT "'%.120s'"
 
